@@ -1,0 +1,1 @@
+"""The three civicpanel services: panel, surveys and feedback."""

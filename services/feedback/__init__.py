@@ -1,0 +1,26 @@
+"""The feedback service: "you said, we did" reports, published and told to every respondent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from shared.cli import register_common_commands
+from shared.service import ServiceModels, configure_service
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from services.feedback import api, models, views
+
+    app = Flask(__name__)
+    flask_api = configure_service(
+        app, "feedback", ServiceModels(models.Outbox, models.Inbox, models.ApiKey), test_config
+    )
+    flask_api.register_blueprint(api.reports_blp)
+    flask_api.register_blueprint(api.public_blp)
+    app.register_blueprint(views.pages)
+    register_common_commands(app, MIGRATIONS_DIR)
+    return app

@@ -1,0 +1,26 @@
+"""The panel service: members and their personal data, consent, sampling and message delivery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from shared.cli import register_common_commands
+from shared.service import ServiceModels, configure_service
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from services.panel import api, cli, models
+
+    app = Flask(__name__)
+    flask_api = configure_service(
+        app, "panel", ServiceModels(models.Outbox, models.Inbox, models.ApiKey), test_config
+    )
+    flask_api.register_blueprint(api.members_blp)
+    flask_api.register_blueprint(api.deliveries_blp)
+    register_common_commands(app, MIGRATIONS_DIR)
+    cli.register(app)
+    return app

@@ -1,0 +1,27 @@
+"""The surveys service: agencies, surveys, invitations, responses and results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from shared.cli import register_common_commands
+from shared.service import ServiceModels, configure_service
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from services.surveys import api, cli, models, views
+
+    app = Flask(__name__)
+    flask_api = configure_service(
+        app, "surveys", ServiceModels(models.Outbox, models.Inbox, models.ApiKey), test_config
+    )
+    flask_api.register_blueprint(api.agencies_blp)
+    flask_api.register_blueprint(api.surveys_blp)
+    app.register_blueprint(views.pages)
+    register_common_commands(app, MIGRATIONS_DIR)
+    cli.register(app)
+    return app

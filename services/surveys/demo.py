@@ -1,0 +1,75 @@
+"""Demo data for surveys: three agencies, their keys, and one joint survey in fieldwork."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.surveys.keys import issue_key, revoke_key
+from services.surveys.lifecycle import create_survey, launch_survey
+from services.surveys.models import Agency, ApiKey, Survey
+from shared.bus import Bus
+
+DEMO_AGENCIES = {
+    "council": "Riverside Borough Council",
+    "police": "Riverside Police",
+    "health": "Riverside Health Trust",
+}
+DEMO_KEYS = (
+    ("council", "panel_manager"), ("council", "officer"), ("council", "analyst"),
+    ("police", "officer"), ("health", "officer"),
+)
+DEMO_SURVEY_TITLE = "Feeling safe in Riverside town centre"
+
+
+def demo_survey(today: date) -> dict:
+    return {
+        "title": DEMO_SURVEY_TITLE,
+        "summary": "The council, police and health trust are planning the town centre together.",
+        "purpose": "To decide where to spend the town-centre safety budget next year.",
+        "scope": "Lighting, patrols and late-night health services can change; "
+                 "the budget's total cannot.",
+        "decision": {"description": "Allocate the 2027 town-centre safety budget",
+                     "owner": "Riverside Community Safety Partnership board",
+                     "due": today + timedelta(days=60)},
+        "sponsors": [{"agency": "council", "cost_share": "50.00"},
+                     {"agency": "police", "cost_share": "30.00"},
+                     {"agency": "health", "cost_share": "20.00"}],
+        "sample_size": 500,
+        "questions": [
+            {"code": "feel_safe_after_dark", "type": "rating",
+             "text": "How safe do you feel in the town centre after dark?",
+             "options": [], "required": True,
+             "scale": {"min": 1, "max": 5, "labels": ["Very unsafe", "Fairly unsafe", "Neither",
+                                                      "Fairly safe", "Very safe"]}},
+            {"code": "spend_priority", "type": "single_choice",
+             "text": "What should the partnership spend most on?",
+             "options": ["Better street lighting", "More police patrols",
+                         "Late-night health and welfare services"],
+             "required": True, "scale": None},
+            {"code": "anything_else", "type": "free_text",
+             "text": "Is there anything else you want the partnership to know?",
+             "options": [], "required": False, "scale": None},
+        ],
+    }
+
+
+def seed_demo(session: Session, bus: Bus, today: date) -> dict:
+    """Create what is missing; return fresh demo keys (older demo keys are revoked)."""
+    for slug, name in DEMO_AGENCIES.items():
+        if session.get(Agency, slug) is None:
+            session.add(Agency(slug=slug, name=name))
+    session.flush()
+    for prefix in session.scalars(select(ApiKey.key_prefix).where(ApiKey.label == "demo",
+                                                                  ApiKey.revoked_at.is_(None))):
+        revoke_key(session, bus, key_prefix=prefix)
+    keys = {f"{agency} {role}": issue_key(session, bus, agency=agency, role=role, label="demo")
+            for agency, role in DEMO_KEYS}
+    survey = session.scalar(select(Survey).where(Survey.title == DEMO_SURVEY_TITLE))
+    if survey is None:
+        survey = create_survey(session, data=demo_survey(today), lead_agency="council")
+        launch_survey(session, bus, survey, today)
+    session.commit()
+    return {"keys": keys, "survey_id": survey.id}

@@ -1,0 +1,40 @@
+"""Queue handlers of surveys: the only entry points for messages from the other services."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.surveys.lifecycle import invite_sample
+from services.surveys.models import Invitation
+from shared.db import new_session
+from shared.service import bus
+
+
+def sample_drawn(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "surveys.sample_drawn", envelope, _invite)
+
+
+def _invite(session: Session, payload: dict) -> None:
+    invite_sample(
+        session, bus(), survey_id=payload["survey_id"], members=payload["members"],
+        surveys_url=current_app.config["SURVEYS_URL"],
+        batch_size=current_app.config["DELIVERY_BATCH_SIZE"],
+    )
+
+
+def delivery_report(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "surveys.delivery_report", envelope, _record_delivery)
+
+
+def _record_delivery(session: Session, payload: dict) -> None:
+    statuses = {}
+    for item in payload["deliveries"]:
+        kind, _, invitation_id = item["delivery_ref"].partition(":")
+        if kind == "invitation" and invitation_id.isdigit():
+            statuses[int(invitation_id)] = item["status"]
+    for invitation in session.scalars(select(Invitation).where(Invitation.id.in_(statuses))):
+        invitation.delivery_status = statuses[invitation.id]

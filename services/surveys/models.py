@@ -1,0 +1,150 @@
+"""Agencies, surveys and their questions, invitations, responses, and the bus tables."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.auth import ApiKeyMixin
+from shared.bus import InboxMixin, OutboxMixin, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outbox(OutboxMixin, Base):
+    __tablename__ = "outbox"
+
+
+class Inbox(InboxMixin, Base):
+    __tablename__ = "inbox"
+
+
+class ApiKey(ApiKeyMixin, Base):
+    __tablename__ = "api_keys"
+
+
+class Agency(Base):
+    """A partner agency: council, police, health trust, housing association, college."""
+
+    __tablename__ = "agencies"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Survey(Base):
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # A draft may leave these empty; a survey cannot launch without them.
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scope: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    decision_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    lead_agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"))
+    sample_size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    sponsors: Mapped[list[SurveySponsor]] = relationship(
+        back_populates="survey", cascade="all, delete-orphan", order_by="SurveySponsor.agency"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="survey", cascade="all, delete-orphan", order_by="Question.position"
+    )
+
+
+class SurveySponsor(Base):
+    """An agency sponsoring a survey: it may read the survey and its results."""
+
+    __tablename__ = "survey_sponsors"
+    __table_args__ = (UniqueConstraint("survey_id", "agency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"), index=True)
+    cost_share: Mapped[float] = mapped_column(Numeric(5, 2))
+
+    survey: Mapped[Survey] = relationship(back_populates="sponsors")
+
+
+class Question(Base):
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("survey_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    scale_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scale_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scale_labels: Mapped[list] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    survey: Mapped[Survey] = relationship(back_populates="questions")
+
+
+class Invitation(Base):
+    """One member invited to one survey: the token of their link and their profile then."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("survey_id", "member_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    member_ref: Mapped[str] = mapped_column(String(36), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    profile: Mapped[dict] = mapped_column(JSON)
+    delivery_status: Mapped[str] = mapped_column(String(20), default="queued")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Response(Base):
+    """A submitted response: one per invitation, ever."""
+
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan")
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"),
+                                             index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"),
+                                             index=True)
+    value: Mapped[str] = mapped_column(Text)

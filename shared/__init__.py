@@ -1,0 +1,1 @@
+"""Code every civicpanel service uses: settings, database, message bus, contracts, auth, errors."""

@@ -1,0 +1,49 @@
+"""Flask CLI commands every service has: `db upgrade` and `outbox relay`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from shared.db import migration_config, new_session, upgrade_database
+
+
+def register_common_commands(app: Flask, migrations_dir: Path) -> None:
+    db_group = AppGroup("db", help="The service's database.")
+    outbox_group = AppGroup("outbox", help="The service's outbox of messages to other services.")
+
+    @db_group.command("upgrade")
+    def upgrade():
+        """Run the Alembic migrations up to the newest schema."""
+        upgrade_database(current_app.config["DATABASE_URL"], migrations_dir)
+        click.echo(f"{current_app.config['SERVICE_NAME']}: database at the newest schema")
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def revision(message: str):
+        """Write a new migration from the difference between the models and the database."""
+        from alembic import command
+
+        config = migration_config(migrations_dir, current_app.config["DATABASE_URL"])
+        command.revision(config, message=message, autogenerate=True)
+
+    @outbox_group.command("relay")
+    @click.option("--once", is_flag=True, help="One pass, then stop.")
+    def relay(once: bool):
+        """Push pending outbox messages to Redis (workers do this on their own too)."""
+        bus = current_app.extensions["bus"]
+        while True:
+            with new_session() as session:
+                count = bus.relay(session)
+            click.echo(f"relayed {count} message(s)")
+            if once:
+                return
+            if count == 0:
+                time.sleep(current_app.config["RELAY_INTERVAL_SECONDS"])
+
+    app.cli.add_command(db_group)
+    app.cli.add_command(outbox_group)

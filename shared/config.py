@@ -1,0 +1,93 @@
+"""Settings for every civicpanel service, read once from environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+SERVICES = ("panel", "surveys", "feedback")
+DEFAULT_PORTS = {"panel": 5001, "surveys": 5002, "feedback": 5003}
+
+# Secrets each service refuses to start without in production.
+PRODUCTION_SECRETS = {
+    "panel": ("SECRET_KEY", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN"),
+    "surveys": ("SECRET_KEY",),
+    "feedback": ("SECRET_KEY",),
+}
+
+
+class ConfigError(RuntimeError):
+    """Raised when a service is configured in a way it cannot safely run."""
+
+
+def parse_boolean(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def parse_int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"not an integer: {value!r}") from exc
+
+
+def default_database_url(service: str) -> str:
+    return f"sqlite:///{VAR_DIR / (service + '.db')}"
+
+
+def settings_from_env(service: str, environ: Mapping[str, str] | None = None) -> dict:
+    """Every setting of one service as Flask config keys, from the environment."""
+    env = os.environ if environ is None else environ
+    prefix = service.upper()
+    return {
+        "SERVICE_NAME": service,
+        "CIVICPANEL_ENV": env.get("CIVICPANEL_ENV", "development"),
+        "SECRET_KEY": env.get("SECRET_KEY", ""),
+        "DATABASE_URL": env.get(f"{prefix}_DATABASE_URL") or default_database_url(service),
+        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PANEL_URL": env.get("PANEL_URL", f"http://127.0.0.1:{DEFAULT_PORTS['panel']}"),
+        "SURVEYS_URL": env.get("SURVEYS_URL", f"http://127.0.0.1:{DEFAULT_PORTS['surveys']}"),
+        "FEEDBACK_URL": env.get("FEEDBACK_URL", f"http://127.0.0.1:{DEFAULT_PORTS['feedback']}"),
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": parse_int(env.get("SMTP_PORT"), 587),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": parse_boolean(env.get("SMTP_STARTTLS"), default=True),
+        "MAIL_FROM": env.get("MAIL_FROM", "civicpanel <panel@civicpanel.localhost>"),
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
+        "SMS_ACCOUNT_SID": env.get("SMS_ACCOUNT_SID", ""),
+        "SMS_AUTH_TOKEN": env.get("SMS_AUTH_TOKEN", ""),
+        "SMS_FROM": env.get("SMS_FROM", ""),
+        # Ofcom's drama range (07700 900xxx) is accepted outside production, for demos and tests.
+        "ALLOW_DRAMA_NUMBERS": parse_boolean(
+            env.get("ALLOW_DRAMA_NUMBERS"),
+            default=env.get("CIVICPANEL_ENV", "development") != "production",
+        ),
+        "SMALL_CELL_THRESHOLD": parse_int(env.get("SMALL_CELL_THRESHOLD"), 10),
+        "DELIVERY_BATCH_SIZE": parse_int(env.get("DELIVERY_BATCH_SIZE"), 1000),
+        "RELAY_INTERVAL_SECONDS": float(env.get("RELAY_INTERVAL_SECONDS", "0.2")),
+    }
+
+
+def check_production_secrets(config: Mapping) -> None:
+    """Refuse to run in production with a secret left unset."""
+    if config.get("CIVICPANEL_ENV") != "production":
+        return
+    missing = [key for key in PRODUCTION_SECRETS[config["SERVICE_NAME"]] if not config.get(key)]
+    if missing:
+        raise ConfigError(
+            f"{config['SERVICE_NAME']}: production mode needs {', '.join(missing)} to be set"
+        )

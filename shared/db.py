@@ -1,0 +1,132 @@
+"""Database engines, sessions and Alembic migrations: one database per service."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A forked RQ work-horse must open its own connections, never reuse the parent's.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    return engine
+
+
+class Database:
+    """The engine and session factory of one service."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+
+def init_app(app: Flask) -> Database:
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["database"] = database
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return database
+
+
+def get_session() -> Session:
+    """The session of the current request or job, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["database"].sessions()
+    return g.db_session
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A fresh session whose work is committed together, or not at all."""
+    session = current_app.extensions["database"].sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def migration_config(migrations_dir: Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, migrations_dir: Path, revision: str = "head") -> None:
+    """Bring a service's database to the newest schema by running its Alembic migrations."""
+    engine = make_engine(url)
+    try:
+        config = migration_config(migrations_dir, url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def run_migrations(context, metadata) -> None:
+    """The body of every service's Alembic env.py: migrate the connection we were handed."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+        with engine.begin() as connection:
+            _migrate(context, connection, metadata)
+        engine.dispose()
+    else:
+        _migrate(context, connection, metadata)
+
+
+def _migrate(context, connection, metadata) -> None:
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def page_of(session: Session, statement, pagination_parameters) -> list:
+    """One page of a select() for flask-smorest's @paginate, with the total item count set."""
+    pagination_parameters.item_count = session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    size = pagination_parameters.page_size
+    offset = (pagination_parameters.page - 1) * size
+    return list(session.scalars(statement.offset(offset).limit(size)))
+
+
+def new_session() -> Session:
+    """A session of its own, for a job or a relay pass; the caller closes it."""
+    return current_app.extensions["database"].sessions()

@@ -1,0 +1,41 @@
+"""One JSON error shape for every API: {code, status, message, errors}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def error_body(status: int, name: str, message: str, errors: dict | None = None) -> dict:
+    body = {"code": status, "status": name, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON errors for API paths; pages keep Flask's HTML errors (services add their own)."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not wants_json():
+            return exc
+        data = getattr(exc, "data", {}) or {}
+        errors = data.get("messages") or data.get("errors")
+        body = error_body(exc.code or 500, exc.name, data.get("message") or exc.description, errors)
+        return jsonify(body), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not wants_json():
+            return InternalServerError()
+        return jsonify(error_body(500, "Internal Server Error", "Something went wrong.")), 500

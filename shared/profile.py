@@ -1,0 +1,19 @@
+"""The categories of a member's non-identifying profile, shared by every service."""
+
+AGE_BANDS = ("16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
+GENDERS = ("female", "male", "other")
+ETHNICITIES = ("asian", "black", "mixed", "white", "other")
+DISABILITY = ("disabled", "not_disabled")
+
+LABELS = {
+    "age_band": {band: band.replace("-", " to ") for band in AGE_BANDS},
+    "gender": {"female": "Female", "male": "Male", "other": "Another gender"},
+    "ethnicity": {
+        "asian": "Asian, Asian British or Asian Welsh",
+        "black": "Black, Black British, Black Welsh, Caribbean or African",
+        "mixed": "Mixed or Multiple ethnic groups",
+        "white": "White",
+        "other": "Other ethnic group",
+    },
+    "disability": {"disabled": "Disabled", "not_disabled": "Not disabled"},
+}

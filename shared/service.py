@@ -1,0 +1,95 @@
+"""What every service's create_app() shares: settings, database, bus, API, health, errors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app, jsonify, send_from_directory
+from flask_smorest import Api
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+from shared import db
+from shared.bus import Bus
+from shared.config import check_production_secrets, settings_from_env
+from shared.errors import register_error_handlers
+
+SHARED_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ServiceModels:
+    outbox: type
+    inbox: type
+    api_key: type
+
+
+def configure_service(
+    app: Flask, service: str, models: ServiceModels, test_config: dict | None
+) -> Api:
+    """Load settings, bind the database and Redis, and mount the JSON API and /healthz."""
+    app.config.from_mapping(settings_from_env(service))
+    if test_config:
+        app.config.update(test_config)
+    check_production_secrets(app.config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = f"development-only-{service}"
+    app.config.update(
+        API_TITLE=f"civicpanel {service}",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service} %(levelname)s %(message)s")
+
+    db.init_app(app)
+    redis = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+    app.extensions["redis"] = redis
+    app.extensions["bus"] = Bus(models.outbox, models.inbox, redis)
+    app.extensions["api_key_model"] = models.api_key
+    app.jinja_loader.searchpath.append(str(SHARED_DIR / "templates"))  # type: ignore[union-attr]
+    app.add_url_rule(
+        "/shared-static/<path:filename>", "shared_static", _shared_static, methods=["GET"]
+    )
+
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "apiKey": {"type": "http", "scheme": "bearer"}}}})
+    register_error_handlers(app)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.jinja_env.globals["service_urls"] = {
+        "panel": app.config["PANEL_URL"],
+        "surveys": app.config["SURVEYS_URL"],
+        "feedback": app.config["FEEDBACK_URL"],
+    }
+    return api
+
+
+def _shared_static(filename: str):
+    return send_from_directory(SHARED_DIR / "static", filename, max_age=3600)
+
+
+def _healthz():
+    checks = {}
+    try:
+        with current_app.extensions["database"].engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means the database is down
+        checks["database"] = f"down: {exc.__class__.__name__}"
+    try:
+        current_app.extensions["redis"].ping()
+        checks["redis"] = "ok"
+    except RedisError as exc:
+        checks["redis"] = f"down: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"service": current_app.config["SERVICE_NAME"], "status": "ok" if healthy else "down",
+            "checks": checks}
+    return jsonify(body), 200 if healthy else 503
+
+
+def bus() -> Bus:
+    return current_app.extensions["bus"]
