@@ -121,7 +121,7 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
     ]
     session.add_all(invitations)
     session.flush()
-    names = dict(session.execute(select(Agency.slug, Agency.name)).tuples())
+    names = dict(session.execute(select(Agency.slug, Agency.name)).all())
     context = invitation_context(survey, names)
     for start in range(0, len(invitations), batch_size):
         bus.send(session, "panel.deliver", {
@@ -145,7 +145,7 @@ def survey_results(session: Session, survey: Survey) -> dict:
         select(Question.code, Answer.value)
         .join(Answer, Answer.question_id == Question.id)
         .where(Question.survey_id == survey.id)
-    ).tuples()
+    ).all()
     invited = session.scalar(select(func.count()).select_from(Invitation).where(
         Invitation.survey_id == survey.id))
     responded = session.scalar(select(func.count()).select_from(Response).where(

@@ -41,7 +41,7 @@ def _invitation_or_page(token: str):
 
 
 def _render_form(survey: Survey, values: dict, errors: dict, status: int = 200):
-    names = dict(get_session().execute(select(Agency.slug, Agency.name)).tuples())
+    names = dict(get_session().execute(select(Agency.slug, Agency.name)).all())
     sponsor_names = ", ".join(names.get(s.agency, s.agency) for s in survey.sponsors)
     return render_template(
         "respond.html", survey=survey, values=values, errors=errors, has_errors=bool(errors),

@@ -1,0 +1,67 @@
+"""A small real SMS gateway on loopback that speaks Twilio's Messages REST format."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from datetime import UTC, datetime
+
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+
+class FakeSmsGateway:
+    """Accepts POST /2010-04-01/Accounts/<sid>/Messages.json with Basic auth, keeps each message."""
+
+    def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "test-token"):
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.messages: list[dict] = []
+        self._lock = threading.Lock()
+        self.app = self._build_app()
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> FakeSmsGateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def _authorised(self, account_sid: str) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return user == account_sid == self.account_sid and password == self.auth_token
+
+    def _build_app(self) -> Flask:
+        app = Flask(__name__)
+
+        @app.post("/2010-04-01/Accounts/<account_sid>/Messages.json")
+        def create_message(account_sid: str):
+            if not self._authorised(account_sid):
+                return jsonify({"code": 20003, "message": "Authenticate", "status": 401,
+                                "more_info": "https://www.twilio.com/docs/errors/20003"}), 401
+            to, body = request.form.get("To", ""), request.form.get("Body", "")
+            if not to.startswith("+") or not to[1:].isdigit():
+                return jsonify({"code": 21211, "message": f"The 'To' number {to} is not valid.",
+                                "status": 400}), 400
+            message = {
+                "sid": "SM" + secrets.token_hex(16), "account_sid": account_sid, "to": to,
+                "from": request.form.get("From", ""), "body": body, "status": "queued",
+                "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
+                "error_code": None, "error_message": None,
+                "date_created": datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            with self._lock:
+                self.messages.append(message)
+            return jsonify(message), 201
+
+        return app

@@ -1,0 +1,45 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps every message it accepts."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+
+from aiosmtpd.controller import Controller
+
+
+class _Store:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FakeSmtpServer:
+    def __init__(self):
+        self.store = _Store()
+        self.port = free_port()
+        self.controller = Controller(self.store, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self):
+        return self.store.messages
+
+    def start(self) -> FakeSmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def clear(self) -> None:
+        self.store.messages.clear()

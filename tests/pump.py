@@ -1,0 +1,47 @@
+"""Moves messages between the services in tests: relay each outbox, run real RQ workers."""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
+
+from shared.db import new_session
+
+
+class JobFailed(AssertionError):
+    pass
+
+
+class Pump:
+    def __init__(self, apps: dict, redis: Redis):
+        self.apps = apps
+        self.redis = redis
+
+    def relay(self, name: str) -> int:
+        app = self.apps[name]
+        with app.app_context(), new_session() as session:
+            return app.extensions["bus"].relay(session)
+
+    def work(self, name: str) -> None:
+        """Run a real (in-process) RQ worker on the service's queue until the queue is empty."""
+        app = self.apps[name]
+        queue = Queue(name, connection=self.redis, serializer=JSONSerializer)
+        with app.app_context():
+            SimpleWorker([queue], connection=self.redis,
+                         serializer=JSONSerializer).work(burst=True)
+        failed = FailedJobRegistry(queue=queue)
+        if failed.count:
+            job = queue.fetch_job(failed.get_job_ids()[0])
+            raise JobFailed(f"{name} job {job.func_name} failed:\n{job.latest_result().exc_string}")
+
+    def __call__(self, rounds: int = 20) -> None:
+        """Until nothing moves: every service relays its outbox and works its queue."""
+        for _ in range(rounds):
+            moved = sum(self.relay(name) for name in self.apps)
+            for name in self.apps:
+                self.work(name)
+            if moved == 0:
+                return
+        raise AssertionError(f"messages still moving after {rounds} rounds")
