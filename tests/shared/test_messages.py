@@ -1,0 +1,80 @@
+"""Message contracts: what a sender dumps, a receiver loads; every job path is real."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shared.messages import MESSAGE_TYPES, ContractError, build_message, read_message
+
+REF = uuid.uuid4()
+KEY = {"key_hash": "a" * 64, "key_prefix": "cp_abcdef", "agency": "council", "role": "officer",
+       "label": ""}
+EXAMPLES = {
+    "panel.draw_sample": {"survey_id": 1, "size": 10, "sponsors": ["council"], "seed": 7},
+    "panel.deliver": {"template": "invitation", "context": {"survey_title": "Parks"},
+                      "recipients": [{"member_ref": REF, "delivery_ref": "invitation:1",
+                                      "link": "http://surveys.test/r/abc"}]},
+    "panel.api_key_issued": KEY,
+    "panel.api_key_revoked": {"key_hash": "a" * 64},
+    "surveys.sample_drawn": {"survey_id": 1, "shortfall": 0, "members": [
+        {"member_ref": REF, "channel": "sms", "profile": {
+            "age_band": "16-24", "gender": "male", "ethnicity": "black",
+            "disability": "disabled", "area": "E05001001"}}]},
+    "surveys.delivery_report": {"deliveries": [{"delivery_ref": "invitation:1",
+                                                "status": "sent"}]},
+    "feedback.survey_closed": {
+        "survey_id": 1, "title": "Parks", "purpose": "Decide on parks", "scope": "Opening hours",
+        "decision": {"description": "Park hours", "owner": "Parks board", "due": date(2027, 1, 1)},
+        "sponsors": ["council"], "closed_at": datetime(2026, 11, 1, tzinfo=UTC), "invited": 3,
+        "questions": [{"code": "q1", "text": "Which?", "type": "single_choice", "base": 2,
+                       "counts": {"A": 1, "B": 1}, "mean": None, "comments": 0}],
+        "respondent_refs": [REF]},
+    "feedback.api_key_issued": KEY,
+    "feedback.api_key_revoked": {"key_hash": "a" * 64},
+}
+
+
+def test_every_message_type_has_an_example_here():
+    assert set(EXAMPLES) == set(MESSAGE_TYPES)
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGE_TYPES))
+def test_contract_round_trips_through_json(name):
+    import json
+
+    envelope = json.loads(json.dumps(build_message(name, EXAMPLES[name])))
+    loaded = read_message(name, envelope)
+    assert loaded["type"] == name
+    assert str(loaded["message_id"]) == envelope["message_id"]
+    schema = MESSAGE_TYPES[name].schema()
+    assert schema.dump(loaded["payload"]) == schema.dump(EXAMPLES[name])
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGE_TYPES))
+def test_registered_job_path_imports_and_its_queue_is_its_service(name):
+    kind = MESSAGE_TYPES[name]
+    module_path, _, function = kind.job_path.rpartition(".")
+    assert callable(getattr(importlib.import_module(module_path), function))
+    assert module_path == f"services.{kind.queue}.jobs"
+    assert name.startswith(kind.queue + ".")
+
+
+def test_sender_cannot_send_a_message_breaking_its_contract():
+    with pytest.raises(ContractError) as caught:
+        build_message("panel.draw_sample", {"survey_id": 1, "size": 0, "sponsors": []})
+    assert set(caught.value.errors) == {"size", "sponsors"}
+
+
+def test_receiver_refuses_a_message_of_another_type():
+    envelope = build_message("panel.api_key_revoked", {"key_hash": "a" * 64})
+    with pytest.raises(ContractError):
+        read_message("feedback.api_key_revoked", envelope)
+
+
+def test_unknown_message_type_is_refused():
+    with pytest.raises(ContractError):
+        build_message("panel.make_tea", {})
