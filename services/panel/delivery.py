@@ -6,7 +6,7 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from typing import Protocol
 
 import requests
@@ -28,6 +28,9 @@ class SmtpSender:
         self.host, self.port = host, port
         self.username, self.password = username, password
         self.starttls, self.mail_from = starttls, mail_from
+        # Name ourselves in EHLO from the sender's domain: smtplib would otherwise ask DNS for
+        # this host's FQDN on every connection.
+        self.helo_name = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
     def send(self, to: str, subject: str, body: str) -> str | None:
         message = EmailMessage()
@@ -37,7 +40,8 @@ class SmtpSender:
         message["Message-ID"] = make_msgid(domain="civicpanel.localhost")
         message.set_content(body)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+            with smtplib.SMTP(self.host, self.port, local_hostname=self.helo_name,
+                              timeout=30) as smtp:
                 if self.starttls and smtp.has_extn("starttls"):
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:

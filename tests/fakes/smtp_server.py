@@ -28,7 +28,8 @@ class FakeSmtpServer:
     def __init__(self):
         self.store = _Store()
         self.port = free_port()
-        self.controller = Controller(self.store, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.store, hostname="127.0.0.1", port=self.port,
+                                     server_hostname="smtp.test")
 
     @property
     def messages(self):
