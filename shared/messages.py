@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-PROFILE_DIMENSIONS = ("age_band", "gender", "ethnicity", "disability", "area")
+PROFILE_DIMENSIONS = ("age_band", "gender", "ethnicity", "disability", "area",
+                      "deprivation_decile", "tenure")
 CHANNELS = ("email", "sms")
 ROLES = ("admin", "officer", "analyst", "panel_manager")
+DELIVERY_TEMPLATES = ("invitation", "reminder", "outcome", "progress", "dialogue")
 
 
 class ProfileSchema(Schema):
@@ -25,6 +27,26 @@ class ProfileSchema(Schema):
     ethnicity = fields.String(required=True)
     disability = fields.String(required=True)
     area = fields.String(required=True)
+    deprivation_decile = fields.Integer(load_default=None, allow_none=True,
+                                        validate=validate.Range(min=1, max=10))
+    tenure = fields.String(load_default=None, allow_none=True)
+    # Partnership-defined attributes (non-identifying), e.g. {"carer": "yes"}.
+    extra = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class QuotaCellSchema(Schema):
+    """A target count for one cell of profile dimensions, e.g. {"age_band": "16-24", "area": X}."""
+
+    cell = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    target = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class CellOutcomeSchema(Schema):
+    cell = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    target = fields.Integer(required=True)
+    drawn = fields.Integer(required=True)
+    shortfall = fields.Integer(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
 
 
 class EnvelopeSchema(Schema):
@@ -38,22 +60,43 @@ class EnvelopeSchema(Schema):
 
 
 class DrawSampleMessage(Schema):
+    """Ask panel for a sample: honouring consent, opt-outs, the contact cap and the quotas."""
+
     survey_id = fields.Integer(required=True)
+    draw_id = fields.String(load_default=None, allow_none=True)  # e.g. "launch", "topup:3"
     size = fields.Integer(required=True, validate=validate.Range(min=1))
     sponsors = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     seed = fields.Integer(load_default=None, allow_none=True)
+    # Explicit cell targets, or proportional to population over these dimensions.
+    quotas = fields.List(fields.Nested(QuotaCellSchema), load_default=list)
+    proportional_dimensions = fields.List(fields.String(), load_default=list)
+    # Eligibility: only members whose profile value is in the list, per dimension.
+    filters = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()),
+                          load_default=dict)
+    exclude_member_refs = fields.List(fields.UUID(), load_default=list)
+    channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)),
+                           load_default=lambda: list(CHANNELS))
+    # Over-sample cells with low past response rates so completes, not invites, meet quotas.
+    boost_low_response = fields.Boolean(load_default=False)
 
 
 class DeliveryRecipientSchema(Schema):
     member_ref = fields.UUID(required=True)
     delivery_ref = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    link = fields.Url(required=True, require_tld=False)
+    link = fields.Url(load_default=None, allow_none=True, require_tld=False)
+    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1600))
+    channel = fields.String(load_default=None, allow_none=True,
+                            validate=validate.OneOf(CHANNELS))  # None: member's preference
 
 
 class DeliverMessage(Schema):
-    """A batch of messages to send; panel renders them and picks each member's channel."""
+    """A batch of messages to send; panel renders them and picks each member's channel.
 
-    template = fields.String(required=True, validate=validate.OneOf(("invitation", "outcome")))
+    Only "invitation" counts towards the contact cap. "dialogue" is one SMS of an SMS
+    survey dialogue: its text is in the recipient's `text`, already in their language.
+    """
+
+    template = fields.String(required=True, validate=validate.OneOf(DELIVERY_TEMPLATES))
     context = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     recipients = fields.List(
         fields.Nested(DeliveryRecipientSchema), required=True, validate=validate.Length(min=1)
@@ -66,18 +109,48 @@ class DeliverMessage(Schema):
 class SampledMemberSchema(Schema):
     member_ref = fields.UUID(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    language = fields.String(load_default="en")
     profile = fields.Nested(ProfileSchema, required=True)
 
 
 class SampleDrawnMessage(Schema):
+    """One batch of a drawn sample; `cells` reports each quota cell's fill and shortfall."""
+
     survey_id = fields.Integer(required=True)
+    draw_id = fields.String(load_default=None, allow_none=True)
     members = fields.List(fields.Nested(SampledMemberSchema), required=True)
     shortfall = fields.Integer(required=True, validate=validate.Range(min=0))
+    cells = fields.List(fields.Nested(CellOutcomeSchema), load_default=list)
 
 
 class DeliveryStatusSchema(Schema):
     delivery_ref = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("sent", "failed")))
+    status = fields.String(required=True, validate=validate.OneOf(
+        ("sent", "delivered", "failed", "undelivered", "no_consent", "opted_out")))
+
+
+class SmsReplySchema(Schema):
+    """An inbound SMS that is not a keyword panel handles, from a known member."""
+
+    member_ref = fields.UUID(required=True)
+    body = fields.String(required=True, validate=validate.Length(max=1600))
+    received_at = fields.AwareDateTime(required=True)
+    provider_id = fields.String(load_default=None, allow_none=True)
+
+
+class MemberErasedMessage(Schema):
+    member_ref = fields.UUID(required=True)
+
+
+class PopulationTargetsMessage(Schema):
+    """Census margins per area, for weighting: {area: {dimension: {category: count}}}."""
+
+    vintage = fields.String(required=True)
+    areas = fields.Dict(keys=fields.String(),
+                        values=fields.Dict(keys=fields.String(),
+                                           values=fields.Dict(keys=fields.String(),
+                                                              values=fields.Float())),
+                        required=True)
 
 
 class DeliveryReportMessage(Schema):
@@ -101,6 +174,27 @@ class QuestionResultSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     mean = fields.Float(load_default=None, allow_none=True)
     comments = fields.Integer(load_default=0)
+    # Weighted to the population when the survey could be weighted.
+    weighted_percent = fields.Dict(keys=fields.String(), values=fields.Float(),
+                                   load_default=None, allow_none=True)
+    weighted_mean = fields.Float(load_default=None, allow_none=True)
+
+
+class WeightingSummarySchema(Schema):
+    dimensions = fields.List(fields.String(), required=True)
+    converged = fields.Boolean(required=True)
+    effective_sample_size = fields.Float(required=True)
+    design_effect = fields.Float(required=True)
+
+
+class RepresentationSchema(Schema):
+    """How one group is represented among respondents compared with the population."""
+
+    dimension = fields.String(required=True)
+    category = fields.String(required=True)
+    population_share = fields.Float(required=True)
+    respondent_share = fields.Float(required=True)
+    ratio = fields.Float(required=True)
 
 
 class SurveyClosedMessage(Schema):
@@ -114,6 +208,10 @@ class SurveyClosedMessage(Schema):
     invited = fields.Integer(required=True)
     questions = fields.List(fields.Nested(QuestionResultSchema), required=True)
     respondent_refs = fields.List(fields.UUID(), required=True)
+    areas = fields.List(fields.String(), load_default=list)
+    topics = fields.List(fields.String(), load_default=list)
+    weighting = fields.Nested(WeightingSummarySchema, load_default=None, allow_none=True)
+    representation = fields.List(fields.Nested(RepresentationSchema), load_default=list)
 
 
 # -- surveys -> panel, feedback: API keys --------------------------------------

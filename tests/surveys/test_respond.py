@@ -58,5 +58,6 @@ def test_invited_members_profile_snapshot_is_kept_with_the_invitation(apps, clie
     with apps["surveys"].app_context(), new_session() as session:
         invitation = session.scalar(select(Invitation))
     assert invitation.profile == {"age_band": "25-34", "gender": "female", "ethnicity": "white",
-                                  "disability": "not_disabled", "area": "E05001001"}
+                                  "disability": "not_disabled", "area": "E05001001",
+                                  "deprivation_decile": None, "tenure": None, "extra": {}}
     assert invitation.delivery_status == "sent"
