@@ -260,6 +260,19 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
         "surveys.delivery_report", "surveys", "services.surveys.jobs.delivery_report",
         DeliveryReportMessage,
     ),
+    MessageType("surveys.sms_reply", "surveys", "services.surveys.jobs.sms_reply", SmsReplySchema),
+    MessageType(
+        "surveys.member_erased", "surveys", "services.surveys.jobs.member_erased",
+        MemberErasedMessage,
+    ),
+    MessageType(
+        "surveys.population_targets", "surveys", "services.surveys.jobs.population_targets",
+        PopulationTargetsMessage,
+    ),
+    MessageType(
+        "feedback.member_erased", "feedback", "services.feedback.jobs.member_erased",
+        MemberErasedMessage,
+    ),
     MessageType(
         "feedback.survey_closed", "feedback", "services.feedback.jobs.survey_closed",
         SurveyClosedMessage,

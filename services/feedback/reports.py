@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.feedback.models import Report, ReportSponsor, Respondent
@@ -78,3 +78,9 @@ def publish_report(session: Session, bus: Bus, report: Report, *, report_url: st
         for respondent in batch:
             respondent.notified_at = report.published_at
     return len(respondents)
+
+
+def forget_member(session: Session, payload: dict) -> None:
+    """An erased member is dropped from every outcome message not yet sent to them."""
+    session.execute(delete(Respondent).where(Respondent.member_ref == str(payload["member_ref"]),
+                                             Respondent.notified_at.is_(None)))

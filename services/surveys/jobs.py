@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from services.surveys.lifecycle import invite_sample
 from services.surveys.models import Invitation
+from services.surveys.population import replace_targets
+from services.surveys.privacy import forget_member
 from shared.db import new_session
 from shared.service import bus
 
@@ -38,3 +40,18 @@ def _record_delivery(session: Session, payload: dict) -> None:
             statuses[int(invitation_id)] = item["status"]
     for invitation in session.scalars(select(Invitation).where(Invitation.id.in_(statuses))):
         invitation.delivery_status = statuses[invitation.id]
+
+
+def population_targets(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "surveys.population_targets", envelope, replace_targets)
+
+
+def member_erased(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "surveys.member_erased", envelope, forget_member)
+
+
+def sms_reply(envelope: dict) -> bool:
+    """An SMS reply from a member, forwarded by panel: advances their SMS dialogue."""
+    raise NotImplementedError("the SMS dialogue is being built")

@@ -148,3 +148,17 @@ class Answer(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"),
                                              index=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class PopulationTarget(Base):
+    """A census margin copied from panel: the population of one category in one area."""
+
+    __tablename__ = "population_targets"
+    __table_args__ = (UniqueConstraint("area", "dimension", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vintage: Mapped[str] = mapped_column(String(40))
+    area: Mapped[str] = mapped_column(String(20), index=True)
+    dimension: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(80))
+    population: Mapped[float] = mapped_column(Numeric(14, 2))

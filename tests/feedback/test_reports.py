@@ -86,3 +86,31 @@ def test_draft_reports_have_no_public_page(apps, clients, pump):
     setup_agencies(apps, pump)
     closed_survey(pump, {"Mornings": 30, "Evenings": 20})
     assert clients["feedback"].get("/you-said-we-did/1").status_code == 404
+
+
+def test_an_erased_member_is_not_told_the_outcome(apps, clients, pump, smtp_server):
+    from tests.scenario import add_members
+    from tests.surveys.test_privacy_and_targets import send
+
+    keys = setup_agencies(apps, pump)
+    members = add_members(clients["panel"], keys["council"]["panel_manager"], 3)
+    envelope = build_message("feedback.survey_closed", {
+        "survey_id": 9, "title": "Bins", "purpose": "Set bin days", "scope": "Days can change",
+        "sponsors": ["council"], "invited": 3, "closed_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "decision": {"description": "Bin days", "owner": "Waste board", "due": date(2027, 1, 1)},
+        "questions": [], "respondent_refs": [m["member_ref"] for m in members]})
+    Queue("feedback", connection=pump.redis, serializer=JSONSerializer).enqueue(
+        "services.feedback.jobs.survey_closed", json.loads(json.dumps(envelope)))
+    pump()
+    send(pump, "feedback.member_erased", {"member_ref": members[0]["member_ref"]})
+    officer = bearer(keys["council"]["officer"])
+    report = clients["feedback"].get("/api/v1/reports", headers=officer).json[0]
+    clients["feedback"].patch(f"/api/v1/reports/{report['id']}", headers=officer, json={
+        "we_did": "Bins are collected on Mondays.", "why": "Most people asked for Mondays.",
+        "decided_on": "2026-11-20"})
+    published = clients["feedback"].post(f"/api/v1/reports/{report['id']}/publish",
+                                         headers=officer)
+    assert published.json["respondents_to_tell"] == 2
+    pump()
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(
+        m["email"] for m in members[1:])

@@ -34,6 +34,12 @@ EXAMPLES = {
                        "counts": {"A": 1, "B": 1}, "mean": None, "comments": 0}],
         "respondent_refs": [REF]},
     "feedback.api_key_issued": KEY,
+    "surveys.sms_reply": {"member_ref": REF, "body": " 2 ", "provider_id": "SM" + "0" * 32,
+                          "received_at": datetime(2026, 11, 2, tzinfo=UTC)},
+    "surveys.member_erased": {"member_ref": REF},
+    "feedback.member_erased": {"member_ref": REF},
+    "surveys.population_targets": {"vintage": "Census 2021, May 2022 wards", "areas": {
+        "E05001001": {"age_band": {"16-24": 1200.0, "25-34": 1500.0}}}},
     "feedback.api_key_revoked": {"key_hash": "a" * 64},
 }
 
