@@ -16,6 +16,7 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 
 from shared.config import SERVICES
+from shared.schedule import register_periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def run(service: str, burst: bool = False) -> None:
     # The worker blocks on Redis for minutes at a time, so it gets a connection without a
     # read timeout; the app's own connection keeps one for requests.
     connection = Redis.from_url(app.config["REDIS_URL"])
+    register_periodic_jobs(service, connection)
     with app.app_context():
         relay.start()
         try:
