@@ -1,0 +1,226 @@
+"""Raking respondents' weights to population margins, over the collapsed cross-classification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_CAP = 5.0  # times the mean weight, as the ANES weighting procedure trims
+DEFAULT_TOLERANCE = 1e-6  # largest relative margin error accepted
+DEFAULT_MAX_ITERATIONS = 1000
+
+
+class WeightingError(ValueError):
+    """Inputs that cannot describe a raking problem at all (codes out of range, no margins)."""
+
+
+@dataclass(frozen=True)
+class MarginError:
+    """How far one category's weighted share ends from its population share."""
+
+    dimension: str
+    category: str
+    target_share: float
+    achieved_share: float
+
+    @property
+    def relative_error(self) -> float:
+        if self.target_share == 0:
+            return 0.0 if self.achieved_share == 0 else float("inf")
+        return abs(self.achieved_share - self.target_share) / self.target_share
+
+
+@dataclass
+class RakingResult:
+    """Weights (mean 1) and an honest account of how well they reach the margins."""
+
+    weights: np.ndarray
+    converged: bool
+    iterations: int
+    max_relative_error: float
+    cap: float | None
+    min_weight: float
+    max_weight: float
+    design_effect: float
+    effective_sample_size: float
+    failing: list[MarginError] = field(default_factory=list)
+    advice: str | None = None
+
+    def summary(self) -> dict:
+        """Everything but the weights, as plain data for JSON."""
+        return {
+            "converged": self.converged, "iterations": self.iterations,
+            "max_relative_error": self.max_relative_error, "cap": self.cap,
+            "min_weight": self.min_weight, "max_weight": self.max_weight,
+            "design_effect": self.design_effect,
+            "effective_sample_size": self.effective_sample_size,
+            "failing": [
+                {"dimension": m.dimension, "category": m.category,
+                 "target_share": m.target_share, "achieved_share": m.achieved_share}
+                for m in self.failing
+            ],
+            "advice": self.advice,
+        }
+
+
+def kish(weights: np.ndarray, counts: np.ndarray | None = None) -> tuple[float, float]:
+    """Kish's design effect due to weighting, 1 + CV², and the effective sample size n / deff.
+
+    `counts` lets `weights` be per cell: each cell's weight stands for that many people.
+    """
+    n = np.ones_like(weights) if counts is None else counts
+    total, squares, size = float(n @ weights), float(n @ (weights * weights)), float(n.sum())
+    if total <= 0:
+        return float("nan"), 0.0
+    effective = total * total / squares
+    return size / effective, effective
+
+
+def rake(
+    codes: Mapping[str, np.ndarray],
+    margins: Mapping[str, Sequence[float]],
+    *,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    cap: float | None = DEFAULT_CAP,
+    tolerance: float = DEFAULT_TOLERANCE,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+) -> RakingResult:
+    """Rake respondents to the margins: `codes[d][i]` is respondent i's category index in
+    dimension d, `margins[d][k]` the population of category k (any scale; shares are used).
+
+    The respondents collapse to the occupied cells of the cross-classification; raking
+    then works on cell counts, so its cost follows the number of cells, not of people.
+    `cap` trims weights above cap × mean and re-rakes (None: no cap). Convergence is the
+    largest relative margin error at or under `tolerance`; when it is not reached the
+    result says which margin fails and what to do, and `converged` is False.
+    """
+    dimensions = list(margins)
+    if not dimensions:
+        raise WeightingError("Give at least one margin to rake to.")
+    labels = labels or {}
+    shares = []
+    for dimension in dimensions:
+        target = np.asarray(margins[dimension], dtype=float)
+        if target.ndim != 1 or target.size == 0 or (target < 0).any() or target.sum() <= 0:
+            raise WeightingError(f"The {dimension} margin needs positive populations.")
+        shares.append(target / target.sum())
+    sizes = [s.size for s in shares]
+    columns = []
+    for dimension, size in zip(dimensions, sizes, strict=True):
+        column = np.asarray(codes[dimension], dtype=np.int64)
+        if column.size and (column.min() < 0 or column.max() >= size):
+            raise WeightingError(f"A {dimension} code is outside its {size} categories.")
+        columns.append(column)
+    respondents = columns[0].size
+    if respondents == 0:
+        raise WeightingError("There are no respondents to weight.")
+
+    # Collapse: one flat index per respondent, counts per occupied cell.
+    flat = np.ravel_multi_index(columns, sizes) if len(columns) > 1 else columns[0]
+    cell_count = int(np.prod(sizes, dtype=np.int64))
+    if cell_count <= 4 * respondents:
+        counts_all = np.bincount(flat, minlength=cell_count)
+        occupied = np.flatnonzero(counts_all)
+        counts = counts_all[occupied].astype(float)
+        lookup = np.full(cell_count, -1, dtype=np.int64)
+        lookup[occupied] = np.arange(occupied.size)
+        respondent_cell = lookup[flat]
+    else:  # a sparse cross-classification: do not allocate every possible cell
+        occupied, respondent_cell, counts_int = np.unique(flat, return_inverse=True,
+                                                          return_counts=True)
+        counts = counts_int.astype(float)
+    cell_codes = np.unravel_index(occupied, sizes) if len(columns) > 1 else (occupied,)
+    targets = [share * respondents for share in shares]
+
+    weights, iterations, error = _rake_cells(counts, cell_codes, targets, sizes, cap,
+                                             tolerance, max_iterations)
+    achieved = [np.bincount(c, weights=counts * weights, minlength=k) / respondents
+                for c, k in zip(cell_codes, sizes, strict=True)]
+    errors = [
+        MarginError(dimension, _label(labels, dimension, k), float(shares[d][k]),
+                    float(achieved[d][k]))
+        for d, dimension in enumerate(dimensions) for k in range(sizes[d])
+    ]
+    converged = error <= tolerance
+    failing = sorted((m for m in errors if m.relative_error > tolerance),
+                     key=lambda m: m.relative_error, reverse=True)
+    deff, effective = kish(weights, counts)
+    return RakingResult(
+        weights=weights[respondent_cell], converged=converged, iterations=iterations,
+        max_relative_error=float(error), cap=cap,
+        min_weight=float(weights.min()), max_weight=float(weights.max()),
+        design_effect=deff, effective_sample_size=effective,
+        failing=[] if converged else failing,
+        advice=None if converged else _advice(failing, cap, max_iterations),
+    )
+
+
+def _rake_cells(counts, cell_codes, targets, sizes, cap, tolerance, max_iterations):
+    """Iterative proportional fitting on cell weights; returns weights, iterations, error."""
+    weights = np.ones_like(counts)
+    # A category with population but no respondents can never be reached; one with
+    # respondents but no population would need weights of 0. Both show up as errors.
+    safe_targets = [np.where(t > 0, t, 0.0) for t in targets]
+    error = np.inf
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported afterwards
+        for c, k, target in zip(cell_codes, sizes, safe_targets, strict=True):
+            reached = np.bincount(c, weights=counts * weights, minlength=k)
+            factor = np.divide(target, reached, out=np.ones(k), where=reached > 0)
+            weights *= factor[c]
+        if cap is not None:
+            _trim(weights, counts, cap)
+        error = _max_relative_error(counts, weights, cell_codes, targets, sizes)
+        if error <= tolerance:
+            break
+    mean = (counts @ weights) / counts.sum()
+    return weights / mean, iterations, error
+
+
+def _trim(weights: np.ndarray, counts: np.ndarray, cap: float) -> None:
+    """Trim weights to cap x their mean, in place; trimming lowers the mean, so repeat."""
+    size = counts.sum()
+    for _ in range(100):
+        weights /= (counts @ weights) / size
+        if weights.max() <= cap * (1 + 1e-12):
+            return
+        np.minimum(weights, cap, out=weights)
+
+
+def _max_relative_error(counts, weights, cell_codes, targets, sizes) -> float:
+    total = counts @ weights
+    size = counts.sum()
+    worst = 0.0
+    for c, k, target in zip(cell_codes, sizes, targets, strict=True):
+        reached = np.bincount(c, weights=counts * weights, minlength=k) * (size / total)
+        gap = np.abs(reached - target)
+        relative = np.divide(gap, target, out=np.where(gap > 0, np.inf, 0.0),
+                             where=target > 0)
+        worst = max(worst, float(relative.max()))
+    return worst
+
+
+def _label(labels: Mapping[str, Sequence[str]], dimension: str, index: int) -> str:
+    names = labels.get(dimension)
+    return str(names[index]) if names is not None and index < len(names) else str(index)
+
+
+def _advice(failing: list[MarginError], cap: float | None, max_iterations: int) -> str:
+    if not failing:
+        return f"Raking did not settle within {max_iterations} iterations."
+    worst = failing[0]
+    where = f"{worst.dimension} = {worst.category}"
+    if worst.achieved_share == 0 and worst.target_share > 0:
+        return (f"No respondent is in {where}, so its margin cannot be reached: collapse "
+                f"it with a neighbouring {worst.dimension} category.")
+    if worst.target_share == 0:
+        return (f"Respondents are in {where} but the population has none there: collapse it "
+                f"with a neighbouring category or check the population targets.")
+    reach = (f"the {where} margin ends at {worst.achieved_share:.4%} against a population "
+             f"share of {worst.target_share:.4%}")
+    if cap is not None:
+        return (f"With weights capped at {cap:g}× the mean, {reach}: collapse {worst.category} "
+                f"with a neighbouring {worst.dimension} category, or raise the cap.")
+    return f"Raking did not converge: {reach}; collapse {worst.category} with a neighbour."
