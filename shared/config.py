@@ -77,6 +77,13 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
             default=env.get("CIVICPANEL_ENV", "development") != "production",
         ),
         "SMALL_CELL_THRESHOLD": parse_int(env.get("SMALL_CELL_THRESHOLD"), 10),
+        # A closed survey with no report published after this many days is overdue.
+        "FEEDBACK_OVERDUE_DAYS": parse_int(env.get("FEEDBACK_OVERDUE_DAYS"), 30),
+        # Panel's one contact cap for the whole partnership: invitations per rolling window.
+        "CONTACT_CAP_INVITATIONS": parse_int(env.get("CONTACT_CAP_INVITATIONS"), 3),
+        "CONTACT_CAP_WINDOW_DAYS": parse_int(env.get("CONTACT_CAP_WINDOW_DAYS"), 90),
+        "CONTACT_CAP_MIN_GAP_DAYS": parse_int(env.get("CONTACT_CAP_MIN_GAP_DAYS"), 14),
+        "UNDER_REPRESENTED_RATIO": float(env.get("UNDER_REPRESENTED_RATIO", "0.8")),
         "DELIVERY_BATCH_SIZE": parse_int(env.get("DELIVERY_BATCH_SIZE"), 1000),
         "RELAY_INTERVAL_SECONDS": float(env.get("RELAY_INTERVAL_SECONDS", "0.2")),
     }

@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app, "feedback", ServiceModels(models.Outbox, models.Inbox, models.ApiKey), test_config
     )
     flask_api.register_blueprint(api.reports_blp)
+    flask_api.register_blueprint(api.accountability_blp)
     flask_api.register_blueprint(api.public_blp)
     app.register_blueprint(views.pages)
     register_common_commands(app, MIGRATIONS_DIR)

@@ -1,4 +1,5 @@
-"""The feedback JSON API: reports for their sponsors to complete and publish, and the public list."""
+"""The feedback JSON API: reports for their sponsors to complete and publish, and the public
+reports and scoreboard."""
 
 from __future__ import annotations
 
@@ -8,26 +9,51 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.feedback.models import Report, ReportSponsor
-from services.feedback.reports import ReportRuleBroken, complete_report, publish_report
-from services.feedback.schemas import PublishResultSchema, ReportSchema, ReportUpdateSchema
+from services.feedback.accountability import agency_scoreboard
+from services.feedback.models import (
+    Commitment,
+    OverdueFlag,
+    Report,
+    ReportSponsor,
+    ReportTag,
+)
+from services.feedback.progress import add_commitment, record_progress
+from services.feedback.reports import Links, ReportRuleBroken, complete_report, publish_report
+from services.feedback.schemas import (
+    CommitmentCreateSchema,
+    CommitmentSchema,
+    OverdueFlagSchema,
+    ProgressUpdateCreateSchema,
+    ProgressUpdateSchema,
+    PublicReportQuerySchema,
+    PublicReportSchema,
+    PublishResultSchema,
+    ReportSchema,
+    ReportUpdateSchema,
+    ScoreboardRowSchema,
+)
 from shared.auth import current_caller, require_role
+from shared.bus import utcnow
 from shared.db import get_session, page_of
 from shared.service import bus
 
 reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                         description="Feedback reports, for the agencies that sponsored the survey.")
+accountability_blp = Blueprint("accountability", __name__, url_prefix="/api/v1/accountability",
+                               description="Reports overdue for publication, per agency.")
 public_blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
-                       description="Published reports, open to everyone.")
+                       description="Published reports and the agencies' scoreboard, open to all.")
 
 WRITERS = ("admin", "officer")
+REPORT_LOADS = (selectinload(Report.sponsors), selectinload(Report.tags),
+                selectinload(Report.commitments).selectinload(Commitment.updates))
 
 
 def sponsored_by(agency: str):
     return (
         select(Report)
         .where(Report.id.in_(select(ReportSponsor.report_id).where(ReportSponsor.agency == agency)))
-        .options(selectinload(Report.sponsors))
+        .options(*REPORT_LOADS)
     )
 
 
@@ -38,8 +64,12 @@ def sponsored_report_or_404(session: Session, report_id: int) -> Report:
     return report
 
 
-def public_report_url(report_id: int) -> str:
-    return f"{current_app.config['FEEDBACK_URL']}/you-said-we-did/{report_id}"
+def links() -> Links:
+    return Links(current_app.config["FEEDBACK_URL"], current_app.config["SECRET_KEY"])
+
+
+def broken(exc: ReportRuleBroken):
+    abort(exc.status, message=str(exc), errors={"json": exc.errors})
 
 
 @reports_blp.route("")
@@ -66,7 +96,7 @@ class ReportById(MethodView):
     @reports_blp.arguments(ReportUpdateSchema)
     @reports_blp.response(200, ReportSchema)
     def patch(self, changes, report_id):
-        """Write what was done and why, and the date of the decision"""
+        """Write what was decided, when, how it relates to what most preferred, and why"""
         if current_caller().role not in WRITERS:
             abort(403, message="Only officers and admins complete reports.")
         session = get_session()
@@ -74,7 +104,7 @@ class ReportById(MethodView):
         try:
             complete_report(report, changes)
         except ReportRuleBroken as exc:
-            abort(exc.status, message=str(exc), errors={"json": exc.errors})
+            broken(exc)
         session.commit()
         return report
 
@@ -89,23 +119,120 @@ class ReportPublish(MethodView):
         session = get_session()
         report = sponsored_report_or_404(session, report_id)
         try:
-            told = publish_report(session, bus(), report, report_url=public_report_url(report.id),
+            told = publish_report(session, bus(), report, links=links(),
                                   batch_size=current_app.config["DELIVERY_BATCH_SIZE"])
         except ReportRuleBroken as exc:
-            abort(exc.status, message=str(exc), errors={"json": exc.errors})
+            broken(exc)
         session.commit()
         return {"report": report, "respondents_to_tell": told}
 
 
-def published():
-    return (select(Report).where(Report.status == "published")
-            .options(selectinload(Report.sponsors)).order_by(Report.published_at.desc()))
+@reports_blp.route("/<int:report_id>/commitments")
+class ReportCommitments(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @reports_blp.arguments(CommitmentCreateSchema)
+    @reports_blp.response(201, CommitmentSchema)
+    def post(self, data, report_id):
+        """Add a commitment: an action, the agency responsible and its due date"""
+        session = get_session()
+        report = sponsored_report_or_404(session, report_id)
+        try:
+            commitment = add_commitment(report, data)
+        except ReportRuleBroken as exc:
+            broken(exc)
+        session.commit()
+        return commitment
+
+
+@reports_blp.route("/<int:report_id>/commitments/<int:commitment_id>/updates")
+class CommitmentUpdates(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @reports_blp.arguments(ProgressUpdateCreateSchema)
+    @reports_blp.response(201, ProgressUpdateSchema)
+    def post(self, data, report_id, commitment_id):
+        """Record dated progress on a commitment (in progress, done, or dropped with a reason)"""
+        session = get_session()
+        report = sponsored_report_or_404(session, report_id)
+        commitment = next((c for c in report.commitments if c.id == commitment_id), None)
+        if commitment is None:
+            abort(404, message="No such commitment in this report.")
+        try:
+            update = record_progress(report, commitment, data)
+        except ReportRuleBroken as exc:
+            broken(exc)
+        session.commit()
+        return update
+
+
+@accountability_blp.route("/overdue")
+class OverdueReports(MethodView):
+    decorators = [require_role()]
+
+    @accountability_blp.response(200, OverdueFlagSchema(many=True))
+    def get(self):
+        """Your agency's reports flagged overdue: closed too long ago with nothing published"""
+        rows = get_session().execute(
+            select(OverdueFlag, Report.title, Report.closed_at).join(
+                Report, Report.id == OverdueFlag.report_id)
+            .where(OverdueFlag.agency == current_caller().agency,
+                   OverdueFlag.resolved.is_(False))
+            .order_by(OverdueFlag.days_overdue.desc(), OverdueFlag.report_id)).all()
+        return [{"report_id": flag.report_id, "title": title, "agency": flag.agency,
+                 "closed_at": closed_at, "days_overdue": flag.days_overdue,
+                 "first_flagged_at": flag.first_flagged_at,
+                 "last_flagged_at": flag.last_flagged_at} for flag, title, closed_at in rows]
+
+
+def published(agency: str | None = None, area: str | None = None, topic: str | None = None):
+    """Published reports, newest first, narrowed by sponsor agency, area and topic."""
+    statement = (select(Report).where(Report.status == "published").options(*REPORT_LOADS)
+                 .order_by(Report.published_at.desc(), Report.id.desc()))
+    if agency:
+        statement = statement.where(Report.id.in_(
+            select(ReportSponsor.report_id).where(ReportSponsor.agency == agency)))
+    for kind, value in (("area", area), ("topic", topic)):
+        if value:
+            statement = statement.where(Report.id.in_(
+                select(ReportTag.report_id).where(ReportTag.kind == kind,
+                                                  ReportTag.value == value)))
+    return statement
+
+
+def published_report(session: Session, report_id: int) -> Report | None:
+    return session.scalar(published().where(Report.id == report_id))
+
+
+def scoreboard_now() -> list[dict]:
+    return agency_scoreboard(get_session(), now=utcnow(),
+                             overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
 
 
 @public_blp.route("/reports")
 class PublicReports(MethodView):
-    @public_blp.response(200, ReportSchema(many=True))
+    @public_blp.arguments(PublicReportQuerySchema, location="query")
+    @public_blp.response(200, PublicReportSchema(many=True))
     @public_blp.paginate()
-    def get(self, pagination_parameters):
-        """List published "you said, we did" reports"""
-        return page_of(get_session(), published(), pagination_parameters)
+    def get(self, filters, pagination_parameters):
+        """List published "you said, we did" reports, by agency, area or topic"""
+        return page_of(get_session(), published(**filters), pagination_parameters)
+
+
+@public_blp.route("/reports/<int:report_id>")
+class PublicReportById(MethodView):
+    @public_blp.response(200, PublicReportSchema)
+    def get(self, report_id):
+        """Read a published report"""
+        report = published_report(get_session(), report_id)
+        if report is None:
+            abort(404, message="No published report has this id.")
+        return report
+
+
+@public_blp.route("/scoreboard")
+class Scoreboard(MethodView):
+    @public_blp.response(200, ScoreboardRowSchema(many=True))
+    def get(self):
+        """How each agency keeps its promises: reports published, overdue, commitments kept"""
+        return scoreboard_now()

@@ -20,7 +20,27 @@ def suppress_counts(counts: dict[str, int], threshold: int) -> dict[str, int | N
     return shown
 
 
+def publishable_question(question: dict, threshold: int) -> dict:
+    """One question's result as it may be published.
+
+    A weighted percentage is hidden wherever its count is, since it would give the
+    count away; a mean over fewer people than the threshold is hidden too.
+    """
+    counts = suppress_counts(question.get("counts") or {}, threshold)
+    weighted = question.get("weighted_percent")
+    if weighted is not None:
+        weighted = {answer: None if counts.get(answer, 0) is None else round(share, 1)
+                    for answer, share in weighted.items()}
+    small_base = question.get("base", 0) < threshold
+    return {
+        **question,
+        "counts": counts,
+        "weighted_percent": weighted,
+        "mean": None if small_base else question.get("mean"),
+        "weighted_mean": None if small_base else question.get("weighted_mean"),
+    }
+
+
 def published_results(results: list[dict], threshold: int) -> list[dict]:
     """A report's results as they may be published."""
-    return [{**question, "counts": suppress_counts(question["counts"], threshold)}
-            for question in results]
+    return [publishable_question(question, threshold) for question in results]

@@ -1,14 +1,28 @@
-"""Queue handlers of feedback: the only entry points for messages from the other services."""
+"""Queue handlers of feedback: the only entry points for messages from the other services,
+and its periodic work (overdue reports, progress news)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from functools import partial
 
+from flask import current_app
+
+from services.feedback.accountability import flag_overdue_reports
 from services.feedback.models import ApiKey
-from services.feedback.reports import draft_report, forget_member
+from services.feedback.progress import notify_progress
+from services.feedback.reports import Links, draft_report, forget_member
 from shared.auth import revoke_stored_key, store_issued_key
+from shared.bus import utcnow
 from shared.db import new_session
 from shared.service import bus
+
+log = logging.getLogger(__name__)
+
+
+def links_from_config() -> Links:
+    return Links(current_app.config["FEEDBACK_URL"], current_app.config["SECRET_KEY"])
 
 
 def survey_closed(envelope: dict) -> bool:
@@ -31,3 +45,24 @@ def api_key_revoked(envelope: dict) -> bool:
 def member_erased(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "feedback.member_erased", envelope, forget_member)
+
+
+def flag_overdue(now: datetime | None = None) -> int:
+    """Daily: flag to each sponsor agency the reports overdue for publication."""
+    with new_session() as session:
+        flags = flag_overdue_reports(session, now=now or utcnow(),
+                                     overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
+        session.commit()
+    for flag in flags:
+        log.warning("report %(report_id)s (%(title)s) is %(days_overdue)s day(s) overdue "
+                    "for %(agency)s", flag)
+    return len(flags)
+
+
+def send_progress_news(now: datetime | None = None) -> int:
+    """Hourly: tell respondents of news on commitments, nobody more than once a week."""
+    with new_session() as session:
+        told = notify_progress(session, bus(), links=links_from_config(),
+                               batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=now)
+        session.commit()
+    return told

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -53,15 +54,31 @@ class Report(Base):
     invited: Mapped[int] = mapped_column(Integer)
     respondents: Mapped[int] = mapped_column(Integer)
     results: Mapped[list] = mapped_column(JSON)
+    weighting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    representation: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     we_did: Mapped[str | None] = mapped_column(Text, nullable=True)
     why: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # follows / partly_follows / goes_against what most respondents preferred.
+    decision_relation: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The question the decision answers and the answer it chose, to check the stated relation.
+    preference_question: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    chosen_answer: Mapped[str | None] = mapped_column(String(500), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When a commitment of the published report last had news respondents have not all heard.
+    news_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     sponsors: Mapped[list[ReportSponsor]] = relationship(
         cascade="all, delete-orphan", order_by="ReportSponsor.agency")
+    tags: Mapped[list[ReportTag]] = relationship(
+        cascade="all, delete-orphan", order_by="(ReportTag.kind, ReportTag.value)")
+    commitments: Mapped[list[Commitment]] = relationship(
+        cascade="all, delete-orphan", order_by="Commitment.id")
+
+    def tag_values(self, kind: str) -> list[str]:
+        return [tag.value for tag in self.tags if tag.kind == kind]
 
 
 class ReportSponsor(Base):
@@ -71,6 +88,66 @@ class ReportSponsor(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     agency: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class ReportTag(Base):
+    """An area or a topic of a report's survey, for the public list's filters."""
+
+    __tablename__ = "report_tags"
+    __table_args__ = (UniqueConstraint("report_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "area" or "topic"
+    value: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class Commitment(Base):
+    """An action an agency promised in a report, tracked to completion."""
+
+    __tablename__ = "commitments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    dropped_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    updates: Mapped[list[CommitmentUpdate]] = relationship(
+        cascade="all, delete-orphan", order_by="CommitmentUpdate.id")
+
+
+class CommitmentUpdate(Base):
+    """A dated note of progress on a commitment, with the status it left it in."""
+
+    __tablename__ = "commitment_updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments.id", ondelete="CASCADE"), index=True)
+    written_on: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OverdueFlag(Base):
+    """A report flagged to one sponsor agency because nothing was published in time."""
+
+    __tablename__ = "overdue_flags"
+    __table_args__ = (UniqueConstraint("report_id", "agency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    first_flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    days_overdue: Mapped[int] = mapped_column(Integer)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Respondent(Base):
@@ -83,3 +160,9 @@ class Respondent(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     member_ref: Mapped[str] = mapped_column(String(36), index=True)
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The last news of this report's commitments they were told of, and the last message
+    # of any kind: progress messages wait until a week after it.
+    progress_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)
+    last_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                          index=True)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from services.feedback.models import Report, ReportSponsor, Respondent
+from services.feedback.findings import most_preferred, preference_question, relation_implied
+from services.feedback.member_links import member_page_url
+from services.feedback.models import Report, ReportSponsor, ReportTag, Respondent
 from shared.bus import Bus, utcnow
+
+RELATIONS = ("follows", "partly_follows", "goes_against")
+RELATION_WORDS = {"follows": "follows what most people preferred",
+                  "partly_follows": "partly follows what most people preferred",
+                  "goes_against": "goes against what most people preferred"}
 
 
 class ReportRuleBroken(ValueError):
@@ -16,18 +26,37 @@ class ReportRuleBroken(ValueError):
         self.status = status
 
 
+@dataclass(frozen=True)
+class Links:
+    """What a message to a member links to: their own page, signed with the service's secret."""
+
+    feedback_url: str
+    secret: str
+
+    def member_page(self, member_ref: str) -> str:
+        return member_page_url(self.feedback_url, member_ref, self.secret)
+
+    def report_page(self, report_id: int) -> str:
+        return f"{self.feedback_url}/you-said-we-did/{report_id}"
+
+
 def draft_report(session: Session, payload: dict) -> Report | None:
     """A draft from a survey_closed message; None if this survey has one already."""
     if session.scalar(select(Report.id).where(Report.survey_id == payload["survey_id"])):
         return None
     refs = sorted({str(ref) for ref in payload["respondent_refs"]})
+    tags = {("area", area) for area in payload.get("areas") or []}
+    tags |= {("topic", topic) for topic in payload.get("topics") or []}
     report = Report(
         survey_id=payload["survey_id"], title=payload["title"], purpose=payload["purpose"],
         scope=payload["scope"], decision=payload["decision"]["description"],
         decision_owner=payload["decision"]["owner"], decision_due=payload["decision"]["due"],
         closed_at=payload["closed_at"], invited=payload["invited"], respondents=len(refs),
-        results=payload["questions"],
-        sponsors=[ReportSponsor(agency=agency) for agency in payload["sponsors"]],
+        results=[dict(question) for question in payload["questions"]],
+        weighting=dict(payload["weighting"]) if payload.get("weighting") else None,
+        representation=[dict(group) for group in payload.get("representation") or []],
+        sponsors=[ReportSponsor(agency=agency) for agency in dict.fromkeys(payload["sponsors"])],
+        tags=[ReportTag(kind=kind, value=value[:100]) for kind, value in sorted(tags)],
     )
     session.add(report)
     session.flush()
@@ -36,11 +65,36 @@ def draft_report(session: Session, payload: dict) -> Report | None:
 
 
 def complete_report(report: Report, changes: dict) -> None:
+    """Write "we did": the decision, its date, how it relates to what most preferred, and why."""
     if report.status != "draft":
         raise ReportRuleBroken("A published report cannot be changed.", status=409)
-    for field in ("we_did", "why", "decided_on"):
+    code = changes.get("preference_question", report.preference_question)
+    chosen = changes.get("chosen_answer", report.chosen_answer)
+    errors = {}
+    if "preference_question" in changes or "chosen_answer" in changes:
+        question = preference_question(report.results, code)
+        if question is None or not question.get("counts"):
+            errors["preference_question"] = [
+                "Name a question with answers to choose from: "
+                + ", ".join(q["code"] for q in report.results if q.get("counts")) + "."]
+        elif chosen is not None and chosen not in question["counts"]:
+            errors["chosen_answer"] = [
+                f"Not an answer to {question['code']}: choose one of "
+                + ", ".join(question["counts"]) + "."]
+    if errors:
+        raise ReportRuleBroken("These changes do not fit the survey's results.", errors)
+    for field in ("we_did", "why", "decided_on", "decision_relation", "preference_question",
+                  "chosen_answer"):
         if field in changes:
             setattr(report, field, changes[field])
+
+
+def effective_relation(report: Report) -> str | None:
+    """The relation the decision bears to what most preferred: stated, or worked out if worse."""
+    implied = relation_implied(report.results, report.preference_question, report.chosen_answer)
+    if implied == "goes_against" and report.decision_relation == "follows":
+        return "goes_against"
+    return report.decision_relation or implied
 
 
 def publish_problems(report: Report) -> dict[str, list[str]]:
@@ -49,38 +103,56 @@ def publish_problems(report: Report) -> dict[str, list[str]]:
         problems["status"] = ["This report is published already."]
     if not report.we_did:
         problems["we_did"] = ["Say what was decided and done."]
-    if not report.why:
-        problems["why"] = ["Say why, so people can see how their answers were used."]
     if not report.decided_on:
         problems["decided_on"] = ["Give the date of the decision."]
+    implied = relation_implied(report.results, report.preference_question, report.chosen_answer)
+    if report.decision_relation == "follows" and implied == "goes_against":
+        preferred = most_preferred(preference_question(report.results,
+                                                       report.preference_question))
+        problems["decision_relation"] = [
+            f"Most people preferred “{preferred['answer']}”, not “{report.chosen_answer}”: "
+            "this decision does not follow what most people preferred."]
+    relation = effective_relation(report)
+    if relation in ("partly_follows", "goes_against") and not report.why:
+        problems["why"] = ["Say why the decision differs from what most people preferred."]
+    elif relation is None and not report.why:
+        # Nobody can tell it follows what most preferred, so it must be explained.
+        problems["why"] = ["Say why, or say whether the decision follows, partly follows or "
+                           "goes against what most people preferred."]
     return problems
 
 
-def publish_report(session: Session, bus: Bus, report: Report, *, report_url: str,
-                   batch_size: int) -> int:
-    """Publish, and ask panel to tell every respondent; returns how many will be told."""
+def publish_report(session: Session, bus: Bus, report: Report, *, links: Links,
+                   batch_size: int, now: datetime | None = None) -> int:
+    """Publish, and ask panel to tell every respondent; returns how many will be told.
+
+    Each message carries a delivery_ref of the report and member, so panel sends it once
+    however often it arrives.
+    """
     problems = publish_problems(report)
     if problems:
         status = 409 if "status" in problems else 422
         raise ReportRuleBroken("This report cannot be published yet.", problems, status)
-    report.status, report.published_at = "published", utcnow()
+    now = now or utcnow()
+    report.status, report.published_at = "published", now
     respondents = list(session.scalars(
         select(Respondent).where(Respondent.report_id == report.id).order_by(Respondent.id)))
-    context = {"survey_title": report.title, "we_did": report.we_did, "why": report.why}
+    context = {"survey_title": report.title, "we_did": report.we_did or "",
+               "why": report.why or RELATION_WORDS[effective_relation(report) or "follows"],
+               "report_url": links.report_page(report.id)}
     for start in range(0, len(respondents), batch_size):
         batch = respondents[start:start + batch_size]
         bus.send(session, "panel.deliver", {
             "template": "outcome", "context": context,
             "recipients": [{"member_ref": r.member_ref,
                             "delivery_ref": f"outcome:{report.id}:{r.member_ref}",
-                            "link": report_url} for r in batch],
+                            "link": links.member_page(r.member_ref)} for r in batch],
         })
         for respondent in batch:
-            respondent.notified_at = report.published_at
+            respondent.notified_at = respondent.last_told_at = now
     return len(respondents)
 
 
 def forget_member(session: Session, payload: dict) -> None:
-    """An erased member is dropped from every outcome message not yet sent to them."""
-    session.execute(delete(Respondent).where(Respondent.member_ref == str(payload["member_ref"]),
-                                             Respondent.notified_at.is_(None)))
+    """An erased member is dropped from every report, so no message of any kind reaches them."""
+    session.execute(delete(Respondent).where(Respondent.member_ref == str(payload["member_ref"])))

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 56cb5c607714
-Revises: 
+Revises:
 Create Date: 2026-11-28 16:18:24.122809
 
 """
@@ -89,7 +89,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('report_sponsors', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_report_sponsors_agency'), ['agency'], unique=False)
-        batch_op.create_index(batch_op.f('ix_report_sponsors_report_id'), ['report_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_sponsors_report_id'), ['report_id'],
+            unique=False)
 
     op.create_table('respondents',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),

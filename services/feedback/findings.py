@@ -1,0 +1,144 @@
+"""What a survey's results say, in words: headlines, what most preferred, who answered."""
+
+from __future__ import annotations
+
+from services.feedback.disclosure import publishable_question
+from shared.profile import LABELS
+
+UNDER_REPRESENTED = 0.8
+OVER_REPRESENTED = 1.25
+DIMENSION_NAMES = {"age_band": "aged", "gender": "", "ethnicity": "", "disability": "",
+                   "area": "living in", "deprivation_decile": "in deprivation decile",
+                   "tenure": ""}
+
+
+def as_percent(values: dict[str, float]) -> dict[str, float]:
+    """Shares as percentages, whether they came as fractions of one or as percentages."""
+    total = sum(v for v in values.values() if v is not None)
+    scale = 100.0 if 0 < total <= 1.0001 else 1.0
+    return {answer: share * scale for answer, share in values.items() if share is not None}
+
+
+def answer_shares(question: dict) -> tuple[dict[str, float], bool]:
+    """Each answer's share in percent, weighted when the survey was; and whether it was."""
+    if question.get("weighted_percent"):
+        return as_percent(question["weighted_percent"]), True
+    counts, base = question.get("counts") or {}, question.get("base") or 0
+    if not base:
+        return {}, False
+    return {answer: 100.0 * count / base for answer, count in counts.items()}, False
+
+
+def most_preferred(question: dict) -> dict | None:
+    """The answer most respondents chose to one question, or None when nothing was chosen.
+
+    `answer` is None when two answers tie for first place.
+    """
+    shares, weighted = answer_shares(question)
+    if not shares or max(shares.values()) <= 0:
+        return None
+    top = max(shares.values())
+    leaders = [answer for answer, share in shares.items() if share == top]
+    return {"question": question["code"], "text": question["text"],
+            "answer": leaders[0] if len(leaders) == 1 else None, "share": round(top, 1),
+            "weighted": weighted, "majority": top > 50.0}
+
+
+def preference_question(results: list[dict], code: str | None = None) -> dict | None:
+    """The question the decision answers: the one named, else the first single-choice one."""
+    for question in results:
+        if code is not None and question["code"] == code:
+            return question
+    if code is not None:
+        return None
+    return next((q for q in results if q["type"] == "single_choice" and q.get("counts")), None)
+
+
+def relation_implied(results: list[dict], code: str | None, chosen: str | None) -> str | None:
+    """"follows" or "goes_against" what most preferred, from the answer the decision chose."""
+    question = preference_question(results, code)
+    if question is None or chosen is None:
+        return None
+    preferred = most_preferred(question)
+    if preferred is None or preferred["answer"] is None:
+        return None
+    return "follows" if preferred["answer"] == chosen else "goes_against"
+
+
+def headline(question: dict, threshold: int) -> str:
+    """One sentence on a question's result that gives away no hidden small cell."""
+    published = publishable_question(question, threshold)
+    kind = published["type"]
+    if kind == "free_text":
+        comments = published.get("comments", 0)
+        if 0 < comments < threshold:
+            return f"Fewer than {threshold} people wrote a comment."
+        return f"{comments} people wrote a comment."
+    if published.get("base", 0) < threshold:
+        return f"Fewer than {threshold} people answered, too few to report."
+    if kind == "rating":
+        weighted = published.get("weighted_mean") is not None
+        mean = published["weighted_mean"] if weighted else published.get("mean")
+        if mean is None:
+            return "No average to report."
+        top = max((int(point) for point in published["counts"]), default=0)
+        return (f"The average rating was {mean:.1f} out of {top}"
+                f"{' (weighted to the population)' if weighted else ''}.")
+    preferred = most_preferred(question)
+    if preferred is None:
+        return "Nobody chose an answer."
+    if preferred["answer"] is None:
+        return "Two or more answers were chosen equally often."
+    if published["counts"].get(preferred["answer"]) is None:
+        return f"Too few people chose each answer to report (fewer than {threshold})."
+    who = "Most people" if preferred["majority"] else "The largest group"
+    how = ", weighted to the population" if preferred["weighted"] else ""
+    return f"{who} ({preferred['share']:.0f}%{how}) chose “{preferred['answer']}”."
+
+
+def group_name(dimension: str, category: str) -> str:
+    label = LABELS.get(dimension, {}).get(category, category)
+    prefix = DIMENSION_NAMES.get(dimension, "")
+    if dimension == "age_band":
+        return f"people aged {label}"
+    if dimension == "disability":
+        return f"{label.lower()} people"
+    return f"people {prefix + ' ' if prefix else ''}{label}".replace("  ", " ")
+
+
+def representativeness_note(representation: list[dict], weighting: dict | None,
+                            respondents: int, invited: int, threshold: int) -> list[str]:
+    """Sentences on who answered compared with the population, and how results were weighted."""
+    notes = [f"{respondents} of the {invited} people invited answered."]
+    under, over = [], []
+    for group in representation:
+        shares = as_percent({"population": group["population_share"],
+                             "respondents": group["respondent_share"]})
+        # The percentages of a group would give away how many of its people answered.
+        answered = group["respondent_share"] * (respondents if group["respondent_share"] <= 1
+                                                else respondents / 100)
+        shown = (f"{shares.get('respondents', 0):.0f}%" if answered >= threshold
+                 else f"fewer than {threshold} people")
+        words = (f"{group_name(group['dimension'], group['category'])} "
+                 f"({shown} of those who answered, {shares.get('population', 0):.0f}% of "
+                 f"the population)")
+        if group["ratio"] < UNDER_REPRESENTED:
+            under.append(words)
+        elif group["ratio"] > OVER_REPRESENTED:
+            over.append(words)
+    if under:
+        notes.append("Fewer answered than their share of the population among "
+                     + "; ".join(under) + ".")
+    if over:
+        notes.append("More answered than their share of the population among "
+                     + "; ".join(over) + ".")
+    if representation and not under and not over:
+        notes.append("Those who answered were broadly like the population they come from.")
+    if weighting:
+        dims = ", ".join(d.replace("_", " ") for d in weighting["dimensions"])
+        notes.append(f"Percentages are weighted to the population by {dims}; the weighted "
+                     f"results count as much as {weighting['effective_sample_size']:.0f} "
+                     f"people chosen at random would.")
+    else:
+        notes.append("The results are not weighted: they are the answers as given.")
+    return notes

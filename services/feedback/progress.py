@@ -1,0 +1,117 @@
+"""Commitments made in a report, their dated progress, and telling respondents at most weekly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from services.feedback.accountability import as_utc
+from services.feedback.models import Commitment, CommitmentUpdate, Report, Respondent
+from services.feedback.reports import Links, ReportRuleBroken
+from shared.bus import Bus, utcnow
+
+STATUSES = ("planned", "in_progress", "done", "dropped")
+FINAL = ("done", "dropped")
+STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "done": "done",
+                "dropped": "dropped"}
+QUIET_PERIOD = timedelta(days=7)
+NEWS_LENGTH = 600
+
+
+def add_commitment(report: Report, data: dict) -> Commitment:
+    """A promise made in the report: an action, the agency responsible, and a due date."""
+    sponsors = [s.agency for s in report.sponsors]
+    if data["agency"] not in sponsors:
+        raise ReportRuleBroken("The responsible agency must sponsor this report's survey.",
+                               {"agency": [f"Choose one of: {', '.join(sponsors)}."]})
+    commitment = Commitment(action=data["action"], agency=data["agency"], due_on=data["due_on"],
+                            status="planned")
+    report.commitments.append(commitment)
+    return commitment
+
+
+def record_progress(report: Report, commitment: Commitment, data: dict, *,
+                    now: datetime | None = None) -> CommitmentUpdate:
+    """A dated update; it may move the commitment on. Done and dropped are final.
+
+    On a published report the update becomes news for the respondents.
+    """
+    now = now or utcnow()
+    status = data.get("status") or commitment.status
+    if commitment.status in FINAL:
+        raise ReportRuleBroken(f"This commitment is {commitment.status}: it cannot change.",
+                               {"status": [f"already {commitment.status}"]}, status=409)
+    if status == "dropped" and not data.get("reason"):
+        raise ReportRuleBroken("Say why the commitment was dropped.",
+                               {"reason": ["A dropped commitment needs a reason."]})
+    written_on: date = data.get("written_on") or now.date()
+    update = CommitmentUpdate(written_on=written_on, text=data["text"], status=status)
+    commitment.updates.append(update)
+    commitment.status = status
+    if status == "done":
+        commitment.done_on = written_on
+    if status == "dropped":
+        commitment.dropped_reason = data["reason"]
+    if report.status == "published":
+        report.news_at = now
+    return update
+
+
+def news_of(report: Report) -> str:
+    """One line on where each commitment stands, for the progress message."""
+    parts = [f"{c.action}: {STATUS_WORDS[c.status]}" for c in report.commitments]
+    text = "; ".join(parts) + "." if parts else ""
+    return text if len(text) <= NEWS_LENGTH else text[:NEWS_LENGTH - 1] + "…"
+
+
+def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int,
+                    now: datetime | None = None) -> int:
+    """Tell respondents of news on commitments, but nobody more than once a week.
+
+    A member told anything by feedback in the last seven days waits; their news is
+    still pending next time. Returns how many members were told this run.
+    """
+    now = now or utcnow()
+    quiet_since = now - QUIET_PERIOD
+    reports = session.scalars(
+        select(Report).where(Report.status == "published", Report.news_at.is_not(None))
+        .options(selectinload(Report.commitments)).order_by(Report.news_at, Report.id)).all()
+    told = 0
+    for report in reports:
+        last_told = (select(Respondent.member_ref,
+                            func.max(Respondent.last_told_at).label("last"))
+                     .group_by(Respondent.member_ref).subquery())
+        due = list(session.scalars(
+            select(Respondent).join(last_told, last_told.c.member_ref == Respondent.member_ref)
+            .where(Respondent.report_id == report.id,
+                   or_(Respondent.progress_told_at.is_(None),
+                       Respondent.progress_told_at < report.news_at),
+                   or_(last_told.c.last.is_(None), last_told.c.last <= quiet_since))
+            .order_by(Respondent.id)))
+        if not due:
+            continue
+        stamp = int(as_utc(report.news_at).timestamp())
+        context = {"survey_title": report.title, "news": news_of(report),
+                   "report_url": links.report_page(report.id)}
+        for start in range(0, len(due), batch_size):
+            batch = due[start:start + batch_size]
+            bus.send(session, "panel.deliver", {
+                "template": "progress", "context": context,
+                "recipients": [{"member_ref": r.member_ref,
+                                "delivery_ref": f"progress:{report.id}:{r.member_ref}:{stamp}",
+                                "link": links.member_page(r.member_ref)} for r in batch],
+            })
+        for respondent in due:
+            respondent.progress_told_at, respondent.last_told_at = report.news_at, now
+        # The next report's query must see who was just told.
+        session.flush()
+        told += len(due)
+    return told
+
+
+def commitments_of(session: Session, report_id: int) -> list[Commitment]:
+    return list(session.scalars(select(Commitment).where(Commitment.report_id == report_id)
+                                .options(selectinload(Commitment.updates))
+                                .order_by(Commitment.id)))
