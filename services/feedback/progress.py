@@ -92,7 +92,7 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
             .order_by(Respondent.id)))
         if not due:
             continue
-        stamp = int(as_utc(report.news_at).timestamp())
+        stamp = int(as_utc(report.news_at).timestamp() * 1_000_000)
         context = {"survey_title": report.title, "news": news_of(report),
                    "report_url": links.report_page(report.id)}
         for start in range(0, len(due), batch_size):

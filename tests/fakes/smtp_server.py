@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -12,9 +13,15 @@ from aiosmtpd.controller import Controller
 class _Store:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        # Seconds to hold each reply after keeping the message: a slow provider, so a test
+        # can stop a sender mid-batch while a message it handed over awaits its answer.
+        self.reply_delay = 0.0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default))
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
         return "250 OK"
 
 
@@ -44,3 +51,4 @@ class FakeSmtpServer:
 
     def clear(self) -> None:
         self.store.messages.clear()
+        self.store.reply_delay = 0.0

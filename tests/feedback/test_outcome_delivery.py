@@ -1,0 +1,125 @@
+"""The outcome reaches each respondent once even when the worker sending it dies mid-batch:
+real panel worker processes, one killed with SIGKILL while a message awaits its answer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Worker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+from services.panel.models import Delivery
+from shared.bus import queue_for
+from shared.db import new_session
+from tests.feedback.closing import close_survey, complete_and_publish, only_report
+from tests.scenario import add_members, setup_agencies
+
+RESPONDENTS = 12
+
+
+def wait_for(check, timeout: float = 60.0, every: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def start_panel_worker(database_urls, redis_server, smtp_server, tmp_path):
+    """Starts real `python -m shared.worker panel` processes that mail the fake SMTP server."""
+    env = {**os.environ, "REDIS_URL": redis_server.url, "RELAY_INTERVAL_SECONDS": "0.1",
+           "PANEL_DATABASE_URL": database_urls["panel"], "SMTP_HOST": "127.0.0.1",
+           "SMTP_PORT": str(smtp_server.port), "SMTP_STARTTLS": "false",
+           "FEEDBACK_URL": "http://feedback.test", "SURVEYS_URL": "http://surveys.test"}
+    env.pop("SMS_GATEWAY_URL", None)
+    started: list[tuple[subprocess.Popen, Path]] = []
+    redis = Redis.from_url(redis_server.url)
+
+    def start() -> subprocess.Popen:
+        log_path = tmp_path / f"panel-worker-{len(started)}.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "shared.worker", "panel"], env=env,
+                                       stdout=log, stderr=subprocess.STDOUT)
+        started.append((process, log_path))
+        wait_for(lambda: any(w.pid == process.pid for w in Worker.all(connection=redis)))
+        return process
+
+    yield start
+    for process, _ in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process, log_path in started:
+        returncode = process.wait(timeout=30)
+        assert returncode in (0, -signal.SIGKILL), log_path.read_text()[-3000:]
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def kill_with_its_work_horse(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and the forked work-horse running its job: nothing gets to clean up."""
+    for pid in [*children(process.pid), process.pid]:
+        os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def recover_abandoned_jobs(redis: Redis, queue_name: str, later: float) -> None:
+    """What RQ does by itself once the dead worker's heartbeat lapses (a minute or so): a
+    maintenance pass hands the abandoned job back for a retry, and the scheduler enqueues it.
+    Run here with the clock moved on, rather than waiting out the heartbeat."""
+    queue = queue_for(queue_name, redis)
+    StartedJobRegistry(queue=queue).cleanup(timestamp=later)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    for job_id in scheduled.get_jobs_to_schedule(int(later)):
+        queue.enqueue_job(Job.fetch(job_id, connection=redis, serializer=JSONSerializer))
+        scheduled.remove(job_id)
+
+
+def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
+        apps, clients, pump, smtp_server, start_panel_worker):
+    keys = setup_agencies(apps, pump)
+    people = add_members(clients["panel"], keys["council"]["panel_manager"], RESPONDENTS)
+    close_survey(pump, {"Mornings": RESPONDENTS}, sponsors=("council",),
+                 respondent_refs=[p["member_ref"] for p in people])
+    officer = keys["council"]["officer"]
+    report = only_report(clients["feedback"], officer)
+    assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
+    assert pump.relay("feedback") == 1  # one batch of twelve on the panel queue
+
+    smtp_server.store.reply_delay = 0.5
+    first = start_panel_worker()
+    wait_for(lambda: len(smtp_server.messages) >= 4)
+    kill_with_its_work_horse(first)
+    sent_before = len(smtp_server.messages)
+    assert 4 <= sent_before < RESPONDENTS, "the worker died in the middle of the batch"
+
+    smtp_server.store.reply_delay = 0.0
+    start_panel_worker()
+    recover_abandoned_jobs(pump.redis, "panel", later=time.time() + 300)
+    wait_for(lambda: len(smtp_server.messages) >= RESPONDENTS)
+    time.sleep(1.0)  # anything sent twice would arrive now
+
+    told = [m["To"] for m in smtp_server.messages if "You said, we did" in m["Subject"]]
+    assert len(told) == RESPONDENTS
+    assert sorted(told) == sorted(p["email"] for p in people)
+    with apps["panel"].app_context(), new_session() as session:
+        statuses = session.scalars(select(Delivery.status).where(
+            Delivery.template == "outcome")).all()
+    # The message in flight when the worker died stays claimed, never sent again.
+    assert len(statuses) == RESPONDENTS and statuses.count("sending") <= 1
+    assert statuses.count("sent") + statuses.count("sending") == RESPONDENTS
