@@ -229,6 +229,28 @@ class ApiKeyRevokedMessage(Schema):
     key_hash = fields.String(required=True, validate=validate.Length(equal=64))
 
 
+# -- panel -> panel (work a request hands to panel's own worker) -------------
+
+
+class ImportMembersMessage(Schema):
+    import_id = fields.Integer(required=True)
+
+
+class ConfirmJoinMessage(Schema):
+    """Send a new sign-up the link (email) or the YES prompt (SMS) of the double opt-in."""
+
+    member_ref = fields.UUID(required=True)
+
+
+# -- surveys -> surveys (work a request hands to its own worker) ---------------
+
+
+class ExportDatasetMessage(Schema):
+    """Build a respondent-level export in the background; the export row holds the request."""
+
+    export_id = fields.Integer(required=True)
+
+
 @dataclass(frozen=True)
 class MessageType:
     """Where a message type goes and the contract it must satisfy."""
@@ -254,6 +276,13 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
         ApiKeyRevokedMessage,
     ),
     MessageType(
+        "panel.import_members", "panel", "services.panel.jobs.import_members",
+        ImportMembersMessage,
+    ),
+    MessageType(
+        "panel.confirm_join", "panel", "services.panel.jobs.confirm_join", ConfirmJoinMessage
+    ),
+    MessageType(
         "surveys.sample_drawn", "surveys", "services.surveys.jobs.sample_drawn", SampleDrawnMessage
     ),
     MessageType(
@@ -268,6 +297,10 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "surveys.population_targets", "surveys", "services.surveys.jobs.population_targets",
         PopulationTargetsMessage,
+    ),
+    MessageType(
+        "surveys.export_dataset", "surveys", "services.surveys.jobs.export_dataset",
+        ExportDatasetMessage,
     ),
     MessageType(
         "feedback.member_erased", "feedback", "services.feedback.jobs.member_erased",

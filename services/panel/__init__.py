@@ -13,7 +13,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from services.panel import api, cli, models
+    from services.panel import api, cli, models, views
 
     app = Flask(__name__)
     flask_api = configure_service(
@@ -21,6 +21,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     flask_api.register_blueprint(api.members_blp)
     flask_api.register_blueprint(api.deliveries_blp)
+    for blueprint in (api.imports_blp, api.targets_blp, api.campaigns_blp,
+                      api.representativeness_blp):
+        flask_api.register_blueprint(blueprint)
+    app.register_blueprint(views.pages)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
     return app

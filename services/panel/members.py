@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session
 from services.panel.contacts import normalise_phone
 from services.panel.models import ConsentRecord, Member
 
+PROFILE_COLUMNS = ("age_band", "gender", "ethnicity", "disability", "area",
+                   "deprivation_decile", "tenure")
+
 
 class DuplicateMember(ValueError):
     """Someone with this email address or phone number is already on the panel."""
@@ -17,30 +20,54 @@ class DuplicateMember(ValueError):
         self.field = field
 
 
-def add_member(session: Session, *, data: dict, source: str, allow_drama_range: bool) -> Member:
+def normalised_contacts(data: dict, allow_drama_range: bool) -> tuple[str | None, str | None]:
     email = data["email"].strip().lower() if data.get("email") else None
     phone = normalise_phone(data["phone"], allow_drama_range) if data.get("phone") else None
+    return email, phone
+
+
+def find_duplicate(session: Session, email: str | None, phone: str | None,
+                   ignore_id: int | None = None) -> str | None:
+    """The field ("email" or "phone") another member already has, or None."""
     clauses = [Member.email == email] if email else []
     clauses += [Member.phone == phone] if phone else []
-    if clauses:
-        existing = session.scalar(select(Member).where(or_(*clauses)).limit(1))
-        if existing is not None:
-            raise DuplicateMember("email" if email and existing.email == email else "phone")
+    if not clauses:
+        return None
+    query = select(Member).where(or_(*clauses))
+    if ignore_id is not None:
+        query = query.where(Member.id != ignore_id)
+    existing = session.scalar(query.limit(1))
+    if existing is None:
+        return None
+    return "email" if email and existing.email == email else "phone"
+
+
+def add_member(session: Session, *, data: dict, source: str, allow_drama_range: bool,
+               status: str = "active", campaign_id: int | None = None) -> Member:
+    email, phone = normalised_contacts(data, allow_drama_range)
+    duplicate = find_duplicate(session, email, phone)
+    if duplicate:
+        raise DuplicateMember(duplicate)
+    profile = data["profile"]
+    consent = data["consent"]
     member = Member(
         email=email,
         phone=phone,
+        external_id=data.get("external_id"),
         preferred_channel=data["preferred_channel"],
-        language=data.get("language", "en"),
-        consent_surveys=data["consent"]["surveys"],
-        consent_outcomes=data["consent"]["outcomes"],
-        **data["profile"],
+        language=data.get("language") or "en",
+        consent_surveys=consent["surveys"],
+        consent_outcomes=consent["outcomes"],
+        consent_recontact=consent.get("recontact", False),
+        status=status,
+        source=source,
+        campaign_id=campaign_id,
+        extra=dict(profile.get("extra") or {}),
+        **{k: profile.get(k) for k in PROFILE_COLUMNS},
     )
     session.add(member)
     session.flush()
-    for purpose in ("surveys", "outcomes"):
-        session.add(
-            ConsentRecord(
-                member_id=member.id, purpose=purpose, granted=data["consent"][purpose], source=source
-            )
-        )
+    for purpose in ("surveys", "outcomes", "recontact"):
+        session.add(ConsentRecord(member_id=member.id, purpose=purpose,
+                                  granted=bool(consent.get(purpose, False)), source=source))
     return member

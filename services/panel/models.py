@@ -1,11 +1,24 @@
-"""Panel members with their personal data and consent, the delivery log, and the bus tables."""
+"""Panel members with their personal data and consent, the contact log, targets, campaigns,
+imports, the delivery log, and the bus tables."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.auth import ApiKeyMixin
@@ -33,12 +46,17 @@ def new_member_ref() -> str:
 
 
 class Member(Base):
-    """A panel member: personal data (email, phone) lives here and nowhere else."""
+    """A panel member: personal data (email, phone) lives here and nowhere else.
+
+    `last_contacted_at` and `cap_free_at` are kept from the contact log when an invitation is
+    reserved, so a draw can tell who is under the cap without reading every contact event.
+    """
 
     __tablename__ = "members"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_ref: Mapped[str] = mapped_column(String(36), unique=True, default=new_member_ref)
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     preferred_channel: Mapped[str] = mapped_column(String(10))
@@ -48,9 +66,26 @@ class Member(Base):
     ethnicity: Mapped[str] = mapped_column(String(20))
     disability: Mapped[str] = mapped_column(String(20))
     area: Mapped[str] = mapped_column(String(20), index=True)
+    deprivation_decile: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tenure: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    # "pending" until the double opt-in is confirmed; "erased" keeps only the row's shell.
+    status: Mapped[str] = mapped_column(String(10), default="active", index=True)
+    source: Mapped[str] = mapped_column(String(40), default="api")
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True, index=True)
     consent_surveys: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_outcomes: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_recontact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # STOP / unsubscribe: no agency may contact the member at all, by any channel.
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_contacted_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True)
+    cap_free_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def profile(self) -> dict:
         return {
@@ -59,6 +94,9 @@ class Member(Base):
             "ethnicity": self.ethnicity,
             "disability": self.disability,
             "area": self.area,
+            "deprivation_decile": self.deprivation_decile,
+            "tenure": self.tenure,
+            "extra": dict(self.extra or {}),
         }
 
 
@@ -72,7 +110,97 @@ class ConsentRecord(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     granted: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(40))
+    agency: Mapped[str | None] = mapped_column(String(64), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AgencyOptOut(Base):
+    """A member who wants nothing from one agency (surveys it sponsors are never drawn for them)."""
+
+    __tablename__ = "agency_opt_outs"
+    __table_args__ = (UniqueConstraint("member_id", "agency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContactEvent(Base):
+    """One invitation reserved for a member by a draw: the log the contact cap counts."""
+
+    __tablename__ = "contact_events"
+    __table_args__ = (Index("ix_contact_events_member_time", "member_id", "contacted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    survey_id: Mapped[int] = mapped_column(Integer, index=True)
+    draw_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sponsors: Mapped[str] = mapped_column(String(400), default="")
+    cell: Mapped[str] = mapped_column(String(400), default="")
+    contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PopulationTarget(Base):
+    """A census margin: how many people of one category of one dimension live in an area."""
+
+    __tablename__ = "population_targets"
+    __table_args__ = (UniqueConstraint("area", "dimension", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vintage: Mapped[str] = mapped_column(String(40))
+    area: Mapped[str] = mapped_column(String(20), index=True)
+    dimension: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    population: Mapped[float] = mapped_column(Float)
+
+
+class Campaign(Base):
+    """A recruitment drive aimed at a group, with its own join link code and SMS keyword."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    # The group aimed at: {dimension: [values]}, e.g. {"age_band": ["16-24"], "area": [...]}.
+    target_group: Mapped[dict] = mapped_column(JSON, default=dict)
+    cost: Mapped[float | None] = mapped_column(Numeric(12, 2), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MemberImport(Base):
+    """One bulk CSV import: its rows, its progress and every bad row with line, field, reason."""
+
+    __tablename__ = "member_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SmsJoin(Base):
+    """A JOIN dialogue by SMS in progress: the next question and the answers so far."""
+
+    __tablename__ = "sms_joins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True)
+    step: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Delivery(Base):
@@ -82,14 +210,15 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     delivery_ref: Mapped[str] = mapped_column(String(200), unique=True)
-    batch_id: Mapped[str] = mapped_column(String(36), index=True)
+    batch_id: Mapped[str] = mapped_column(String(64), index=True)
     member_ref: Mapped[str] = mapped_column(String(36), index=True)
     template: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

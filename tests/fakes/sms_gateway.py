@@ -17,6 +17,8 @@ class FakeSmsGateway:
     def __init__(self, account_sid: str = "AC" + "0" * 32, auth_token: str = "test-token"):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: list[dict] = []
+        self.attempts = 0  # every POST to Messages.json, accepted or not
+        self._refusals: list[tuple[int, str | None]] = []  # (HTTP status, Retry-After) to answer
         self._lock = threading.Lock()
         self.app = self._build_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -33,6 +35,19 @@ class FakeSmsGateway:
     def clear(self) -> None:
         with self._lock:
             self.messages.clear()
+            self._refusals.clear()
+            self.attempts = 0
+
+    def refuse_next(self, count: int, status: int = 429, retry_after: str | None = "1") -> None:
+        """Answer the next `count` sends with 429 (code 20429) and no message created."""
+        with self._lock:
+            self._refusals.extend([(status, retry_after)] * count)
+
+    def signature(self, url: str, params: dict) -> str:
+        """X-Twilio-Signature for a webhook POST to `url`, as Twilio computes it."""
+        from twilio.request_validator import RequestValidator
+
+        return RequestValidator(self.auth_token).compute_signature(url, params)
 
     def _authorised(self, account_sid: str) -> bool:
         header = request.headers.get("Authorization", "")
@@ -49,12 +64,22 @@ class FakeSmsGateway:
             if not self._authorised(account_sid):
                 return jsonify({"code": 20003, "message": "Authenticate", "status": 401,
                                 "more_info": "https://www.twilio.com/docs/errors/20003"}), 401
+            with self._lock:
+                self.attempts += 1
+                refusal = self._refusals.pop(0) if self._refusals else None
+            if refusal is not None:
+                status, retry_after = refusal
+                headers = {"Retry-After": retry_after} if retry_after is not None else {}
+                return jsonify({"code": 20429, "message": "Too Many Requests",
+                                "more_info": "https://www.twilio.com/docs/errors/20429",
+                                "status": status}), status, headers
             to, body = request.form.get("To", ""), request.form.get("Body", "")
             if not to.startswith("+") or not to[1:].isdigit():
                 return jsonify({"code": 21211, "message": f"The 'To' number {to} is not valid.",
                                 "status": 400}), 400
             message = {
                 "sid": "SM" + secrets.token_hex(16), "account_sid": account_sid, "to": to,
+                "status_callback": request.form.get("StatusCallback"),
                 "from": request.form.get("From", ""), "body": body, "status": "queued",
                 "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
                 "error_code": None, "error_message": None,

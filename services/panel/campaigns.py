@@ -1,0 +1,50 @@
+"""Recruitment campaigns aimed at groups: codes, attribution and the yield report."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.panel.models import Campaign, Member
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def in_group(member: Member, group: dict) -> bool:
+    return all(str(getattr(member, dim, None)) in {str(v) for v in values}
+               for dim, values in group.items())
+
+
+def campaign_report(session: Session, campaign: Campaign) -> dict:
+    """Recruits, the share of them in the target group beside the share among all members who
+    joined over the same time, and the cost per recruit when the campaign has a cost."""
+    group = campaign.target_group or {}
+    recruits = list(session.scalars(select(Member).where(
+        Member.campaign_id == campaign.id, Member.status == "active")))
+    in_target = sum(in_group(m, group) for m in recruits)
+    others = list(session.scalars(select(Member).where(
+        Member.status == "active", Member.joined_at >= campaign.created_at)))
+    overall = sum(in_group(m, group) for m in others)
+    pending = session.scalar(select(func.count()).select_from(Member).where(
+        Member.campaign_id == campaign.id, Member.status == "pending"))
+    cost = Decimal(campaign.cost) if campaign.cost is not None else None
+    return {
+        "campaign_id": campaign.id, "name": campaign.name, "code": campaign.code,
+        "target_group": group,
+        "recruits": len(recruits),
+        "awaiting_confirmation": pending,
+        "recruits_in_target_group": in_target,
+        "yield_in_target_group": round(in_target / len(recruits), 4) if recruits else None,
+        "share_in_target_group_overall": round(overall / len(others), 4) if others else None,
+        "cost": str(cost) if cost is not None else None,
+        "cost_per_recruit": str(round(cost / len(recruits), 2)) if cost and recruits else None,
+        "cost_per_target_recruit": str(round(cost / in_target, 2)) if cost and in_target
+        else None,
+    }

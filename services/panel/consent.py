@@ -1,0 +1,73 @@
+"""Consent per purpose and per agency, and withdrawal that stops every agency's contact at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.panel.models import AgencyOptOut, ConsentRecord, Member
+
+PURPOSES = ("surveys", "outcomes", "recontact")
+
+
+def set_consent(session: Session, member: Member, purpose: str, granted: bool, *,
+                source: str, agency: str | None = None, now: datetime | None = None) -> None:
+    """Record a grant or withdrawal of one purpose, with when and how it came."""
+    setattr(member, f"consent_{purpose}", granted)
+    record = ConsentRecord(member_id=member.id, purpose=purpose, granted=granted,
+                           source=source, agency=agency)
+    if now is not None:
+        record.recorded_at = now
+    session.add(record)
+
+
+def withdraw_everything(session: Session, member: Member, *, source: str, now: datetime) -> None:
+    """STOP / unsubscribe: no agency may contact the member again, by any channel."""
+    member.opted_out_at = now
+    for purpose in PURPOSES:
+        set_consent(session, member, purpose, False, source=source, now=now)
+
+
+def resume(session: Session, member: Member, *, source: str, now: datetime) -> None:
+    """START after STOP: the member is back for surveys and outcome messages."""
+    member.opted_out_at = None
+    for purpose in ("surveys", "outcomes"):
+        set_consent(session, member, purpose, True, source=source, now=now)
+
+
+def opt_out_of_agency(session: Session, member: Member, agency: str, *, source: str) -> None:
+    exists = session.scalar(select(AgencyOptOut).where(
+        AgencyOptOut.member_id == member.id, AgencyOptOut.agency == agency))
+    if exists is None:
+        session.add(AgencyOptOut(member_id=member.id, agency=agency))
+        session.add(ConsentRecord(member_id=member.id, purpose="surveys", granted=False,
+                                  source=source, agency=agency))
+
+
+def may_receive(member: Member, template: str) -> str | None:
+    """Why this member may not get this kind of message, as a delivery status, or None."""
+    if member.status == "erased" or member.opted_out_at is not None:
+        return "opted_out"
+    needed = {"invitation": member.consent_surveys, "reminder": member.consent_surveys,
+              "dialogue": member.consent_surveys, "outcome": member.consent_outcomes,
+              "progress": member.consent_outcomes}.get(template, True)
+    return None if needed else "no_consent"
+
+
+def _serializer(secret: str, salt: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=salt)
+
+
+def member_token(secret: str, member_ref: str, salt: str = "unsubscribe") -> str:
+    """An opaque signed token naming the member: unsubscribe and confirm links carry it."""
+    return _serializer(secret, salt).dumps(member_ref)
+
+
+def member_from_token(secret: str, token: str, salt: str = "unsubscribe") -> str | None:
+    try:
+        return str(_serializer(secret, salt).loads(token))
+    except BadSignature:
+        return None

@@ -1,0 +1,213 @@
+"""Drawing a sample from the database: eligible candidates, quota cells, atomic reservation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.panel.contact_cap import ContactCap, free_at, is_free
+from services.panel.models import AgencyOptOut, ContactEvent, Member, PopulationTarget
+from services.panel.quotas import assign_cells, cell_label, proportional_cells
+from services.panel.sampling import rank_within_cells
+from shared.messages import PROFILE_DIMENSIONS
+
+RESERVE_FACTOR = 2  # ranked spares per cell, for members lost at reservation
+IN_CHUNK = 1000
+_EPOCH = datetime(1970, 1, 1).date()
+
+
+@dataclass
+class DrawResult:
+    member_ids: list[int]
+    cells: list[dict] = field(default_factory=list)
+    shortfall: int = 0
+
+
+def eligible(now: datetime, sponsors: Sequence[str]):
+    """Who may be invited at all: active, consenting, not opted out, under the cap."""
+    return and_(
+        Member.status == "active",
+        Member.consent_surveys.is_(True),
+        Member.opted_out_at.is_(None),
+        or_(Member.cap_free_at.is_(None), Member.cap_free_at <= now),
+        ~exists().where(AgencyOptOut.member_id == Member.id,
+                        AgencyOptOut.agency.in_(list(sponsors))),
+    )
+
+
+def _request_filters(payload: dict):
+    clauses = []
+    for dim, values in (payload.get("filters") or {}).items():
+        if dim in PROFILE_DIMENSIONS:
+            column = getattr(Member, dim)
+            if dim == "deprivation_decile":
+                values = [int(v) for v in values]
+            clauses.append(column.in_([v if dim == "deprivation_decile" else str(v)
+                                       for v in values]))
+    clauses.append(Member.preferred_channel.in_(payload.get("channels") or ("email", "sms")))
+    return clauses
+
+
+def population_margins(session: Session) -> dict:
+    margins: dict = {}
+    for t in session.scalars(select(PopulationTarget)):
+        margins.setdefault(t.area, {}).setdefault(t.dimension, {})[t.category] = t.population
+    return margins
+
+
+def quota_cells(session: Session, payload: dict) -> list[dict]:
+    if payload.get("quotas"):
+        return [{"cell": {k: str(v) for k, v in q["cell"].items()}, "target": q["target"]}
+                for q in payload["quotas"]]
+    if payload.get("proportional_dimensions"):
+        areas = (payload.get("filters") or {}).get("area")
+        return proportional_cells(population_margins(session),
+                                  payload["proportional_dimensions"], payload["size"],
+                                  [str(a) for a in areas] if areas else None)
+    return [{"cell": {}, "target": payload["size"]}]
+
+
+def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> DrawResult:
+    """Choose, reserve and log the members of one draw; the caller commits."""
+    cells = quota_cells(session, payload)
+    dims = sorted({d for c in cells for d in c["cell"]})
+    columns = [Member.id, Member.last_contacted_at] + [getattr(Member, d) for d in dims]
+    excluded = {str(r) for r in payload.get("exclude_member_refs") or []}
+    query = select(*columns).where(eligible(now, payload["sponsors"]),
+                                   *_request_filters(payload)).order_by(Member.id)
+    if excluded:
+        query = query.where(Member.member_ref.not_in(excluded))
+    rows = session.execute(query).all()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    recency = np.fromiter(
+        ((r[1].date() - _EPOCH).days if r[1] is not None else 0 for r in rows),
+        dtype=np.int64, count=len(rows))
+    cell_of = np.zeros(len(rows), dtype=np.int32)
+    if dims:
+        cell_of = assign_cells(
+            {d: np.array([r[2 + i] for r in rows], dtype=object) for i, d in enumerate(dims)},
+            [c["cell"] for c in cells])
+    targets = np.array([c["target"] for c in cells], dtype=np.int64)
+    seed = payload["seed"] if payload.get("seed") is not None else payload["survey_id"]
+    ranked = rank_within_cells(cell_of, recency, ids, targets * RESERVE_FACTOR + 5, seed)
+    chosen: list[int] = []
+    cell_names: dict[int, str] = {}
+    drawn_per_cell = []
+    for cell, order in zip(cells, ranked, strict=True):
+        queue = [int(i) for i in ids[order]]
+        got = reserve(session, queue, cell["target"], cap, now)
+        drawn_per_cell.append(len(got))
+        chosen += got
+        for member_id in got:
+            cell_names[member_id] = cell_label(cell["cell"])
+    log_contacts(session, chosen, payload, cell_names, cap, now)
+    shortfalls = [max(0, c["target"] - d) for c, d in zip(cells, drawn_per_cell, strict=True)]
+    reasons = shortfall_reasons(session, payload, cells, shortfalls, cap, now) \
+        if any(shortfalls) else {}
+    outcome = [
+        {"cell": c["cell"], "target": c["target"], "drawn": d, "shortfall": s,
+         "reason": reasons.get(i)}
+        for i, (c, d, s) in enumerate(zip(cells, drawn_per_cell, shortfalls, strict=True))
+    ]
+    explicit = bool(payload.get("quotas") or payload.get("proportional_dimensions"))
+    return DrawResult(member_ids=chosen, cells=outcome if explicit else [],
+                      shortfall=max(0, payload["size"] - len(chosen)))
+
+
+def reserve(session: Session, queue: list[int], target: int, cap: ContactCap,
+            now: datetime) -> list[int]:
+    """Take members in queue order until `target` are reserved, each under the cap.
+
+    On PostgreSQL the rows are locked (FOR UPDATE) and re-read, so a concurrent draw that
+    reserved a member first is seen after its commit; the member is then skipped and the
+    next one of the same cell replaces them.
+    """
+    got: list[int] = []
+    position = 0
+    postgres = session.get_bind().dialect.name == "postgresql"
+    while len(got) < target and position < len(queue):
+        take = queue[position:position + (target - len(got))]
+        position += len(take)
+        # populate_existing: the row as committed when the lock was granted, not as first read.
+        query = select(Member).where(Member.id.in_(take)).order_by(Member.id) \
+            .execution_options(populate_existing=True)
+        if postgres:
+            query = query.with_for_update(of=Member)
+        locked = {m.id: m for m in session.scalars(query).all()}
+        for member_id in take:
+            m = locked.get(member_id)
+            if m is not None and m.status == "active" and m.consent_surveys \
+                    and m.opted_out_at is None and is_free(m.cap_free_at, now):
+                got.append(member_id)
+    return got
+
+
+def log_contacts(session: Session, member_ids: list[int], payload: dict,
+                 cell_names: dict[int, str], cap: ContactCap, now: datetime) -> None:
+    if not member_ids:
+        return
+    sponsors = ",".join(payload["sponsors"])[:400]
+    for start in range(0, len(member_ids), IN_CHUNK):
+        chunk = member_ids[start:start + IN_CHUNK]
+        session.add_all(ContactEvent(
+            member_id=i, survey_id=payload["survey_id"], draw_id=payload.get("draw_id"),
+            sponsors=sponsors, cell=cell_names.get(i, "")[:400], contacted_at=now)
+            for i in chunk)
+    session.flush()
+    refresh_cap(session, member_ids, cap, now)
+
+
+def refresh_cap(session: Session, member_ids: list[int], cap: ContactCap, now: datetime) -> None:
+    """Recompute last_contacted_at and cap_free_at of these members from the contact log."""
+    since = now - max(cap.window, cap.min_gap)
+    for start in range(0, len(member_ids), IN_CHUNK):
+        chunk = member_ids[start:start + IN_CHUNK]
+        times: dict[int, list[datetime]] = {i: [] for i in chunk}
+        last: dict[int, datetime] = dict(session.execute(
+            select(ContactEvent.member_id, func.max(ContactEvent.contacted_at))
+            .where(ContactEvent.member_id.in_(chunk)).group_by(ContactEvent.member_id)).all())
+        for member_id, at in session.execute(
+                select(ContactEvent.member_id, ContactEvent.contacted_at)
+                .where(ContactEvent.member_id.in_(chunk), ContactEvent.contacted_at > since)):
+            times[member_id].append(at)
+        for m in session.scalars(select(Member).where(Member.id.in_(chunk))):
+            m.last_contacted_at = last.get(m.id)
+            m.cap_free_at = free_at(cap, times[m.id])
+
+
+def shortfall_reasons(session: Session, payload: dict, cells: list[dict], shortfalls: list[int],
+                      cap: ContactCap, now: datetime) -> dict[int, str]:
+    """Why each short cell is short, from counts of the cell's members by what stops them."""
+    reasons = {}
+    opted_out_of_sponsor = exists().where(AgencyOptOut.member_id == Member.id,
+                                          AgencyOptOut.agency.in_(list(payload["sponsors"])))
+    excluded = [str(r) for r in payload.get("exclude_member_refs") or []]
+    for index, (cell, short) in enumerate(zip(cells, shortfalls, strict=True)):
+        if not short:
+            continue
+        in_cell = [getattr(Member, d) == (int(v) if d == "deprivation_decile" else str(v))
+                   for d, v in cell["cell"].items()]
+        no_consent = or_(Member.consent_surveys.is_(False), Member.opted_out_at.is_not(None),
+                         opted_out_of_sponsor)
+        capped = and_(Member.cap_free_at.is_not(None), Member.cap_free_at > now)
+        row = session.execute(select(
+            func.count(),
+            func.sum(case((no_consent, 1), else_=0)),
+            func.sum(case((and_(~no_consent, capped), 1), else_=0)),
+            func.sum(case((Member.member_ref.in_(excluded or [""]), 1), else_=0)),
+        ).where(Member.status == "active", *in_cell, *_request_filters(payload))).one()
+        total, without, resting, out = (int(v or 0) for v in row)
+        parts = [f"the panel has {total} eligible-profile member(s) in this cell"]
+        if without:
+            parts.append(f"{without} without consent or opted out")
+        if resting:
+            parts.append(f"{resting} resting under the contact cap")
+        if out:
+            parts.append(f"{out} excluded by the request")
+        reasons[index] = "; ".join(parts)
+    return reasons

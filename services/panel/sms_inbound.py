@@ -1,0 +1,139 @@
+"""Inbound SMS: STOP/START/HELP/YES keywords, the JOIN dialogue, and replies for surveys."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.panel.consent import resume, set_consent, withdraw_everything
+from services.panel.members import DuplicateMember, add_member
+from services.panel.models import Campaign, Member, SmsJoin
+from shared.bus import Bus
+
+STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+              "OPTOUT"}
+START_WORDS = {"START", "UNSTOP"}
+HELP_WORDS = {"HELP", "INFO"}
+JOIN = re.compile(r"^JOIN(?:\s+([A-Z0-9]{3,12}))?$")
+
+HELP_TEXT = ("civicpanel: the citizens' panel of your local public services. Reply STOP to "
+             "stop all messages. Help: panel@civicpanel.localhost")
+STOPPED_TEXT = ("civicpanel: you will get no more messages from any agency. "
+                "Reply START to rejoin.")
+RESUMED_TEXT = "civicpanel: welcome back. Reply STOP at any time to stop all messages."
+CONFIRMED_TEXT = "civicpanel: thank you, you are on the panel. Reply STOP at any time."
+
+AGE_STEPS = ((16, "16-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"),
+             (65, "65-74"), (75, "75+"))
+QUESTIONS = {
+    "age": "civicpanel: thanks for joining. How old are you? Reply with your age in years.",
+    "gender": "Are you: F female, M male, O another gender? Reply F, M or O.",
+    "ethnicity": "Your ethnic group: A Asian, B Black, M Mixed, W White, O other? "
+                 "Reply one letter.",
+    "disability": "Do health problems or a disability limit your day-to-day activities? "
+                  "Reply Y or N.",
+    "area": "Which ward do you live in? Reply with its code, like E05001001.",
+    "confirm": "Reply YES to join the panel and get up to 3 survey invitations by text each "
+               "quarter. Reply STOP at any time.",
+}
+CHOICES = {
+    "gender": {"F": "female", "M": "male", "O": "other"},
+    "ethnicity": {"A": "asian", "B": "black", "M": "mixed", "W": "white", "O": "other"},
+    "disability": {"Y": "disabled", "N": "not_disabled"},
+}
+STEPS = ("age", "gender", "ethnicity", "disability", "area", "confirm")
+
+
+def keyword(body: str) -> str:
+    return re.sub(r"\s+", " ", body.strip().upper())
+
+
+def handle_inbound(session: Session, bus: Bus, *, phone: str, body: str, provider_id: str,
+                   now: datetime, allow_drama: bool) -> str | None:
+    """Act on one inbound SMS; the text to reply with, or None for no reply."""
+    word = keyword(body)
+    member = session.scalar(select(Member).where(Member.phone == phone,
+                                                 Member.status != "erased"))
+    dialogue = session.scalar(select(SmsJoin).where(SmsJoin.phone == phone))
+    if word in STOP_WORDS:
+        if dialogue is not None:
+            session.delete(dialogue)
+        if member is not None:
+            withdraw_everything(session, member, source="sms", now=now)
+        return STOPPED_TEXT
+    if word in HELP_WORDS:
+        return HELP_TEXT
+    if member is not None and (word in START_WORDS or word == "YES") \
+            and member.opted_out_at is not None:
+        resume(session, member, source="sms", now=now)
+        return RESUMED_TEXT
+    if member is not None and word == "YES" and member.status == "pending":
+        member.status, member.confirmed_at = "active", now
+        set_consent(session, member, "surveys", True, source="sms-yes", now=now)
+        return CONFIRMED_TEXT
+    join = JOIN.match(word)
+    if join and member is None:
+        campaign = None
+        if join.group(1):
+            campaign = session.scalar(select(Campaign).where(Campaign.code == join.group(1)))
+        if dialogue is None:
+            dialogue = SmsJoin(phone=phone, answers={})
+            session.add(dialogue)
+        dialogue.campaign_id = campaign.id if campaign else None
+        dialogue.step, dialogue.answers, dialogue.updated_at = "age", {}, now
+        return QUESTIONS["age"]
+    if dialogue is not None and member is None:
+        return _continue_dialogue(session, dialogue, word, now, allow_drama)
+    if member is not None and member.opted_out_at is None:
+        bus.send(session, "surveys.sms_reply", {
+            "member_ref": member.member_ref, "body": body[:1600], "received_at": now,
+            "provider_id": provider_id or None})
+    return None
+
+
+def _continue_dialogue(session: Session, dialogue: SmsJoin, word: str, now: datetime,
+                       allow_drama: bool) -> str:
+    answers = dict(dialogue.answers)
+    step = dialogue.step
+    if step == "age":
+        if not word.isdigit() or int(word) < 16 or int(word) > 120:
+            return "Please reply with your age in years, as a number (16 or over)."
+        age = int(word)
+        answers["age_band"] = [band for low, band in AGE_STEPS if age >= low][-1]
+    elif step in CHOICES:
+        if word not in CHOICES[step]:
+            return QUESTIONS[step]
+        answers[step] = CHOICES[step][word]
+    elif step == "area":
+        if not re.fullmatch(r"[EW]05\d{6}", word):
+            return QUESTIONS["area"]
+        answers["area"] = word
+    elif step == "confirm":
+        if word != "YES":
+            return QUESTIONS["confirm"]
+        try:
+            member = add_member(session, source="sms", allow_drama_range=allow_drama,
+                                campaign_id=dialogue.campaign_id, data={
+                                    "email": None, "phone": dialogue.phone,
+                                    "preferred_channel": "sms", "language": "en",
+                                    "profile": {k: answers[k] for k in (
+                                        "age_band", "gender", "ethnicity", "disability",
+                                        "area")},
+                                    "consent": {"surveys": True, "outcomes": True}})
+            member.confirmed_at = now
+        except DuplicateMember:
+            pass
+        session.delete(dialogue)
+        return CONFIRMED_TEXT
+    following = STEPS[STEPS.index(step) + 1]
+    # A campaign aimed at one ward already knows it.
+    campaign = session.get(Campaign, dialogue.campaign_id) if dialogue.campaign_id else None
+    wards = (campaign.target_group or {}).get("area", []) if campaign else []
+    if following == "area" and len(wards) == 1:
+        answers["area"] = wards[0]
+        following = "confirm"
+    dialogue.step, dialogue.answers, dialogue.updated_at = following, answers, now
+    return QUESTIONS[following]

@@ -1,0 +1,247 @@
+"""Drawing samples from the real database: quotas, shortfalls, replacement, consent and the cap."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+from sqlalchemy import delete, select, update
+
+from services.panel.contact_cap import ContactCap
+from services.panel.draws import draw
+from services.panel.models import AgencyOptOut, ContactEvent, Member
+from shared.db import new_session
+from shared.messages import build_message
+from tests.panel.factories import make_members, member, run_draw, set_member
+
+YOUNG = {"age_band": "16-24", "area": "E05001001"}
+OLD = {"age_band": "65-74", "area": "E05001001"}
+
+
+def _quotas(young: int, old: int) -> list[dict]:
+    return [{"cell": {"age_band": "16-24"}, "target": young},
+            {"cell": {"age_band": "65-74"}, "target": old}]
+
+
+def _refs(result) -> set[str]:
+    return {m["member_ref"] for m in result["members"]}
+
+
+def test_quotas_are_met_exactly_when_the_panel_has_enough(panel_app):
+    make_members(panel_app, 30, **YOUNG)
+    make_members(panel_app, 30, start=100, **OLD)
+    result = run_draw(panel_app, size=15, quotas=_quotas(5, 10), seed=1)
+    ages = [m["profile"]["age_band"] for m in result["members"]]
+    assert ages.count("16-24") == 5 and ages.count("65-74") == 10
+    assert result["shortfall"] == 0
+    assert [(c["target"], c["drawn"], c["shortfall"]) for c in result["cells"]] == \
+        [(5, 5, 0), (10, 10, 0)]
+
+
+def test_short_cell_reports_its_shortfall_and_why(panel_app):
+    young = make_members(panel_app, 4, **YOUNG)
+    make_members(panel_app, 30, start=100, **OLD)
+    set_member(panel_app, young[0], consent_surveys=False)
+    result = run_draw(panel_app, size=15, quotas=_quotas(5, 10), seed=1)
+    young_cell = result["cells"][0]
+    assert (young_cell["target"], young_cell["drawn"], young_cell["shortfall"]) == (5, 3, 2)
+    assert "4 eligible-profile member(s)" in young_cell["reason"]
+    assert "1 without consent" in young_cell["reason"]
+    assert result["cells"][1]["shortfall"] == 0
+    assert result["shortfall"] == 2
+
+
+def test_excluded_member_is_replaced_from_the_same_cell(panel_app):
+    make_members(panel_app, 10, **YOUNG)
+    make_members(panel_app, 10, start=100, **OLD)
+    first = run_draw(panel_app, survey_id=7, size=6, quotas=_quotas(3, 3), seed=11)
+    young_drawn = [m["member_ref"] for m in first["members"]
+                   if m["profile"]["age_band"] == "16-24"]
+    with panel_app.app_context(), new_session() as session:  # forget the draw, same panel
+        session.execute(delete(ContactEvent))
+        session.execute(update(Member).values(cap_free_at=None, last_contacted_at=None))
+        session.commit()
+    again = run_draw(panel_app, survey_id=7, size=6, quotas=_quotas(3, 3), seed=11,
+                     exclude_member_refs=[young_drawn[0]])
+    young_again = [m["member_ref"] for m in again["members"]
+                   if m["profile"]["age_band"] == "16-24"]
+    assert young_drawn[0] not in young_again and len(young_again) == 3
+    assert set(young_drawn[1:]) <= set(young_again)
+    old = lambda r: {m["member_ref"] for m in r["members"] if m["profile"]["age_band"] != "16-24"}  # noqa: E731
+    assert old(again) == old(first)
+
+
+def test_the_same_seed_draws_the_same_members(panel_app):
+    make_members(panel_app, 50, **YOUNG)
+    first = _refs(run_draw(panel_app, size=10, seed=99))
+    with panel_app.app_context(), new_session() as session:
+        session.execute(delete(ContactEvent))
+        session.execute(update(Member).values(cap_free_at=None, last_contacted_at=None))
+        session.commit()
+    assert _refs(run_draw(panel_app, size=10, seed=99)) == first
+    assert len(first) == 10
+
+
+def test_member_over_contact_cap_is_not_invited(panel_app):
+    refs = make_members(panel_app, 3, **YOUNG)
+    first = run_draw(panel_app, survey_id=1, size=3, sponsors=["council"])
+    assert _refs(first) == set(refs)
+    # Two weeks must pass between invitations, whichever agency asks.
+    second = run_draw(panel_app, survey_id=2, size=3, sponsors=["police"])
+    assert second["members"] == [] and second["shortfall"] == 3
+    assert "3 resting under the contact cap" in run_draw(
+        panel_app, survey_id=3, size=3, quotas=[{"cell": {"age_band": "16-24"}, "target": 3}]
+    )["cells"][0]["reason"]
+
+
+def test_no_more_than_three_invitations_in_ninety_days(panel_app, monkeypatch):
+    monkeypatch.setitem(panel_app.config, "CONTACT_CAP_MIN_GAP_DAYS", 0)
+    refs = make_members(panel_app, 3, **YOUNG)
+    for survey_id, agency in ((1, "council"), (2, "police"), (3, "health")):
+        assert _refs(run_draw(panel_app, survey_id=survey_id, size=3,
+                              sponsors=[agency])) == set(refs)
+    assert run_draw(panel_app, survey_id=4, size=3, sponsors=["college"])["members"] == []
+    assert member(panel_app, refs[0]).cap_free_at is not None
+
+
+def test_least_recently_contacted_are_preferred(panel_app, monkeypatch):
+    refs = make_members(panel_app, 4, **YOUNG)
+    monkeypatch.setitem(panel_app.config, "CONTACT_CAP_MIN_GAP_DAYS", 0)
+    first = _refs(run_draw(panel_app, survey_id=1, size=2, seed=3))
+    second = _refs(run_draw(panel_app, survey_id=2, size=2, seed=3))
+    assert first | second == set(refs) and not first & second
+
+
+def test_stopped_member_is_never_drawn_by_any_agency(panel_app):
+    refs = make_members(panel_app, 5, **YOUNG)
+    set_member(panel_app, refs[0], opted_out_at=datetime.now(UTC))
+    for survey_id, agency in enumerate(("council", "police", "health", "college"), start=1):
+        drawn = _refs(run_draw(panel_app, survey_id=survey_id, size=5, sponsors=[agency]))
+        assert refs[0] not in drawn
+        with panel_app.app_context(), new_session() as session:
+            session.execute(update(Member).values(cap_free_at=None))
+            session.commit()
+
+
+def test_agency_opt_out_blocks_only_that_agencys_surveys(panel_app):
+    refs = make_members(panel_app, 3, **YOUNG)
+    with panel_app.app_context(), new_session() as session:
+        member_id = session.scalar(select(Member.id).where(Member.member_ref == refs[0]))
+        session.add(AgencyOptOut(member_id=member_id, agency="police"))
+        session.commit()
+    assert refs[0] not in _refs(run_draw(panel_app, survey_id=1, size=3,
+                                         sponsors=["council", "police"]))
+    with panel_app.app_context(), new_session() as session:
+        session.execute(update(Member).values(cap_free_at=None))
+        session.commit()
+    assert refs[0] in _refs(run_draw(panel_app, survey_id=2, size=3, sponsors=["council"]))
+
+
+def test_filters_and_channels_limit_who_is_eligible(panel_app):
+    make_members(panel_app, 5, **YOUNG)
+    sms = make_members(panel_app, 5, start=200, channel="sms", **YOUNG)
+    make_members(panel_app, 5, start=300, age_band="16-24", area="E05001002")
+    result = run_draw(panel_app, size=20, channels=["sms"], filters={"area": ["E05001001"]})
+    assert _refs(result) == set(sms) and result["shortfall"] == 15
+
+
+def test_proportional_quotas_use_the_census_targets(apps, panel_app, clients, pump):
+    from tests.panel.test_targets import upload_targets
+
+    upload_targets(apps, clients, pump)
+    make_members(panel_app, 40, **YOUNG)
+    make_members(panel_app, 40, start=100, **OLD)
+    result = run_draw(panel_app, size=10, proportional_dimensions=["age_band"],
+                      filters={"area": ["E05001001"]})
+    targets = {c["cell"]["age_band"]: c["target"] for c in result["cells"]}
+    assert sum(targets.values()) == 10
+    assert all(c["shortfall"] == 0 for c in result["cells"]
+               if c["cell"]["age_band"] in ("16-24", "65-74"))
+
+
+def test_sample_reaches_surveys_through_the_queues_with_cells_in_the_first_batch(
+        apps, panel_app, pump, redis_server):
+    make_members(panel_app, 120, **YOUNG)  # DELIVERY_BATCH_SIZE is 50 in tests
+    with apps["surveys"].app_context(), new_session() as session:
+        apps["surveys"].extensions["bus"].send(session, "panel.draw_sample", {
+            "survey_id": 999, "size": 110, "sponsors": ["council"], "seed": 1,
+            "quotas": [{"cell": {"age_band": "16-24"}, "target": 110}]})
+        session.commit()
+    pump.relay("surveys")
+    pump.work("panel")
+    pump.relay("panel")
+    jobs = Queue("surveys", connection=Redis.from_url(redis_server.url),
+                 serializer=JSONSerializer).jobs
+    batches = [j.args[0]["payload"] for j in jobs if j.args[0]["type"] == "surveys.sample_drawn"]
+    assert [len(b["members"]) for b in batches] == [50, 50, 10]
+    assert batches[0]["cells"][0]["drawn"] == 110 and batches[1]["cells"] == []
+    member_fields = batches[0]["members"][0]
+    assert set(member_fields["profile"]) >= {"age_band", "deprivation_decile", "tenure", "extra"}
+    assert "@example.org" not in str(batches)
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_draws_never_push_a_member_over_the_cap(panel_app):
+    make_members(panel_app, 30, **YOUNG)
+    payload = {"size": 20, "seed": 5, "quotas": [], "proportional_dimensions": [],
+               "filters": {}, "exclude_member_refs": [], "channels": ["email", "sms"]}
+    cap = ContactCap.from_config(panel_app.config)
+    outcome = {}
+
+    def second_draw():
+        outcome["police"] = run_draw(panel_app, survey_id=2, sponsors=["police"], size=20,
+                                     seed=5)
+
+    with panel_app.app_context(), new_session() as session:
+        # The council's draw has chosen and locked its 20 but not yet committed...
+        first = draw(session, {**payload, "survey_id": 1, "sponsors": ["council"]}, cap,
+                     datetime.now(UTC))
+        assert len(first.member_ids) == 20
+        police = threading.Thread(target=second_draw)
+        police.start()
+        police.join(timeout=1.5)
+        # ...so the police draw, which saw all 30 free, waits on those rows.
+        assert police.is_alive()
+        session.commit()
+    police.join(timeout=30)
+    council = set(first.member_ids)
+    with panel_app.app_context(), new_session() as session:
+        police_ids = set(session.scalars(select(Member.id).where(Member.member_ref.in_(
+            [m["member_ref"] for m in outcome["police"]["members"]]))))
+        per_member = session.execute(select(ContactEvent.member_id)).scalars().all()
+    assert not council & police_ids
+    assert len(police_ids) == 10 and outcome["police"]["shortfall"] == 10
+    assert len(per_member) == len(set(per_member)) == 30
+
+
+@pytest.mark.postgresql_only
+def test_two_draws_racing_in_threads_share_out_members_without_overlap(panel_app):
+    make_members(panel_app, 40, **YOUNG)
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def run(agency, survey_id):
+        barrier.wait()
+        results[agency] = run_draw(panel_app, survey_id=survey_id, sponsors=[agency],
+                                   size=30, seed=1)
+
+    threads = [threading.Thread(target=run, args=(a, i)) for i, a in
+               enumerate(("council", "health"), start=1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    council, health = _refs(results["council"]), _refs(results["health"])
+    assert not council & health
+    assert len(council) + len(health) == 40
+
+
+def test_draw_message_is_refused_when_it_breaks_the_contract():
+    from shared.messages import ContractError
+
+    with pytest.raises(ContractError):
+        build_message("panel.draw_sample", {"survey_id": 1, "size": 0, "sponsors": []})
