@@ -1,0 +1,114 @@
+"""What the public sees: the report list filtered by agency, area and topic, the JSON API, the
+Atom feed, and never a small cell on any of them."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from tests.feedback.closing import close_survey, complete_and_publish
+from tests.scenario import bearer, setup_agencies
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+# 23 is hidden with 7, so 7 cannot be worked out from the total; 41.3% would give 23 away.
+COUNTS = {"Mornings": 40, "Evenings": 23, "Weekends": 7}
+WEIGHTED = {"Mornings": 55.1, "Evenings": 41.3, "Weekends": 3.6}
+
+
+def publish_all(clients, keys) -> None:
+    for agency in ("council", "health"):
+        officer = keys[agency]["officer"]
+        for report in clients["feedback"].get("/api/v1/reports", headers=bearer(officer)).json:
+            if report["status"] == "draft":
+                assert complete_and_publish(clients["feedback"], officer,
+                                            report["id"]).status_code == 200
+
+
+def three_reports(apps, clients, pump) -> dict:
+    keys = setup_agencies(apps, pump)
+    close_survey(pump, COUNTS, survey_id=1, sponsors=("council", "police"),
+                 areas=["E05001001"], topics=["libraries"], questions=[{
+                     "code": "hours", "text": "Which hours suit you?", "type": "single_choice",
+                     "base": 70, "counts": COUNTS, "mean": None, "comments": 0,
+                     "weighted_percent": WEIGHTED}])
+    close_survey(pump, survey_id=2, sponsors=("health",), areas=["E05001002"],
+                 topics=["health"], title="GP appointments")
+    close_survey(pump, survey_id=3, sponsors=("council",), areas=["E05001002"],
+                 topics=["libraries", "transport"], title="Library bus")
+    publish_all(clients, keys)
+    return keys
+
+
+def titles(response) -> list[str]:
+    return sorted(re.findall(r'class="govuk-link" href="/you-said-we-did/\d+">([^<]+)</a>',
+                             response.get_data(as_text=True)))
+
+
+def test_the_list_filters_by_agency_area_and_topic_on_pages_and_api(apps, clients, pump):
+    three_reports(apps, clients, pump)
+    feedback = clients["feedback"]
+    everything = ["GP appointments", "Library bus", "Library opening hours"]
+    assert titles(feedback.get("/you-said-we-did")) == everything
+    assert titles(feedback.get("/you-said-we-did?agency=council")) == [
+        "Library bus", "Library opening hours"]
+    assert titles(feedback.get("/you-said-we-did?area=E05001002")) == [
+        "GP appointments", "Library bus"]
+    assert titles(feedback.get("/you-said-we-did?topic=libraries&area=E05001002")) == [
+        "Library bus"]
+    # An unknown filter value is ignored on a page; the form offers only real values.
+    page = feedback.get("/you-said-we-did?agency=nobody")
+    assert titles(page) == everything
+    assert '<option value="transport"' in page.get_data(as_text=True)
+
+    api = feedback.get("/api/v1/public/reports?agency=police").json
+    assert [r["title"] for r in api] == ["Library opening hours"]
+    assert api[0]["areas"] == ["E05001001"] and api[0]["topics"] == ["libraries"]
+    assert len(feedback.get("/api/v1/public/reports?topic=transport").json) == 1
+    too_long = feedback.get("/api/v1/public/reports?agency=" + "x" * 65)
+    assert too_long.status_code == 422 and "agency" in too_long.json["errors"]["query"]
+
+
+def test_the_atom_feed_lists_published_reports(apps, clients, pump):
+    three_reports(apps, clients, pump)
+    response = clients["feedback"].get("/you-said-we-did/feed.atom")
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    feed = ET.fromstring(response.data)
+    entries = feed.findall(f"{ATOM}entry")
+    assert sorted(e.find(f"{ATOM}title").text for e in entries) == [
+        "GP appointments", "Library bus", "Library opening hours"]
+    for entry in entries:
+        datetime.fromisoformat(entry.find(f"{ATOM}updated").text).astimezone(UTC)
+        assert entry.find(f"{ATOM}link").get("href").startswith("http://localhost/you-said-we-did/")
+        assert "We did: Libraries open earlier on weekdays." in entry.find(f"{ATOM}summary").text
+
+
+def test_public_pages_never_show_a_suppressed_cell(apps, clients, pump):
+    three_reports(apps, clients, pump)
+    feedback = clients["feedback"]
+    report_id = next(r["id"] for r in feedback.get("/api/v1/public/reports").json
+                     if r["title"] == "Library opening hours")
+
+    page = feedback.get(f"/you-said-we-did/{report_id}").get_data(as_text=True)
+    assert ">40<" in page and "55%" in page
+    for hidden in (">23<", ">7<", "41%", "41.3", "4%", "3.6"):
+        assert hidden not in page, hidden
+    assert page.count("fewer than 10") == 2
+    assert "Most people (55%, weighted to the population) chose “Mornings”." in page
+
+    for path in ("/api/v1/public/reports", f"/api/v1/public/reports/{report_id}"):
+        body = feedback.get(path).json
+        report = next(r for r in body if r["id"] == report_id) if isinstance(body, list) else body
+        hours = report["results"][0]
+        assert hours["counts"] == {"Mornings": 40, "Evenings": None, "Weekends": None}
+        assert hours["weighted_percent"] == {"Mornings": 55.1, "Evenings": None,
+                                             "Weekends": None}
+        assert "survey_results" not in report
+        text = json.dumps(report)
+        assert "41.3" not in text and "23" not in re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+", "", text)
+
+    for path in ("/you-said-we-did", "/you-said-we-did/feed.atom", "/scoreboard"):
+        text = feedback.get(path).get_data(as_text=True)
+        assert "41.3" not in text and ">23<" not in text and ">7<" not in text
