@@ -43,6 +43,8 @@ def run_draw(app, **payload) -> dict:
                 Outbox.type == "surveys.sample_drawn").order_by(Outbox.id))
                 if r.message_id not in seen]
     batches = [json.loads(r.body)["payload"] for r in rows]
+    # Another draw may run at the same time (concurrency tests): keep this survey's batches.
+    batches = [b for b in batches if b["survey_id"] == payload["survey_id"]]
     return {"members": [m for b in batches for m in b["members"]],
             "shortfall": batches[0]["shortfall"], "cells": batches[0]["cells"],
             "batches": batches}

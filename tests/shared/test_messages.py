@@ -41,6 +41,8 @@ EXAMPLES = {
     "surveys.population_targets": {"vintage": "Census 2021, May 2022 wards", "areas": {
         "E05001001": {"age_band": {"16-24": 1200.0, "25-34": 1500.0}}}},
     "feedback.api_key_revoked": {"key_hash": "a" * 64},
+    "panel.import_members": {"import_id": 1},
+    "panel.confirm_join": {"member_ref": REF},
 }
 
 
