@@ -21,6 +21,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     flask_api.register_blueprint(api.agencies_blp)
     flask_api.register_blueprint(api.surveys_blp)
+    flask_api.register_blueprint(api.keys_blp)
+    flask_api.register_blueprint(api.bank_blp)
     app.register_blueprint(views.pages)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -9,6 +9,9 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from services.surveys.fieldwork import monitor, top_up
+from services.surveys.joint import decide, request_to_join
+from services.surveys.keys import issue_key, revoke_key
 from services.surveys.lifecycle import (
     SurveyRuleBroken,
     close_survey,
@@ -16,15 +19,34 @@ from services.surveys.lifecycle import (
     launch_survey,
     survey_results,
 )
-from services.surveys.models import Agency, Survey, SurveySponsor
+from services.surveys.models import (
+    Agency,
+    ApiKey,
+    BankQuestion,
+    JoinRequest,
+    Question,
+    Survey,
+    SurveySponsor,
+)
+from services.surveys.overlap import find_overlaps
 from services.surveys.schemas import (
     AgencySchema,
+    ApiKeyInputSchema,
+    ApiKeySchema,
+    BankListQuerySchema,
+    BankQuestionSchema,
+    JoinDecisionSchema,
+    JoinRequestInputSchema,
+    JoinRequestSchema,
+    MonitorSchema,
+    OverlapSchema,
+    QuestionDefinitionSchema,
     ResultsSchema,
     SurveyCreateSchema,
     SurveyListQuerySchema,
     SurveySchema,
 )
-from shared.auth import current_caller, require_role
+from shared.auth import current_caller, hash_api_key, require_role
 from shared.db import get_session, page_of
 from shared.service import bus
 
@@ -32,6 +54,10 @@ agencies_blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies",
                          description="The partner agencies.")
 surveys_blp = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys",
                         description="Surveys, visible to the agencies that sponsor them.")
+keys_blp = Blueprint("keys", __name__, url_prefix="/api/v1/keys",
+                     description="Your agency's users: API keys with a role each.")
+bank_blp = Blueprint("question_bank", __name__, url_prefix="/api/v1/question-bank",
+                     description="Shared questions with stable codes, reused by any agency.")
 
 WRITERS = ("admin", "officer")
 
@@ -92,6 +118,7 @@ class Surveys(MethodView):
         except SurveyRuleBroken as exc:
             refuse(exc)
         session.commit()
+        survey.overlaps = find_overlaps(session, survey, current_caller().agency)
         return survey
 
 
@@ -119,6 +146,7 @@ class SurveyLaunch(MethodView):
         except SurveyRuleBroken as exc:
             refuse(exc)
         session.commit()
+        survey.overlaps = find_overlaps(session, survey, current_caller().agency)
         return survey
 
 
@@ -148,3 +176,197 @@ class SurveyResults(MethodView):
         """Counts per question, for the survey's sponsors"""
         session = get_session()
         return survey_results(session, sponsored_survey_or_404(session, survey_id))
+
+
+@surveys_blp.route("/<int:survey_id>/overlaps")
+class SurveyOverlaps(MethodView):
+    decorators = [require_role()]
+
+    @surveys_blp.response(200, OverlapSchema(many=True))
+    def get(self, survey_id):
+        """Other agencies' surveys in the same areas and time with overlapping topics"""
+        session = get_session()
+        survey = sponsored_survey_or_404(session, survey_id)
+        return find_overlaps(session, survey, current_caller().agency)
+
+
+@surveys_blp.route("/<int:survey_id>/fieldwork")
+class SurveyFieldwork(MethodView):
+    decorators = [require_role()]
+
+    @surveys_blp.response(200, MonitorSchema)
+    def get(self, survey_id):
+        """The fieldwork monitor: invited, delivered, started, completed, rates, quota cells"""
+        session = get_session()
+        return monitor(session, sponsored_survey_or_404(session, survey_id))
+
+
+@surveys_blp.route("/<int:survey_id>/top-up")
+class SurveyTopUp(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.response(202, MonitorSchema)
+    def post(self, survey_id):
+        """Ask panel for more members in the quota cells behind target"""
+        session = get_session()
+        survey = sponsored_survey_or_404(session, survey_id)
+        if survey.status != "fieldwork":
+            abort(409, message="Only a survey in fieldwork can be topped up.",
+                  errors={"json": {"status": [survey.status]}})
+        if not survey.quotas:
+            abort(409, message="This survey has no quotas to top up.",
+                  errors={"json": {"quotas": ["none set"]}})
+        top_up(session, bus(), survey)
+        session.commit()
+        return monitor(session, survey)
+
+
+def _survey_or_404(session: Session, survey_id: int) -> Survey:
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        abort(404, message="No such survey.")
+    return survey
+
+
+@surveys_blp.route("/<int:survey_id>/join-requests")
+class SurveyJoinRequests(MethodView):
+    decorators = [require_role()]
+
+    @surveys_blp.response(200, JoinRequestSchema(many=True))
+    def get(self, survey_id):
+        """Requests to co-sponsor this survey (its sponsors see them)"""
+        session = get_session()
+        sponsored_survey_or_404(session, survey_id)
+        return session.scalars(select(JoinRequest).where(JoinRequest.survey_id == survey_id)
+                               .order_by(JoinRequest.id)).all()
+
+    @surveys_blp.arguments(JoinRequestInputSchema)
+    @surveys_blp.response(201, JoinRequestSchema)
+    def post(self, data, survey_id):
+        """Ask to co-sponsor a draft (one an overlap warning offered), with your own questions"""
+        if current_caller().role not in WRITERS:
+            abort(403, message="Only officers and admins ask to join surveys.")
+        session = get_session()
+        # Any agency may ask to join a draft it was told overlaps; it still cannot read it.
+        survey = _survey_or_404(session, survey_id)
+        try:
+            request = request_to_join(session, survey, current_caller().agency, data)
+        except SurveyRuleBroken as exc:
+            refuse(exc)
+        session.commit()
+        return request
+
+
+@surveys_blp.route("/<int:survey_id>/join-requests/<int:request_id>/decision")
+class SurveyJoinDecision(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.arguments(JoinDecisionSchema)
+    @surveys_blp.response(200, SurveySchema)
+    def post(self, data, survey_id, request_id):
+        """The lead agency approves (setting every cost share) or refuses a request to join"""
+        session = get_session()
+        survey = sponsored_survey_or_404(session, survey_id)
+        if survey.lead_agency != current_caller().agency:
+            abort(403, message="Only the lead agency decides who joins.")
+        request = session.get(JoinRequest, request_id)
+        if request is None or request.survey_id != survey.id:
+            abort(404, message="No such request.")
+        try:
+            decide(session, survey, request, approve=data["approve"], sponsors=data["sponsors"])
+        except SurveyRuleBroken as exc:
+            refuse(exc)
+        session.commit()
+        return survey
+
+
+@keys_blp.route("")
+class Keys(MethodView):
+    decorators = [require_role("admin")]
+
+    @keys_blp.response(200, ApiKeySchema(many=True))
+    def get(self):
+        """Your agency's keys (users), newest first; the keys themselves are never shown again"""
+        return get_session().scalars(select(ApiKey).where(
+            ApiKey.agency == current_caller().agency).order_by(ApiKey.id.desc())).all()
+
+    @keys_blp.arguments(ApiKeyInputSchema)
+    @keys_blp.response(201, ApiKeySchema)
+    def post(self, data):
+        """Issue a key for your agency; the key is in this answer only"""
+        session = get_session()
+        key = issue_key(session, bus(), agency=current_caller().agency, role=data["role"],
+                        label=data["label"])
+        session.commit()
+        row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
+        row.key = key  # shown in this answer only; never stored
+        return row
+
+
+@keys_blp.route("/<key_prefix>")
+class KeyByPrefix(MethodView):
+    decorators = [require_role("admin")]
+
+    @keys_blp.response(204)
+    def delete(self, key_prefix):
+        """Revoke one of your agency's keys by its prefix"""
+        session = get_session()
+        owned = session.scalar(select(ApiKey.id).where(
+            ApiKey.key_prefix == key_prefix, ApiKey.agency == current_caller().agency,
+            ApiKey.revoked_at.is_(None)))
+        if owned is None:
+            abort(404, message="No such key in your agency.")
+        revoke_key(session, bus(), key_prefix=key_prefix)
+        session.commit()
+
+
+@bank_blp.route("")
+class Bank(MethodView):
+    decorators = [require_role()]
+
+    @bank_blp.arguments(BankListQuerySchema, location="query")
+    @bank_blp.response(200, BankQuestionSchema(many=True))
+    def get(self, query):
+        """The shared questions, for any agency to reuse by code"""
+        statement = select(BankQuestion).order_by(BankQuestion.code)
+        if query["search"]:
+            statement = statement.where(BankQuestion.code.contains(query["search"].lower()))
+        return get_session().scalars(statement).all()
+
+    @bank_blp.arguments(QuestionDefinitionSchema)
+    @bank_blp.response(201, BankQuestionSchema)
+    def post(self, data):
+        """Add a question to the bank; its code never changes meaning once there"""
+        if current_caller().role not in WRITERS:
+            abort(403, message="Only officers and admins add to the question bank.")
+        session = get_session()
+        if session.get(BankQuestion, data["code"]) is not None:
+            abort(409, message="That code is taken in the question bank.",
+                  errors={"json": {"code": [f"{data['code']} exists already."]}})
+        row = BankQuestion(code=data["code"], definition=QuestionDefinitionSchema().dump(data),
+                           agency=current_caller().agency)
+        session.add(row)
+        session.commit()
+        return row
+
+
+@bank_blp.route("/<code>/results")
+class BankResults(MethodView):
+    decorators = [require_role()]
+
+    @bank_blp.response(200, ResultsSchema(many=True))
+    def get(self, code):
+        """One bank question's results in every survey your agency sponsors, oldest first"""
+        session = get_session()
+        if session.get(BankQuestion, code) is None:
+            abort(404, message="No such question in the bank.")
+        surveys = session.scalars(
+            sponsored_by(current_caller().agency)
+            .where(Survey.id.in_(select(Question.survey_id).where(Question.bank_code == code)))
+            .order_by(Survey.id)).all()
+        results = []
+        for survey in surveys:
+            found = survey_results(session, survey)
+            found["questions"] = [q for q in found["questions"] if q["code"] == code]
+            results.append(found)
+        return results

@@ -10,6 +10,7 @@ from services.surveys.lifecycle import invite_sample
 from services.surveys.models import Invitation
 from services.surveys.population import replace_targets
 from services.surveys.privacy import forget_member
+from services.surveys.responding import reply_to_dialogue
 from shared.db import new_session
 from shared.service import bus
 
@@ -23,7 +24,7 @@ def _invite(session: Session, payload: dict) -> None:
     invite_sample(
         session, bus(), survey_id=payload["survey_id"], members=payload["members"],
         surveys_url=current_app.config["SURVEYS_URL"],
-        batch_size=current_app.config["DELIVERY_BATCH_SIZE"],
+        batch_size=current_app.config["DELIVERY_BATCH_SIZE"], draw_id=payload["draw_id"],
     )
 
 
@@ -54,4 +55,11 @@ def member_erased(envelope: dict) -> bool:
 
 def sms_reply(envelope: dict) -> bool:
     """An SMS reply from a member, forwarded by panel: advances their SMS dialogue."""
-    raise NotImplementedError("the SMS dialogue is being built")
+    with new_session() as session:
+        return bus().handle(session, "surveys.sms_reply", envelope, _reply)
+
+
+def _reply(session: Session, payload: dict) -> None:
+    reply_to_dialogue(session, bus(), payload,
+                      batch_size=current_app.config["DELIVERY_BATCH_SIZE"])
+

@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session
 from services.surveys.models import (
     Agency,
     Answer,
+    BankQuestion,
     Invitation,
     Question,
     Response,
     Survey,
     SurveySponsor,
 )
+from services.surveys.questions import sms_problem
+from services.surveys.quotas import cell_of, full_cells
+from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
 from shared.bus import Bus, utcnow
 
@@ -35,6 +39,55 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def resolve_bank_questions(session: Session, questions: list[dict]) -> list[dict]:
+    """Each question as a full definition: a bank question's, under its stable code."""
+    codes = [q["bank_code"] for q in questions if q.get("bank_code")]
+    bank = {b.code: b for b in session.scalars(select(BankQuestion).where(
+        BankQuestion.code.in_(codes)))} if codes else {}
+    resolved, errors = [], {}
+    for index, question in enumerate(questions):
+        code = question.get("bank_code")
+        if not code:
+            resolved.append(question)
+            continue
+        if code not in bank:
+            errors[index] = {"bank_code": [f"No question called {code} in the question bank."]}
+            continue
+        definition = dict(bank[code].definition)
+        resolved.append({**definition, "code": code, "bank_code": code,
+                         "required": question.get("required", definition.get("required", True)),
+                         "show_if": question.get("show_if")})
+    if errors:
+        raise SurveyRuleBroken("Unknown question bank code.", {"questions": errors})
+    return resolved
+
+
+def build_questions(questions: list[dict], channels: list[str], *, start: int = 0,
+                    module_agency: str | None = None) -> list[Question]:
+    """Question rows from checked definitions; SMS dialogue refuses what SMS cannot ask."""
+    errors = {}
+    for index, question in enumerate(questions):
+        problem = sms_problem(question) if "sms_dialogue" in channels else None
+        if problem:
+            errors[index] = {"type": [f"Question {question['code']}: {problem}"]}
+    if errors:
+        raise SurveyRuleBroken("A question cannot be asked by SMS dialogue.",
+                               {"questions": errors})
+    return [
+        Question(
+            position=start + index, code=q["code"], type=q["type"], text=q["text"],
+            options=q.get("options") or [], required=q.get("required", True),
+            scale_min=(q.get("scale") or {}).get("min"),
+            scale_max=(q.get("scale") or {}).get("max"),
+            scale_labels=(q.get("scale") or {}).get("labels", []),
+            min_value=q.get("min"), max_value=q.get("max"),
+            show_if=q.get("show_if"), translations=q.get("translations") or {},
+            module_agency=module_agency, bank_code=q.get("bank_code"),
+        )
+        for index, q in enumerate(questions)
+    ]
+
+
 def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
     sponsors = [s["agency"] for s in data["sponsors"]]
     if lead_agency not in sponsors:
@@ -46,22 +99,24 @@ def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
         raise SurveyRuleBroken("Unknown sponsor agency.",
                                {"sponsors": [f"No agency called {a}." for a in unknown]})
     decision = data.get("decision") or {}
+    fieldwork = data.get("fieldwork") or {}
+    channels = data.get("channels") or ["web", "sms_link"]
+    questions = resolve_bank_questions(session, data["questions"])
     survey = Survey(
         title=data["title"], summary=data["summary"], purpose=data["purpose"],
         scope=data["scope"], decision=decision.get("description"),
         decision_owner=decision.get("owner"), decision_due=decision.get("due"),
         lead_agency=lead_agency, sample_size=data["sample_size"],
+        areas=list(data.get("areas") or []), topics=list(data.get("topics") or []),
+        fieldwork_start=fieldwork.get("start"), fieldwork_end=fieldwork.get("end"),
+        target_completes=data.get("target_completes"),
+        quotas=[{"cell": dict(q["cell"]), "target": q["target"]}
+                for q in data.get("quotas") or []],
+        channels=list(channels), reminder_days=sorted(data.get("reminder_days") or []),
+        languages=list(data.get("languages") or ["en"]),
         sponsors=[SurveySponsor(agency=s["agency"], cost_share=s["cost_share"])
                   for s in data["sponsors"]],
-        questions=[
-            Question(
-                position=index, code=q["code"], type=q["type"], text=q["text"],
-                options=q["options"], required=q["required"],
-                scale_min=(q["scale"] or {}).get("min"), scale_max=(q["scale"] or {}).get("max"),
-                scale_labels=(q["scale"] or {}).get("labels", []),
-            )
-            for index, q in enumerate(data["questions"])
-        ],
+        questions=build_questions(questions, channels),
     )
     session.add(survey)
     session.flush()
@@ -81,6 +136,8 @@ def launch_problems(survey: Survey, today: date) -> dict[str, list[str]]:
         problems["decision"] = ["Name the decision it informs, its owner and when it is due."]
     elif survey.decision_due < today:
         problems["decision"] = ["The decision's due date has passed."]
+    if survey.fieldwork_end is not None and survey.fieldwork_end < today:
+        problems["fieldwork"] = ["The fieldwork window has ended."]
     return problems
 
 
@@ -89,10 +146,25 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
     if problems:
         raise SurveyRuleBroken("This survey cannot launch yet.", problems)
     survey.status, survey.launched_at = "fieldwork", utcnow()
+    if survey.fieldwork_start is None:
+        survey.fieldwork_start = today
     bus.send(session, "panel.draw_sample", {
-        "survey_id": survey.id, "size": survey.sample_size,
+        "survey_id": survey.id, "draw_id": "launch", "size": survey.sample_size,
         "sponsors": [s.agency for s in survey.sponsors], "seed": None,
+        "quotas": [{"cell": q["cell"], "target": q["target"]} for q in survey.quotas],
+        "filters": {"area": list(survey.areas)} if survey.areas else {},
+        "channels": panel_channels(survey.channels),
     })
+
+
+def panel_channels(channels: list[str]) -> list[str]:
+    """The panel channels a survey reaches members by: email for web, SMS for the SMS modes."""
+    wanted = []
+    if "web" in channels:
+        wanted.append("email")
+    if "sms_link" in channels or "sms_dialogue" in channels:
+        wanted.append("sms")
+    return wanted
 
 
 def invitation_context(survey: Survey, agency_names: dict[str, str]) -> dict[str, str]:
@@ -106,19 +178,32 @@ def invitation_context(survey: Survey, agency_names: dict[str, str]) -> dict[str
 
 
 def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[dict],
-                  surveys_url: str, batch_size: int) -> int:
-    """Make an invitation for each newly sampled member and send them through panel in batches."""
+                  surveys_url: str, batch_size: int, draw_id: str | None = None) -> int:
+    """Make an invitation for each newly sampled member and send them through panel in batches.
+
+    Members in a quota cell already full of completed responses are not invited. Members
+    reached by SMS on a survey with an SMS dialogue get its first question straight after.
+    """
     survey = session.get(Survey, survey_id)
     if survey is None or survey.status != "fieldwork":
         return 0
     refs = [str(m["member_ref"]) for m in members]
-    existing = set(session.scalars(select(Invitation.member_ref).where(
-        Invitation.survey_id == survey_id, Invitation.member_ref.in_(refs))))
+    existing = set()
+    for start in range(0, len(refs), 1000):
+        existing.update(session.scalars(select(Invitation.member_ref).where(
+            Invitation.survey_id == survey_id,
+            Invitation.member_ref.in_(refs[start:start + 1000]))))
+    full = full_cells(session, survey)
     invitations = [
         Invitation(survey_id=survey_id, member_ref=str(m["member_ref"]), token=new_token(),
-                   channel=m["channel"], profile=dict(m["profile"]))
-        for m in members if str(m["member_ref"]) not in existing
+                   channel=m["channel"], profile=dict(m["profile"]),
+                   language=m.get("language") or "en", draw_id=draw_id)
+        for m in members
+        if str(m["member_ref"]) not in existing
+        and cell_of(survey.quotas, m["profile"]) not in full
     ]
+    if not invitations:
+        return 0
     session.add_all(invitations)
     session.flush()
     names = dict(session.execute(select(Agency.slug, Agency.name)).all())
@@ -132,6 +217,9 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
                 for inv in invitations[start:start + batch_size]
             ],
         })
+    if "sms_dialogue" in survey.channels:
+        open_dialogues(session, bus, survey, [i for i in invitations if i.channel == "sms"],
+                       batch_size)
     return len(invitations)
 
 
@@ -156,15 +244,21 @@ def survey_results(session: Session, survey: Survey) -> dict:
 
 def close_survey(session: Session, bus: Bus, survey: Survey) -> None:
     if survey.status != "fieldwork":
-        raise SurveyRuleBroken(f"Only a survey in fieldwork can close; this one is {survey.status}.",
-                               {"status": [survey.status]}, status=409)
+        raise SurveyRuleBroken(
+            f"Only a survey in fieldwork can close; this one is {survey.status}.",
+            {"status": [survey.status]}, status=409)
     survey.status, survey.closed_at = "closed", utcnow()
+    bus.send(session, "feedback.survey_closed", closed_message(session, survey))
+
+
+def closed_message(session: Session, survey: Survey) -> dict:
+    """The payload of feedback.survey_closed; add further figures to it here."""
     results = survey_results(session, survey)
     respondents = session.scalars(
         select(Invitation.member_ref).join(Response, Response.invitation_id == Invitation.id)
         .where(Response.survey_id == survey.id)
     ).all()
-    bus.send(session, "feedback.survey_closed", {
+    return {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
         "scope": survey.scope,
         "decision": {"description": survey.decision, "owner": survey.decision_owner,
@@ -172,4 +266,5 @@ def close_survey(session: Session, bus: Bus, survey: Survey) -> None:
         "sponsors": [s.agency for s in survey.sponsors], "closed_at": survey.closed_at,
         "invited": results["invited"], "questions": results["questions"],
         "respondent_refs": list(respondents),
-    })
+        "areas": list(survey.areas or []), "topics": list(survey.topics or []),
+    }

@@ -66,6 +66,18 @@ class Survey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    areas: Mapped[list] = mapped_column(JSON, default=list)
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    fieldwork_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    fieldwork_end: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    target_completes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # [{"cell": {"age_band": "16-24"}, "target": 50}]: completed responses wanted per cell.
+    quotas: Mapped[list] = mapped_column(JSON, default=list)
+    channels: Mapped[list] = mapped_column(JSON, default=lambda: ["web", "sms_link"])
+    # Days after launch on which non-responders are reminded, e.g. [3, 7].
+    reminder_days: Mapped[list] = mapped_column(JSON, default=list)
+    languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en"])
+    top_ups: Mapped[int] = mapped_column(Integer, default=0)
 
     sponsors: Mapped[list[SurveySponsor]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", order_by="SurveySponsor.agency"
@@ -104,6 +116,15 @@ class Question(Base):
     scale_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scale_labels: Mapped[list] = mapped_column(JSON, default=list)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # {"question": "<earlier code>", "in": ["Yes"]}: asked only when that answer was given.
+    show_if: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # {"cy": {"text": "...", "options": [...], "labels": [...]}}: texts in other languages.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The agency whose module added it (a co-sponsor's questions), None for the lead's.
+    module_agency: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    bank_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     survey: Mapped[Survey] = relationship(back_populates="questions")
 
@@ -122,6 +143,55 @@ class Invitation(Base):
     profile: Mapped[dict] = mapped_column(JSON)
     delivery_status: Mapped[str] = mapped_column(String(20), default="queued")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    draw_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # The SMS dialogue: the question awaiting a reply, and unreadable replies to it so far.
+    dialogue_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    dialogue_misses: Mapped[int] = mapped_column(Integer, default=0)
+    dialogue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SavedAnswer(Base):
+    """An answer given before the response is complete: progress kept between visits and SMS."""
+
+    __tablename__ = "saved_answers"
+    __table_args__ = (UniqueConstraint("invitation_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"),
+                                               index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    # None: skipped on purpose (an optional question answered SKIP).
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BankQuestion(Base):
+    """A shared question with a stable code, reused by any agency so results merge over time."""
+
+    __tablename__ = "question_bank"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[dict] = mapped_column(JSON)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JoinRequest(Base):
+    """Another agency asking to co-sponsor a draft, with its own module of questions."""
+
+    __tablename__ = "join_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    questions: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Response(Base):
@@ -162,3 +232,4 @@ class PopulationTarget(Base):
     dimension: Mapped[str] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(80))
     population: Mapped[float] = mapped_column(Numeric(14, 2))
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 
@@ -15,10 +16,18 @@ def tally_question(question: dict, values: Iterable[str]) -> dict:
     values = [v for v in values if v != ""]
     result = {"code": question["code"], "text": question["text"], "type": question["type"],
               "base": len(values), "counts": {}, "mean": None, "comments": 0}
-    if question["type"] == "single_choice":
+    kind = question["type"]
+    if kind == "single_choice":
         counted = Counter(values)
         result["counts"] = {option: counted.get(option, 0) for option in question["options"]}
-    elif question["type"] == "rating":
+    elif kind == "multiple_choice":
+        # Each respondent may pick several: counts are of respondents picking each option.
+        counted = Counter(option for value in values for option in json.loads(value))
+        result["counts"] = {option: counted.get(option, 0) for option in question["options"]}
+    elif kind == "yes_no":
+        counted = Counter(values)
+        result["counts"] = {"yes": counted.get("yes", 0), "no": counted.get("no", 0)}
+    elif kind == "rating":
         points = [int(v) for v in values]
         counted = Counter(points)
         result["counts"] = {
@@ -26,6 +35,9 @@ def tally_question(question: dict, values: Iterable[str]) -> dict:
             for point in range(question["scale_min"], question["scale_max"] + 1)
         }
         result["mean"] = round(sum(points) / len(points), 3) if points else None
+    elif kind == "number":
+        numbers = [int(v) for v in values]
+        result["mean"] = round(sum(numbers) / len(numbers), 3) if numbers else None
     else:
         result["comments"] = len(values)
     return result

@@ -6,8 +6,13 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-QUESTION_TYPES = ("single_choice", "rating", "free_text")
+from services.surveys.questions import CHANNELS, QUESTION_TYPES, sms_problem
+from shared.messages import PROFILE_DIMENSIONS, ROLES
+
 SURVEY_STATUSES = ("draft", "fieldwork", "closed")
+CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+                       error="Use lower-case letters, digits and _ (like feel_safe).")
+LANGUAGE = validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like en or cy.")
 
 
 class ScaleSchema(Schema):
@@ -16,24 +21,43 @@ class ScaleSchema(Schema):
     labels = fields.List(fields.String(validate=validate.Length(max=60)), load_default=list)
 
 
-class QuestionInputSchema(Schema):
-    code = fields.String(required=True, validate=validate.Regexp(
-        r"^[a-z][a-z0-9_]{0,63}$", error="Use lower-case letters, digits and _ (like feel_safe)."))
+class ShowIfSchema(Schema):
+    question = fields.String(required=True, validate=CODE)
+    # The earlier question's answers (stored values, e.g. "yes" or an option) that show this one.
+    in_ = fields.List(fields.String(), required=True, data_key="in", attribute="in",
+                      validate=validate.Length(min=1))
+
+
+class TranslationSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    options = fields.List(fields.String(validate=validate.Length(min=1, max=120)),
+                          load_default=list)
+    labels = fields.List(fields.String(validate=validate.Length(max=60)), load_default=list)
+
+
+class QuestionDefinitionSchema(Schema):
+    """A question as defined, in a survey or in the question bank."""
+
+    code = fields.String(required=True, validate=CODE)
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     text = fields.String(required=True, validate=validate.Length(min=3, max=500))
     options = fields.List(fields.String(validate=validate.Length(min=1, max=120)),
                           load_default=list)
     scale = fields.Nested(ScaleSchema, load_default=None, allow_none=True)
+    min = fields.Integer(load_default=None, allow_none=True)
+    max = fields.Integer(load_default=None, allow_none=True)
     required = fields.Boolean(load_default=True)
+    translations = fields.Dict(keys=fields.String(validate=LANGUAGE),
+                               values=fields.Nested(TranslationSchema), load_default=dict)
 
     @validates_schema
     def _shape(self, data, **_kwargs):
         kind = data["type"]
-        if kind == "single_choice":
+        if kind in ("single_choice", "multiple_choice"):
             options = data.get("options") or []
             if len(options) < 2:
-                raise ValidationError("A single-choice question needs at least 2 options.",
-                                      "options")
+                raise ValidationError(f"A {kind.replace('_', '-')} question needs at least 2 "
+                                      "options.", "options")
             if len(set(options)) != len(options):
                 raise ValidationError("Options must differ from each other.", "options")
         elif data.get("options"):
@@ -45,6 +69,75 @@ class QuestionInputSchema(Schema):
             span = scale["max"] - scale["min"] + 1
             if scale["labels"] and len(scale["labels"]) != span:
                 raise ValidationError(f"Give {span} labels, one per point, or none.", "scale")
+        if kind == "number":
+            low, high = data.get("min"), data.get("max")
+            if low is not None and high is not None and low > high:
+                raise ValidationError("min must not be more than max.", "max")
+        elif data.get("min") is not None or data.get("max") is not None:
+            raise ValidationError("Only a number question has bounds (min, max).", "min")
+        for language, words in data.get("translations", {}).items():
+            if words["options"] and len(words["options"]) != len(data.get("options") or []):
+                raise ValidationError({language: {"options": [
+                    "Translate every option, in the same order."]}}, "translations")
+
+
+class QuestionInputSchema(QuestionDefinitionSchema):
+    """A survey's question: its own definition, or one from the question bank by its code."""
+
+    code = fields.String(load_default=None, validate=CODE)
+    type = fields.String(load_default=None, validate=validate.OneOf(QUESTION_TYPES))
+    text = fields.String(load_default=None, validate=validate.Length(min=3, max=500))
+    bank_code = fields.String(load_default=None, validate=CODE)
+    show_if = fields.Nested(ShowIfSchema, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _shape(self, data, **kwargs):
+        if data.get("bank_code"):
+            return
+        missing = {name: ["Missing data for required field."] for name in ("code", "type", "text")
+                   if data.get(name) is None}
+        if missing:
+            raise ValidationError(missing)
+        super()._shape(data, **kwargs)
+
+
+def check_question_module(questions: list[dict], channels: list[str],
+                          earlier: list[dict] = ()) -> dict:
+    """Errors, by question index, of show-if rules and of the SMS dialogue rule."""
+    errors: dict = {}
+    seen = {q["code"]: q for q in earlier if q.get("code")}
+    for index, question in enumerate(questions):
+        rule = question.get("show_if")
+        if rule:
+            target = seen.get(rule["question"])
+            if target is None:
+                errors.setdefault(index, {})["show_if"] = [
+                    f"Show-if must refer to an earlier question; {rule['question']} is not one."]
+        if "sms_dialogue" in channels and question.get("type"):
+            problem = sms_problem(question)
+            if problem:
+                errors.setdefault(index, {})["type"] = [
+                    f"Question {question.get('code')}: {problem}"]
+        if question.get("code"):
+            seen[question["code"]] = question
+    return errors
+
+
+class QuotaSchema(Schema):
+    cell = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_DIMENSIONS)),
+                       values=fields.String(), required=True,
+                       validate=validate.Length(min=1))
+    target = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class FieldworkSchema(Schema):
+    start = fields.Date(load_default=None, allow_none=True)
+    end = fields.Date(required=True)
+
+    @validates_schema
+    def _order(self, data, **_kwargs):
+        if data.get("start") and data["start"] > data["end"]:
+            raise ValidationError("The window must end after it starts.", "end")
 
 
 class DecisionInputSchema(Schema):
@@ -72,6 +165,21 @@ class SurveyCreateSchema(Schema):
     sample_size = fields.Integer(required=True, validate=validate.Range(min=1, max=500_000))
     questions = fields.List(fields.Nested(QuestionInputSchema), required=True,
                             validate=validate.Length(min=1, max=100))
+    areas = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
+                        load_default=list)
+    topics = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
+                         load_default=list)
+    fieldwork = fields.Nested(FieldworkSchema, load_default=None, allow_none=True)
+    target_completes = fields.Integer(load_default=None, allow_none=True,
+                                      validate=validate.Range(min=1))
+    quotas = fields.List(fields.Nested(QuotaSchema), load_default=list)
+    channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)),
+                           load_default=lambda: ["web", "sms_link"],
+                           validate=validate.Length(min=1))
+    reminder_days = fields.List(fields.Integer(validate=validate.Range(min=1, max=90)),
+                                load_default=list, validate=validate.Length(max=5))
+    languages = fields.List(fields.String(validate=LANGUAGE), load_default=lambda: ["en"],
+                            validate=validate.Length(min=1))
 
     @validates_schema
     def _whole(self, data, **_kwargs):
@@ -82,9 +190,14 @@ class SurveyCreateSchema(Schema):
         if total != Decimal("100"):
             raise ValidationError(f"Cost shares must add up to 100; they add up to {total}.",
                                   "sponsors")
-        codes = [q["code"] for q in data["questions"]]
+        codes = [q["code"] or q["bank_code"] for q in data["questions"]]
         if len(set(codes)) != len(codes):
             raise ValidationError("Question codes must be unique within a survey.", "questions")
+        if "en" not in data["languages"]:
+            raise ValidationError("English must be one of the languages.", "languages")
+        errors = check_question_module(data["questions"], data["channels"])
+        if errors:
+            raise ValidationError(errors, "questions")
 
 
 class SponsorOutSchema(Schema):
@@ -98,7 +211,13 @@ class QuestionSchema(Schema):
     text = fields.String()
     options = fields.List(fields.String())
     scale = fields.Method("_scale")
+    min = fields.Integer(attribute="min_value", allow_none=True)
+    max = fields.Integer(attribute="max_value", allow_none=True)
     required = fields.Boolean()
+    show_if = fields.Dict(allow_none=True)
+    translations = fields.Dict()
+    module_agency = fields.String(allow_none=True)
+    bank_code = fields.String(allow_none=True)
 
     def _scale(self, question):
         if question.type != "rating":
@@ -122,6 +241,23 @@ class SurveySchema(Schema):
     created_at = fields.DateTime()
     launched_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
+    areas = fields.List(fields.String())
+    topics = fields.List(fields.String())
+    fieldwork = fields.Method("_fieldwork")
+    target_completes = fields.Integer(allow_none=True)
+    quotas = fields.List(fields.Dict())
+    channels = fields.List(fields.String())
+    reminder_days = fields.List(fields.Integer())
+    languages = fields.List(fields.String())
+    # Surveys of other agencies in the same areas and time with overlapping topics (on
+    # create and launch), each with where to ask to join it instead.
+    overlaps = fields.List(fields.Dict(), dump_default=list)
+
+    def _fieldwork(self, survey):
+        if survey.fieldwork_end is None:
+            return None
+        return {"start": survey.fieldwork_start.isoformat() if survey.fieldwork_start else None,
+                "end": survey.fieldwork_end.isoformat()}
 
     def _decision(self, survey):
         if survey.decision is None:
@@ -155,3 +291,108 @@ class ResultsSchema(Schema):
 class AgencySchema(Schema):
     slug = fields.String()
     name = fields.String()
+
+
+class BankQuestionSchema(Schema):
+    code = fields.String()
+    agency = fields.String()
+    definition = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class BankListQuerySchema(Schema):
+    search = fields.String(load_default=None, validate=validate.Length(min=2, max=100))
+
+
+class JoinRequestInputSchema(Schema):
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+    questions = fields.List(fields.Nested(QuestionInputSchema), load_default=list,
+                            validate=validate.Length(max=50))
+
+
+class JoinRequestSchema(Schema):
+    id = fields.Integer()
+    survey_id = fields.Integer()
+    agency = fields.String()
+    message = fields.String()
+    questions = fields.List(fields.Dict())
+    status = fields.String()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class JoinDecisionSchema(Schema):
+    """The lead's answer: approving sets every sponsor's new cost share (summing to 100)."""
+
+    approve = fields.Boolean(required=True)
+    sponsors = fields.List(fields.Nested(SponsorSchema), load_default=list)
+
+    @validates_schema
+    def _shares(self, data, **_kwargs):
+        if not data["approve"]:
+            return
+        if not data["sponsors"]:
+            raise ValidationError("Give every sponsor's cost share, the new one included.",
+                                  "sponsors")
+        total = sum(Decimal(s["cost_share"]) for s in data["sponsors"])
+        if total != Decimal("100"):
+            raise ValidationError(f"Cost shares must add up to 100; they add up to {total}.",
+                                  "sponsors")
+
+
+class ApiKeyInputSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    label = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class ApiKeySchema(Schema):
+    key_prefix = fields.String()
+    agency = fields.String()
+    role = fields.String()
+    label = fields.String()
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    # Only when issued: the key itself, shown once.
+    key = fields.String(load_default=None)
+
+
+class OverlapSchema(Schema):
+    survey_id = fields.Integer()
+    title = fields.String()
+    lead_agency = fields.String()
+    status = fields.String()
+    areas = fields.List(fields.String())
+    topics = fields.List(fields.String())
+    fieldwork = fields.Dict(allow_none=True)
+    join = fields.String()
+
+
+class RateSchema(Schema):
+    invited = fields.Integer()
+    completed = fields.Integer()
+    rate = fields.Float(allow_none=True)
+
+
+class CellFillSchema(Schema):
+    cell = fields.Dict()
+    target = fields.Integer()
+    invited = fields.Integer()
+    completed = fields.Integer()
+    fill = fields.Float()
+    full = fields.Boolean()
+
+
+class MonitorSchema(Schema):
+    survey_id = fields.Integer()
+    status = fields.String()
+    invited = fields.Integer()
+    delivered = fields.Integer()
+    started = fields.Integer()
+    completed = fields.Integer()
+    response_rate = fields.Float(allow_none=True)
+    by_channel = fields.Dict(keys=fields.String(), values=fields.Nested(RateSchema))
+    by_group = fields.Dict(keys=fields.String(), values=fields.Dict(
+        keys=fields.String(), values=fields.Nested(RateSchema)))
+    answered_by = fields.Dict(keys=fields.String(), values=fields.Integer())
+    cells = fields.List(fields.Nested(CellFillSchema))
+    top_ups = fields.Integer()

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from services.surveys.models import Answer, Invitation, Question, Response
 from shared.db import new_session
 from tests.scenario import add_members, bearer, setup_agencies, survey_payload
+from tests.surveys.steps import drawn, invitations, launch, member
 
 
 def launched_survey_token(apps, clients, pump) -> str:
@@ -51,3 +52,55 @@ def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
 
     page.goto(f"{live_surveys.url}/r/{token}")
     assert page.get_by_role("heading", name="You have already answered this survey").is_visible()
+
+
+SKIP_LOGIC = [
+    {"code": "victim", "type": "yes_no", "text": "Were you a victim of crime this year?"},
+    {"code": "reported", "type": "yes_no", "text": "Did you report it to the police?",
+     "show_if": {"question": "victim", "in": ["yes"]}},
+    {"code": "places", "type": "multiple_choice", "text": "Where do you feel unsafe?",
+     "options": ["Bus station", "High Street", "Park"], "required": False},
+    {"code": "visits", "type": "number", "text": "How many evenings a week are you in town?",
+     "min": 0, "max": 7},
+]
+
+
+def test_citizen_answers_a_survey_with_skip_logic_saving_and_coming_back(
+        apps, clients, pump, live_surveys, page):
+    survey_id, _, _ = launch(apps, clients, pump, questions=SKIP_LOGIC)
+    drawn(pump, survey_id, [member()])
+    [invitation] = invitations(apps["surveys"], survey_id)
+    page.goto(f"{live_surveys.url}/r/{invitation.token}")
+
+    follow_up = page.get_by_role("group", name="Did you report it to the police?")
+    assert not follow_up.is_visible()  # asked only of victims
+    victim = page.get_by_role("group", name="Were you a victim of crime this year?")
+    victim.get_by_label("Yes").check()
+    assert follow_up.is_visible()
+    victim.get_by_label("No").check()
+    assert not follow_up.is_visible()
+
+    # Keyboard only: tick two places, then save to come back later.
+    page.get_by_label("Bus station").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Save and come back later").click()
+    assert page.get_by_text("Your answers so far are saved.").is_visible()
+
+    page.goto(f"{live_surveys.url}/r/{invitation.token}")
+    assert page.get_by_label("Bus station").is_checked() and page.get_by_label("Park").is_checked()
+    assert not follow_up.is_visible()
+    page.get_by_label("How many evenings a week are you in town?").fill("9")
+    page.get_by_role("button", name="Send my answers").click()
+    assert page.locator("#visits-error").inner_text().endswith("Enter a number from 0 to 7.")
+    page.get_by_label("How many evenings a week are you in town?").fill("2")
+    page.get_by_role("button", name="Send my answers").click()
+
+    assert page.get_by_role("heading", name="Thank you, your answers are saved").is_visible()
+    with apps["surveys"].app_context(), new_session() as session:
+        saved = dict(session.execute(
+            select(Question.code, Answer.value).join(Answer, Answer.question_id == Question.id)
+        ).all())
+    assert saved == {"victim": "no", "places": '["Bus station", "Park"]', "visits": "2"}

@@ -24,7 +24,8 @@ def send(pump, name: str, payload: dict) -> None:
 
 def test_an_erased_member_cannot_be_traced_but_their_answers_still_count(apps, clients, pump):
     _, _, tokens = launched(apps, clients, pump, members=1)
-    clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "2", "priority": "Police patrols"})
+    clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "2",
+                                                      "priority": "Police patrols"})
     with apps["surveys"].app_context(), new_session() as session:
         member_ref = session.scalar(select(Invitation.member_ref))
     send(pump, "surveys.member_erased", {"member_ref": member_ref})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from services.surveys.models import Answer, Invitation
+from services.surveys.models import Answer, Invitation, Question
 from shared.db import new_session
 from tests.scenario import add_members, bearer, setup_agencies, survey_payload
+from tests.surveys.steps import drawn, invitations, launch, member
 
 
 def launched(apps, clients, pump, members: int = 2):
@@ -61,3 +62,101 @@ def test_invited_members_profile_snapshot_is_kept_with_the_invitation(apps, clie
                                   "disability": "not_disabled", "area": "E05001001",
                                   "deprivation_decile": None, "tenure": None, "extra": {}}
     assert invitation.delivery_status == "sent"
+
+
+def test_a_member_saves_progress_and_comes_back_to_finish(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    saved = clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "2", "action": "save"})
+    assert saved.status_code == 200 and b"Your answers so far are saved." in saved.data
+    assert answer_count(apps) == 0  # nothing counts until it is sent
+    again = clients["surveys"].get(f"/r/{tokens[0]}")
+    assert b'value="2" checked' in again.data
+    sent = clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "2",
+                                                            "priority": "Police patrols"})
+    assert sent.status_code == 303
+    assert answer_count(apps) == 2
+
+
+def test_saving_progress_still_checks_what_was_given(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    response = clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "12",
+                                                                 "action": "save"})
+    assert response.status_code == 422 and b"Choose a point on the scale." in response.data
+
+
+def test_a_second_submission_is_refused_and_the_first_kept(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    first = clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "5",
+                                                             "priority": "Street lighting"})
+    assert first.status_code == 303
+    second = clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "1",
+                                                              "priority": "Police patrols"})
+    assert second.status_code == 409 and b"already answered" in second.data
+    with apps["surveys"].app_context(), new_session() as session:
+        assert sorted(session.scalars(select(Answer.value))) == ["5", "Street lighting"]
+
+
+def test_the_thank_you_page_says_what_happens_next(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    clients["surveys"].post(f"/r/{tokens[0]}", data={"feel_safe": "5",
+                                                      "priority": "Street lighting"})
+    page = clients["surveys"].get(f"/r/{tokens[0]}/thanks").data.decode()
+    assert "Allocate the town-centre safety budget" in page
+    assert "Community Safety Partnership board is due to decide by" in page
+    assert "We will tell you what was decided and why" in page
+
+
+def web_survey(apps, clients, pump, member_language: str = "en", **changes):
+    survey_id, _, _ = launch(apps, clients, pump, **changes)
+    drawn(pump, survey_id, [member(language=member_language)])
+    return invitations(apps["surveys"], survey_id)[0].token
+
+
+SKIP_LOGIC = [
+    {"code": "victim", "type": "yes_no", "text": "Were you a victim of crime this year?"},
+    {"code": "reported", "type": "yes_no", "text": "Did you report it?",
+     "show_if": {"question": "victim", "in": ["yes"]}},
+    {"code": "places", "type": "multiple_choice", "text": "Where do you feel unsafe?",
+     "options": ["Bus station", "High Street", "Park"], "required": False},
+    {"code": "visits", "type": "number", "text": "Evenings a week in town?", "min": 0, "max": 7},
+]
+
+
+def test_answers_to_questions_skip_logic_hides_are_not_required_or_kept(apps, clients, pump):
+    token = web_survey(apps, clients, pump, questions=SKIP_LOGIC)
+    page = clients["surveys"].get(f"/r/{token}").data.decode()
+    assert "Answer this only if you answered “Yes” to “Were you a victim" in page
+    answered = clients["surveys"].post(f"/r/{token}", data={
+        "victim": "no", "reported": "yes", "places": ["Bus station", "Park"], "visits": "3"})
+    assert answered.status_code == 303
+    with apps["surveys"].app_context(), new_session() as session:
+        saved = dict(session.execute(select(Question.code, Answer.value).join(
+            Answer, Answer.question_id == Question.id)).all())
+    assert saved == {"victim": "no", "places": '["Bus station", "Park"]', "visits": "3"}
+
+
+def test_a_question_shown_by_an_answer_is_required_and_numbers_are_bounded(apps, clients, pump):
+    token = web_survey(apps, clients, pump, questions=SKIP_LOGIC)
+    response = clients["surveys"].post(f"/r/{token}", data={"victim": "yes", "visits": "8"})
+    assert response.status_code == 422
+    assert b"Answer this question." in response.data
+    assert b"Enter a number from 0 to 7." in response.data
+
+
+def test_the_page_is_in_the_members_language(apps, clients, pump):
+    questions = [{"code": "feel_safe", "type": "yes_no", "text": "Do you feel safe after dark?",
+                  "translations": {"cy": {
+                      "text": "Ydych chi'n teimlo'n ddiogel ar ôl iddi dywyllu?"}}},
+                 {"code": "priority", "type": "single_choice", "text": "What should we spend on?",
+                  "options": ["Lighting", "Patrols"],
+                  "translations": {"cy": {"text": "Ar beth ddylen ni wario?",
+                                          "options": ["Goleuadau", "Patrolau"]}}}]
+    token = web_survey(apps, clients, pump, questions=questions, languages=["en", "cy"],
+                       member_language="cy")
+    page = clients["surveys"].get(f"/r/{token}").data.decode()
+    assert "Ydych chi&#39;n teimlo&#39;n ddiogel" in page and "Goleuadau" in page
+    assert "Do you feel safe after dark?" not in page
+    # The stored answer is the canonical option, so results merge across languages.
+    clients["surveys"].post(f"/r/{token}", data={"feel_safe": "yes", "priority": "Patrols"})
+    with apps["surveys"].app_context(), new_session() as session:
+        assert sorted(session.scalars(select(Answer.value))) == ["Patrols", "yes"]

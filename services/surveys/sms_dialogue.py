@@ -1,0 +1,137 @@
+"""The SMS dialogue: each question as one text, and lenient reading of the replies to it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.surveys.questions import (
+    SMS_TEXT_LIMIT,
+    QuestionLike,
+    check_value,
+    option_labels,
+    scale_labels,
+    text_in,
+)
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+}
+YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "ye", "yes please", "ok", "sure", "ydw", "oes"}
+NO_WORDS = {"no", "n", "nope", "nah", "no thanks", "na", "nac ydw", "nac oes", "naddo"}
+SKIP_WORDS = {"skip", "pass", "next"}
+
+WORDS = {
+    "en": {"skip": "Reply SKIP to skip it.", "sorry": "Sorry, we could not read that.",
+           "required": "This one needs an answer.",
+           "thanks": "Thank you, your answers are saved. We will tell you what was decided "
+                     "and why.",
+           "reply_number": "Reply with a number from {low} to {high}.",
+           "reply_yes_no": "Reply YES or NO.", "reply_text": "Reply with your answer.",
+           "reply_whole": "Reply with a whole number{range}."},
+    "cy": {"skip": "Atebwch SKIP i'w hepgor.",
+           "sorry": "Mae'n ddrwg gennym, ni allem ddarllen hynny.",
+           "required": "Mae angen ateb i hwn.",
+           "thanks": "Diolch, mae eich atebion wedi'u cadw. Byddwn yn dweud wrthych beth a "
+                     "benderfynwyd a pham.",
+           "reply_number": "Atebwch gyda rhif o {low} i {high}.",
+           "reply_yes_no": "Atebwch YDW neu NA.", "reply_text": "Atebwch gyda'ch ateb.",
+           "reply_whole": "Atebwch gyda rhif cyfan{range}."},
+}
+
+
+def words(language: str) -> dict[str, str]:
+    return WORDS.get(language, WORDS["en"])
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reply meant: a stored value, a deliberate skip, or not readable (with the hint)."""
+
+    value: str | None = None
+    skipped: bool = False
+    problem: str | None = None
+
+
+def hint(question: QuestionLike, language: str) -> str:
+    """How to reply to the question, e.g. "Reply 1 Street lighting, 2 Police patrols"."""
+    say = words(language)
+    if question.type == "single_choice":
+        labels = option_labels(question, language)
+        return "Reply " + ", ".join(f"{i} {label}" for i, label in enumerate(labels, 1)) + "."
+    if question.type == "rating":
+        labels = scale_labels(question, language)
+        text = say["reply_number"].format(low=question.scale_min, high=question.scale_max)
+        if labels:
+            text += f" ({question.scale_min} {labels[0]}, {question.scale_max} {labels[-1]})"
+        return text
+    if question.type == "yes_no":
+        return say["reply_yes_no"]
+    if question.type == "number":
+        low, high = question.min_value, question.max_value
+        span = f" from {low} to {high}" if low is not None and high is not None else ""
+        return say["reply_whole"].format(range=span)
+    return say["reply_text"]
+
+
+def question_text(question: QuestionLike, language: str, position: int, total: int,
+                  retry: str | None = None) -> str:
+    """One SMS asking one question, with its hint; on a retry the reason comes first."""
+    say = words(language)
+    parts = [retry] if retry else []
+    parts += [f"Q{position}/{total}: {text_in(question, language)}", hint(question, language)]
+    if not question.required:
+        parts.append(say["skip"])
+    return " ".join(parts)[:1600]
+
+
+def _as_number(text: str) -> int | None:
+    cleaned = text.strip().rstrip(".!").strip()
+    if re.fullmatch(r"[-+]?\d+", cleaned):
+        return int(cleaned)
+    if cleaned in NUMBER_WORDS:
+        return NUMBER_WORDS[cleaned]
+    match = re.fullmatch(r"(?:option|number|no\.?|#)\s*(\d+)", cleaned)
+    return int(match.group(1)) if match else None
+
+
+def read_reply(question: QuestionLike, body: str, language: str = "en") -> Reading:
+    """Read a reply leniently: "2", " 2 ", "two", the option's words, "Yes", "y", SKIP."""
+    say = words(language)
+    text = " ".join(body.strip().lower().split())
+    if text in SKIP_WORDS:
+        if question.required:
+            return Reading(problem=say["required"])
+        return Reading(skipped=True)
+    if not text:
+        return Reading(problem=say["sorry"])
+    kind = question.type
+    if kind == "single_choice":
+        labels = [label.lower() for label in option_labels(question, language)]
+        canonical = [option.lower() for option in question.options]
+        number = _as_number(text)
+        if number is not None and 1 <= number <= len(question.options):
+            return Reading(value=question.options[number - 1])
+        for names in (labels, canonical):
+            if text in names:
+                return Reading(value=question.options[names.index(text)])
+        starts = [i for i, name in enumerate(labels) if name.startswith(text) and len(text) >= 3]
+        if len(starts) == 1:
+            return Reading(value=question.options[starts[0]])
+        return Reading(problem=say["sorry"])
+    if kind == "yes_no":
+        if text.rstrip(".!") in YES_WORDS or text == "1":
+            return Reading(value="yes")
+        if text.rstrip(".!") in NO_WORDS or text == "2":
+            return Reading(value="no")
+        return Reading(problem=say["sorry"])
+    if kind in ("rating", "number"):
+        number = _as_number(text)
+        if number is None:
+            return Reading(problem=say["sorry"])
+        value, error = check_value(question, number)
+        return Reading(value=value) if error is None else Reading(problem=say["sorry"])
+    value, error = check_value(question, body.strip()[:SMS_TEXT_LIMIT * 10])
+    return Reading(value=value) if error is None else Reading(problem=say["sorry"])
