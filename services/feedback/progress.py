@@ -17,7 +17,7 @@ FINAL = ("done", "dropped")
 STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "done": "done",
                 "dropped": "dropped"}
 QUIET_PERIOD = timedelta(days=7)
-NEWS_LENGTH = 600
+NEWS_LENGTH = 300  # it goes into an SMS whole
 
 
 def add_commitment(report: Report, data: dict) -> Commitment:
@@ -93,7 +93,8 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
         if not due:
             continue
         stamp = int(as_utc(report.news_at).timestamp() * 1_000_000)
-        context = {"survey_title": report.title, "news": news_of(report),
+        news = news_of(report)
+        context = {"survey_title": report.title, "news": news, "update": news,
                    "report_url": links.report_page(report.id)}
         for start in range(0, len(due), batch_size):
             batch = due[start:start + batch_size]

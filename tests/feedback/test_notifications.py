@@ -122,7 +122,8 @@ def run_progress_job(feedback_app, now: datetime) -> int:
         return send_progress_news(now=now)
 
 
-def test_progress_on_commitments_reaches_respondents_at_most_once_a_week(apps, clients, pump):
+def test_progress_on_commitments_reaches_respondents_at_most_once_a_week(
+        apps, clients, pump, smtp_server, sms_gateway):
     keys, people, report = published_to(apps, clients, pump, 5)
     officer = keys["police"]["officer"]
     commitment = add_commitment_and_update(clients["feedback"], officer, report["id"],
@@ -140,6 +141,13 @@ def test_progress_on_commitments_reaches_respondents_at_most_once_a_week(apps, c
     assert sorted(progress_recipients(apps["feedback"])[0]) == sorted(
         p["member_ref"] for p in people)
     assert all(MEMBER_LINK.match(r["link"]) for r in messages[0]["recipients"])
+    smtp_server.clear()
+    sms_gateway.clear()
+    pump()
+    heard = ([m["To"] for m in smtp_server.messages
+              if m["Subject"] == "Progress on Library opening hours"]
+             + [m["to"] for m in sms_gateway.messages if "update on Library" in m["body"]])
+    assert sorted(heard) == sorted(p["email"] or p["phone"] for p in people)
 
     # More news the next day waits for the week to pass.
     done = clients["feedback"].post(
