@@ -7,12 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import ARRAY, Integer, String, and_, case, cast, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from services.panel.contact_cap import ContactCap, free_at, is_free
 from services.panel.models import AgencyOptOut, ContactEvent, Member, PopulationTarget
-from services.panel.quotas import assign_cells, cell_label, proportional_cells
+from services.panel.quotas import (
+    cell_categories,
+    cell_label,
+    cells_from_codes,
+    proportional_cells,
+)
 from services.panel.sampling import rank_within_cells
 from shared.messages import PROFILE_DIMENSIONS
 
@@ -72,26 +78,77 @@ def quota_cells(session: Session, payload: dict) -> list[dict]:
     return [{"cell": {}, "target": payload["size"]}]
 
 
-def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> DrawResult:
-    """Choose, reserve and log the members of one draw; the caller commits."""
-    cells = quota_cells(session, payload)
-    dims = sorted({d for c in cells for d in c["cell"]})
-    columns = [Member.id, Member.last_contacted_at] + [getattr(Member, d) for d in dims]
-    excluded = {str(r) for r in payload.get("exclude_member_refs") or []}
-    query = select(*columns).where(eligible(now, payload["sponsors"]),
-                                   *_request_filters(payload)).order_by(Member.id)
+def load_candidates(session: Session, payload: dict, cells: list[dict], dims: list[str],
+                    categories: list[list[str]], now: datetime
+                    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Eligible members as arrays: ids, day of last invitation (0 = never), and for each
+    quota dimension the index of the member's value among the cells' values (-1 = other)."""
+    where = [eligible(now, payload["sponsors"]), *_request_filters(payload)]
+    excluded = [str(r) for r in payload.get("exclude_member_refs") or []]
     if excluded:
-        query = query.where(Member.member_ref.not_in(excluded))
-    rows = session.execute(query).all()
+        where.append(Member.member_ref.not_in(excluded))
+    # Members in no cell cannot be drawn: leave them in the database.
+    for dim, cats in zip(dims, categories, strict=True):
+        if all(dim in c for c in cells):
+            where.append(_dimension_text(dim).in_(cats))
+    if session.get_bind().dialect.name == "postgresql":
+        return _load_by_copy(session, where, dims, categories)
+    rows = session.execute(select(Member.id, Member.last_contacted_at,
+                                  *[_dimension_text(d) for d in dims])
+                           .where(*where).order_by(Member.id)).all()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     recency = np.fromiter(
         ((r[1].date() - _EPOCH).days if r[1] is not None else 0 for r in rows),
         dtype=np.int64, count=len(rows))
-    cell_of = np.zeros(len(rows), dtype=np.int32)
-    if dims:
-        cell_of = assign_cells(
-            {d: np.array([r[2 + i] for r in rows], dtype=object) for i, d in enumerate(dims)},
-            [c["cell"] for c in cells])
+    lookups = [{v: i for i, v in enumerate(cats)} for cats in categories]
+    codes = [np.fromiter((lookups[i].get(r[2 + i], -1) for r in rows), dtype=np.int32,
+                         count=len(rows)) for i in range(len(dims))]
+    return ids, recency, codes
+
+
+def _dimension_text(dim: str):
+    column = getattr(Member, dim)
+    return cast(column, String) if dim == "deprivation_decile" else column
+
+
+def _load_by_copy(session: Session, where: list, dims: list[str],
+                  categories: list[list[str]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """PostgreSQL: the server turns each row into fixed-width integers and binary COPY hands
+    them over; numpy reads the buffer as is, with no Python object per member."""
+    day = func.coalesce(cast(func.floor(func.extract("epoch", Member.last_contacted_at) / 86400),
+                             Integer), 0)
+    code_columns = [func.coalesce(func.array_position(cast(array(cats), ARRAY(String)),
+                                                      _dimension_text(d)), 0) - 1
+                    for d, cats in zip(dims, categories, strict=True)]
+    query = select(Member.id, day, *code_columns).where(*where).order_by(Member.id)
+    compiled = query.compile(dialect=session.get_bind().dialect,
+                             compile_kwargs={"render_postcompile": True})
+    raw = session.connection().connection.driver_connection
+    buffer = bytearray()
+    with raw.cursor().copy(f"COPY ({compiled}) TO STDOUT (FORMAT binary)",
+                           compiled.params) as copy:
+        for chunk in copy:
+            buffer += chunk
+    fields = 2 + len(dims)
+    row = np.dtype([("n", ">i2")] + [item for i in range(fields)
+                                     for item in ((f"l{i}", ">i4"), (f"v{i}", ">i4"))])
+    header, trailer = 19, 2  # PGCOPY signature + flags + extension length; -1 at the end
+    body = np.frombuffer(bytes(buffer[header:len(buffer) - trailer]), dtype=row)
+    ids = body["v0"].astype(np.int64)
+    recency = body["v1"].astype(np.int64)
+    codes = [body[f"v{2 + i}"].astype(np.int32) for i in range(len(dims))]
+    return ids, recency, codes
+
+
+def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> DrawResult:
+    """Choose, reserve and log the members of one draw; the caller commits."""
+    cells = quota_cells(session, payload)
+    dims = sorted({d for c in cells for d in c["cell"]})
+    categories = cell_categories([c["cell"] for c in cells], dims)
+    ids, recency, codes = load_candidates(session, payload, [c["cell"] for c in cells], dims,
+                                          categories, now)
+    cell_of = cells_from_codes(codes, categories, dims, [c["cell"] for c in cells]) \
+        if dims else np.zeros(len(ids), dtype=np.int32)
     targets = np.array([c["target"] for c in cells], dtype=np.int64)
     seed = payload["seed"] if payload.get("seed") is not None else payload["survey_id"]
     ranked = rank_within_cells(cell_of, recency, ids, targets * RESERVE_FACTOR + 5, seed)

@@ -120,3 +120,46 @@ def assign_cells(columns: Mapping[str, np.ndarray], cells: Sequence[Mapping[str,
             mask &= columns[dim].astype(str) == str(value)
         result[mask] = index
     return result
+
+
+def cell_categories(cells: Sequence[Mapping[str, object]], dims: Sequence[str]
+                    ) -> list[list[str]]:
+    """For each dimension, the values the cells name: a candidate's code is its index here."""
+    return [sorted({str(c[d]) for c in cells if d in c}) for d in dims]
+
+
+def cells_from_codes(codes: Sequence[np.ndarray], categories: Sequence[Sequence[str]],
+                     dims: Sequence[str], cells: Sequence[Mapping[str, object]]) -> np.ndarray:
+    """Each candidate's cell index (first match) from per-dimension codes (-1 = a value no
+    cell names), or -1 for none."""
+    n = len(codes[0]) if codes else 0
+    if not dims:
+        return np.zeros(n, dtype=np.int32) if cells else np.full(n, -1, dtype=np.int32)
+    if all(set(c) == set(dims) for c in cells):
+        # One mixed-radix number per candidate, then a table lookup: O(n), not O(n x cells).
+        sizes = [len(c) for c in categories]
+        table = np.full(int(np.prod(sizes)), -1, dtype=np.int32)
+        for index in range(len(cells) - 1, -1, -1):
+            key, radix = 0, 1
+            for d, size, cats in zip(dims, sizes, categories, strict=True):
+                key += cats.index(str(cells[index][d])) * radix
+                radix *= size
+            table[key] = index
+        combined = np.zeros(n, dtype=np.int64)
+        missing = np.zeros(n, dtype=bool)
+        radix = 1
+        for code, size in zip(codes, sizes, strict=True):
+            missing |= code < 0
+            combined += np.maximum(code, 0).astype(np.int64) * radix
+            radix *= size
+        result = table[combined]
+        result[missing] = -1
+        return result
+    result = np.full(n, -1, dtype=np.int32)
+    for index in range(len(cells) - 1, -1, -1):
+        mask = np.ones(n, dtype=bool)
+        for d, code, cats in zip(dims, codes, categories, strict=True):
+            if d in cells[index]:
+                mask &= code == cats.index(str(cells[index][d]))
+        result[mask] = index
+    return result
