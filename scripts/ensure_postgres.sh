@@ -75,6 +75,19 @@ if [[ ! -d "/etc/postgresql/$version/main" ]]; then
   say "creating cluster $version/main"
   pg_createcluster "$version" main >&2
 fi
+# pg_createcluster picks another port when 5432 was taken at the time; the tests need 5432.
+cluster_port="$(pg_conftool -s "$version" main show port 2>/dev/null || echo 5432)"
+if [[ "$cluster_port" != 5432 ]]; then
+  if { exec 3<>/dev/tcp/127.0.0.1/5432; } 2>/dev/null; then
+    exec 3<&- 3>&-
+    give_up "cluster $version/main listens on port $cluster_port, and something else holds 5432."
+  fi
+  say "moving cluster $version/main from port $cluster_port to 5432"
+  pg_conftool "$version" main set port 5432
+  if pg_ctlcluster "$version" main status >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main restart >&2
+  fi
+fi
 if ! pg_ctlcluster "$version" main status >/dev/null 2>&1; then
   say "starting cluster $version/main"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2
