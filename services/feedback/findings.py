@@ -139,6 +139,9 @@ def representativeness_note(representation: list[dict], weighting: dict | None,
         notes.append(f"Percentages are weighted to the population by {dims}; the weighted "
                      f"results count as much as {weighting['effective_sample_size']:.0f} "
                      f"people chosen at random would.")
+        if not weighting.get("converged", True):
+            notes.append("The weighting could not match every population figure at once, so "
+                         "treat the weighted percentages with care.")
     else:
         notes.append("The results are not weighted: they are the answers as given.")
     return notes

@@ -187,3 +187,22 @@ def test_an_erased_member_is_not_told_the_outcome(apps, clients, pump, smtp_serv
     pump()
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(
         m["email"] for m in members[1:])
+
+
+def test_the_note_on_who_answered_names_groups_and_warns_of_unsettled_weights():
+    from services.feedback.findings import representativeness_note
+
+    notes = representativeness_note(
+        [{"dimension": "age_band", "category": "75+", "population_share": 0.08,
+          "respondent_share": 0.2, "ratio": 2.5},
+         {"dimension": "disability", "category": "disabled", "population_share": 0.18,
+          "respondent_share": 0.09, "ratio": 0.5}],
+        {"dimensions": ["age_band"], "converged": False, "effective_sample_size": 80.4,
+         "design_effect": 1.24}, respondents=100, invited=300, threshold=10)
+    assert notes[0] == "100 of the 300 people invited answered."
+    assert ("Fewer answered than their share of the population among disabled people (fewer "
+            "than 10 people of those who answered, 18% of the population).") in notes
+    assert ("More answered than their share of the population among people aged 75+ (20% of "
+            "those who answered, 8% of the population).") in notes
+    assert any("as much as 80 people chosen at random" in n for n in notes)
+    assert notes[-1].startswith("The weighting could not match every population figure")
