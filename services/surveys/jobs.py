@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.surveys.exports import run_export
 from services.surveys.lifecycle import invite_sample
 from services.surveys.models import Invitation
 from services.surveys.population import replace_targets
@@ -63,3 +64,7 @@ def _reply(session: Session, payload: dict) -> None:
     reply_to_dialogue(session, bus(), payload,
                       batch_size=current_app.config["DELIVERY_BATCH_SIZE"])
 
+
+def export_dataset(envelope: dict) -> bool:
+    """Build an analyst's export file, reporting progress on its export row as it goes."""
+    return run_export(envelope)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -233,3 +234,41 @@ class PopulationTarget(Base):
     category: Mapped[str] = mapped_column(String(80))
     population: Mapped[float] = mapped_column(Numeric(14, 2))
 
+
+class AuditLog(Base):
+    """One pull of analysis data: who (agency, role, key), what (surveys, kind), when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    key_prefix: Mapped[str] = mapped_column(String(16), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    survey_ids: Mapped[list] = mapped_column(JSON, default=list)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExportJob(Base):
+    """A respondent-level export built by the worker; the file is kept here until fetched."""
+
+    __tablename__ = "export_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    key_prefix: Mapped[str] = mapped_column(String(16), default="")
+    survey_ids: Mapped[list] = mapped_column(JSON, default=list)
+    format: Mapped[str] = mapped_column(String(10))
+    form: Mapped[str] = mapped_column(String(10), default="wide")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    # Kept in the database, not on a disk, so web and worker need not share one.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -86,12 +86,15 @@ def rake(
     cap: float | None = DEFAULT_CAP,
     tolerance: float = DEFAULT_TOLERANCE,
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    frequency: np.ndarray | None = None,
 ) -> RakingResult:
     """Rake respondents to the margins: `codes[d][i]` is respondent i's category index in
     dimension d, `margins[d][k]` the population of category k (any scale; shares are used).
 
     The respondents collapse to the occupied cells of the cross-classification; raking
     then works on cell counts, so its cost follows the number of cells, not of people.
+    `frequency[i]`, when given, makes entry i stand for that many respondents sharing its
+    categories (counts grouped in SQL); weights come back one per entry.
     `cap` trims weights above cap × mean and re-rakes (None: no cap). Convergence is the
     largest relative margin error at or under `tolerance`; when it is not reached the
     result says which margin fails and what to do, and `converged` is False.
@@ -113,24 +116,25 @@ def rake(
         if column.size and (column.min() < 0 or column.max() >= size):
             raise WeightingError(f"A {dimension} code is outside its {size} categories.")
         columns.append(column)
-    respondents = columns[0].size
-    if respondents == 0:
+    entries = columns[0].size
+    freq = np.ones(entries) if frequency is None else np.asarray(frequency, dtype=float)
+    respondents = float(freq.sum())
+    if entries == 0 or respondents <= 0:
         raise WeightingError("There are no respondents to weight.")
 
     # Collapse: one flat index per respondent, counts per occupied cell.
     flat = np.ravel_multi_index(columns, sizes) if len(columns) > 1 else columns[0]
     cell_count = int(np.prod(sizes, dtype=np.int64))
-    if cell_count <= 4 * respondents:
-        counts_all = np.bincount(flat, minlength=cell_count)
+    if cell_count <= 4 * entries:
+        counts_all = np.bincount(flat, weights=freq, minlength=cell_count)
         occupied = np.flatnonzero(counts_all)
         counts = counts_all[occupied].astype(float)
         lookup = np.full(cell_count, -1, dtype=np.int64)
         lookup[occupied] = np.arange(occupied.size)
         respondent_cell = lookup[flat]
     else:  # a sparse cross-classification: do not allocate every possible cell
-        occupied, respondent_cell, counts_int = np.unique(flat, return_inverse=True,
-                                                          return_counts=True)
-        counts = counts_int.astype(float)
+        occupied, respondent_cell = np.unique(flat, return_inverse=True)
+        counts = np.bincount(respondent_cell, weights=freq, minlength=occupied.size)
     cell_codes = np.unravel_index(occupied, sizes) if len(columns) > 1 else (occupied,)
     targets = [share * respondents for share in shares]
 
@@ -138,14 +142,20 @@ def rake(
                                              tolerance, max_iterations)
     achieved = [np.bincount(c, weights=counts * weights, minlength=k) / respondents
                 for c, k in zip(cell_codes, sizes, strict=True)]
-    errors = [
-        MarginError(dimension, _label(labels, dimension, k), float(shares[d][k]),
-                    float(achieved[d][k]))
-        for d, dimension in enumerate(dimensions) for k in range(sizes[d])
-    ]
-    converged = error <= tolerance
-    failing = sorted((m for m in errors if m.relative_error > tolerance),
-                     key=lambda m: m.relative_error, reverse=True)
+    present = [np.bincount(c, weights=counts, minlength=k)
+               for c, k in zip(cell_codes, sizes, strict=True)]
+    errors, orphans = [], []
+    for d, dimension in enumerate(dimensions):
+        for k in range(sizes[d]):
+            margin = MarginError(dimension, _label(labels, dimension, k), float(shares[d][k]),
+                                 float(achieved[d][k]))
+            errors.append(margin)
+            # Respondents in a category of no population would silently get weight 0.
+            if shares[d][k] == 0 and present[d][k] > 0:
+                orphans.append(margin)
+    converged = error <= tolerance and not orphans
+    failing = orphans + sorted((m for m in errors if m.relative_error > tolerance),
+                               key=lambda m: m.relative_error, reverse=True)
     deff, effective = kish(weights, counts)
     return RakingResult(
         weights=weights[respondent_cell], converged=converged, iterations=iterations,

@@ -43,6 +43,7 @@ EXAMPLES = {
     "feedback.api_key_revoked": {"key_hash": "a" * 64},
     "panel.import_members": {"import_id": 1},
     "panel.confirm_join": {"member_ref": REF},
+    "surveys.export_dataset": {"export_id": 1},
 }
 
 

@@ -1,0 +1,404 @@
+"""Merged, weighted results for analysts: datasets, weights and tables across sponsored surveys."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from services.surveys.models import (
+    Answer,
+    AuditLog,
+    Invitation,
+    PopulationTarget,
+    Question,
+    Response,
+    Survey,
+    SurveySponsor,
+)
+from services.surveys.tables import Table, crosstab
+from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
+from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, LABELS
+
+PROFILE_FIELDS = ("age_band", "gender", "ethnicity", "disability", "area",
+                  "deprivation_decile", "tenure")
+WEIGHTING_DIMENSIONS = ("age_band", "gender", "ethnicity", "disability")
+CATEGORY_ORDER = {"age_band": AGE_BANDS, "gender": GENDERS, "ethnicity": ETHNICITIES,
+                  "disability": DISABILITY}
+GROUPINGS = ("survey", "wave", *PROFILE_FIELDS)
+TABULATED_TYPES = ("single_choice", "rating")
+
+# Questions line up across surveys by their question-bank code where one is set.
+QUESTION_KEY = (func.coalesce(Question.bank_code, Question.code)
+                if hasattr(Question, "bank_code") else Question.code)
+
+
+class AnalysisRefused(ValueError):
+    """A request analysis cannot serve; `errors` names the fields, `status` the HTTP code."""
+
+    def __init__(self, message: str, errors: dict | None = None, status: int = 422):
+        super().__init__(message)
+        self.errors = errors or {}
+        self.status = status
+
+
+def readable_surveys(session: Session, *, agency: str, survey_ids: Sequence[int]) -> list[Survey]:
+    """The surveys asked for, each sponsored by the agency; any other is as if it did not exist."""
+    wanted = list(dict.fromkeys(survey_ids))
+    surveys = session.scalars(
+        select(Survey).where(
+            Survey.id.in_(wanted),
+            Survey.id.in_(select(SurveySponsor.survey_id).where(SurveySponsor.agency == agency)))
+        .options(selectinload(Survey.questions))
+    ).all()
+    found = {s.id for s in surveys}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise AnalysisRefused("No such survey.", {"survey_ids": [
+            f"No survey {i} sponsored by your agency." for i in missing]}, status=404)
+    return sorted(surveys, key=lambda s: wanted.index(s.id))
+
+
+def record_pull(session: Session, *, agency: str, role: str, key_prefix: str, action: str,
+                survey_ids: Sequence[int], detail: dict, rows: int) -> None:
+    """Write who pulled what, and when, in the caller's transaction."""
+    session.add(AuditLog(agency=agency, role=role, key_prefix=key_prefix, action=action,
+                         survey_ids=list(survey_ids), detail=detail, rows=rows))
+
+
+def _profile(column: str):
+    # Labelled so GROUP BY can name it: PostgreSQL would see two differently bound
+    # key parameters in SELECT and GROUP BY as different expressions.
+    return Invitation.profile[column].as_string().label(f"profile_{column}")
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+# -- weighting ----------------------------------------------------------------
+
+
+@dataclass
+class SurveyWeights:
+    """How one survey's respondents are weighted: per profile cell, or not at all and why."""
+
+    survey_id: int
+    dimensions: list[str]
+    respondents: int
+    result: RakingResult | None = None
+    cell_weights: dict[tuple, float] = field(default_factory=dict)
+    reason: str | None = None
+    representation: list[dict] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return self.result is not None and self.result.converged
+
+    def weight(self, cell: tuple) -> float:
+        return self.cell_weights.get(cell, 1.0) if self.usable else 1.0
+
+    def summary(self) -> dict:
+        base = {"survey_id": self.survey_id, "dimensions": self.dimensions,
+                "respondents": self.respondents, "weighted": self.usable,
+                "reason": self.reason}
+        if self.result is not None:
+            base.update(self.result.summary())
+        return base
+
+
+def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str] | None = None,
+                   cap: float | None = DEFAULT_CAP) -> SurveyWeights:
+    """Rake one survey's respondents to the population of its areas.
+
+    The areas are the survey's own when it names them, else those its respondents live
+    in; a margin is the sum of the targets over those areas. Respondents are grouped in
+    SQL by their profile cell, so this reads a few hundred rows however many responded.
+    """
+    areas_of_survey = list(getattr(survey, "areas", None) or [])
+    area_counts = dict(session.execute(
+        select(_profile("area"), func.count()).select_from(Response)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .where(Response.survey_id == survey.id).group_by("profile_area")).all())
+    respondents = sum(area_counts.values())
+    areas = areas_of_survey or sorted(a for a in area_counts if a)
+    targets: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for area, dimension, category, population in session.execute(
+            select(PopulationTarget.area, PopulationTarget.dimension, PopulationTarget.category,
+                   PopulationTarget.population).where(PopulationTarget.area.in_(areas))):
+        targets[dimension][area][category] = float(population)
+    if dimensions is None:
+        dimensions = [d for d in WEIGHTING_DIMENSIONS
+                      if d in targets and set(targets[d]) == set(areas)]
+        if len(areas) > 1 and dimensions:
+            dimensions.append("area")
+    dimensions = list(dimensions)
+    weights = SurveyWeights(survey.id, dimensions, respondents)
+    if respondents == 0:
+        weights.reason = "No one has responded yet."
+        return weights
+    if not dimensions:
+        weights.reason = "No population targets cover this survey's areas."
+        return weights
+    missing = [d for d in dimensions if d != "area" and set(targets.get(d, {})) != set(areas)]
+    if missing:
+        weights.reason = (f"Population targets for {', '.join(missing)} do not cover every area "
+                          f"of the survey ({', '.join(areas)}).")
+        return weights
+
+    margins: dict[str, dict[str, float]] = {}
+    population_by_area: dict[str, float] = {}
+    for dimension in dimensions:
+        if dimension == "area":
+            continue
+        summed: dict[str, float] = defaultdict(float)
+        for area, categories in targets[dimension].items():
+            for category, population in categories.items():
+                summed[category] += population
+            population_by_area.setdefault(area, sum(categories.values()))
+        margins[dimension] = dict(summed)
+    if "area" in dimensions:
+        margins["area"] = {area: population_by_area.get(area, 0.0) for area in areas}
+
+    columns = [_profile(d) for d in dimensions]
+    cells = session.execute(
+        select(*columns, func.count()).select_from(Response)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .where(Response.survey_id == survey.id).group_by(*[c.name for c in columns])).all()
+    keys = [tuple(_text(v) for v in row[:-1]) for row in cells]
+    frequency = np.array([row[-1] for row in cells], dtype=float)
+
+    categories: dict[str, list[str]] = {}
+    for d, dimension in enumerate(dimensions):
+        seen = {key[d] for key in keys}
+        order = list(CATEGORY_ORDER.get(dimension, ()))
+        known = [c for c in order if c in margins[dimension]] + sorted(
+            c for c in margins[dimension] if c not in order)
+        # Respondents in a category the census lacks get a margin of 0: reported, not hidden.
+        categories[dimension] = known + sorted(
+            c for c in seen if c not in margins[dimension] and c is not None)
+        if None in seen:
+            weights.reason = f"Some respondents have no {dimension} in their profile."
+            return weights
+    codes = {d: np.array([categories[d].index(key[i]) for key in keys])
+             for i, d in enumerate(dimensions)}
+    values = {d: [margins[d].get(c, 0.0) for c in categories[d]] for d in dimensions}
+    try:
+        result = rake(codes, values, labels=categories, cap=cap, frequency=frequency)
+    except WeightingError as exc:
+        weights.reason = str(exc)
+        return weights
+    weights.result = result
+    weights.cell_weights = {key: float(w) for key, w in zip(keys, result.weights, strict=True)}
+    if not result.converged:
+        weights.reason = result.advice
+    weights.representation = _representation(dimensions, categories, values, codes, frequency)
+    return weights
+
+
+def _representation(dimensions, categories, values, codes, frequency) -> list[dict]:
+    found = []
+    total = frequency.sum()
+    for d in dimensions:
+        population = np.array(values[d], dtype=float)
+        reached = np.bincount(codes[d], weights=frequency, minlength=population.size)
+        for k, category in enumerate(categories[d]):
+            pop_share = population[k] / population.sum()
+            resp_share = reached[k] / total
+            found.append({"dimension": d, "category": category, "respondents": int(reached[k]),
+                          "population_share": round(float(pop_share), 4),
+                          "respondent_share": round(float(resp_share), 4),
+                          "ratio": round(float(resp_share / pop_share), 3) if pop_share else 0.0})
+    return found
+
+
+# -- tables ---------------------------------------------------------------------
+
+
+def question_rows(surveys: Sequence[Survey], code: str) -> tuple[str, list[str]]:
+    """The type and answer categories of a question, lined up across surveys by its code."""
+    questions = [q for s in surveys for q in s.questions
+                 if (getattr(q, "bank_code", None) or q.code) == code]
+    if not questions:
+        raise AnalysisRefused("No such question in these surveys.",
+                              {"question": [f"No question coded {code}."]})
+    kinds = {q.type for q in questions}
+    if len(kinds) > 1 or next(iter(kinds)) not in TABULATED_TYPES:
+        raise AnalysisRefused("Only single-choice and rating questions are tabulated.",
+                              {"question": [f"{code} is {', '.join(sorted(kinds))}."]})
+    kind = questions[0].type
+    rows: list[str] = []
+    for q in questions:
+        points = (q.options if kind == "single_choice"
+                  else [str(p) for p in range(q.scale_min, q.scale_max + 1)])
+        rows += [p for p in points if p not in rows]
+    return kind, rows
+
+
+def group_columns(surveys: Sequence[Survey], by: str) -> list[str]:
+    if by == "survey":
+        return [f"{s.id}: {s.title}" for s in surveys]
+    if by == "wave":
+        return [f"wave {n}" for n in range(1, len(surveys) + 1)]
+    return list(CATEGORY_ORDER.get(by, ()))
+
+
+def weighted_table(session: Session, surveys: Sequence[Survey], weights: dict[int, SurveyWeights],
+                   *, question: str, by: str) -> Table:
+    """Answers to one question by a group, each survey's respondents with their weights.
+
+    Counted in SQL by survey, weighting cell, group and answer, then weighted in numpy:
+    a million responses come back as a few thousand rows.
+    """
+    if by not in GROUPINGS:
+        raise AnalysisRefused("Unknown grouping.", {"by": [f"Use one of {', '.join(GROUPINGS)}."]})
+    _, rows = question_rows(surveys, question)
+    ordered = sorted(surveys, key=lambda s: (s.launched_at is None, s.launched_at, s.id)) \
+        if by == "wave" else list(surveys)
+    columns = group_columns(ordered, by)
+    dims = sorted({d for w in weights.values() for d in w.dimensions})
+    group_expr = [] if by in ("survey", "wave") else [
+        Invitation.profile[by].as_string().label("group_value")]
+    statement = (
+        select(Response.survey_id, *[_profile(d) for d in dims], *group_expr, Answer.value,
+               func.count())
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Response.survey_id.in_([s.id for s in surveys]), QUESTION_KEY == question)
+        .group_by(Response.survey_id, *[f"profile_{d}" for d in dims],
+                  *[c.name for c in group_expr], Answer.value)
+    )
+    survey_column = {s.id: k for k, s in enumerate(ordered)}
+    row_index = {r: k for k, r in enumerate(rows)}
+    row_codes, column_codes, cell_weights, frequency = [], [], [], []
+    for record in session.execute(statement):
+        survey_id, *profile, value, count = record
+        group = survey_column[survey_id] if not group_expr else _text(profile.pop())
+        if value not in row_index:
+            continue  # an empty answer, or an option since removed
+        if group_expr:
+            if group is None:
+                continue
+            if group not in columns:
+                columns.append(group)
+            group = columns.index(group)
+        survey_weight = weights.get(survey_id)
+        cell = tuple(_text(profile[dims.index(d)]) for d in survey_weight.dimensions) \
+            if survey_weight else ()
+        row_codes.append(row_index[value])
+        column_codes.append(group)
+        cell_weights.append(survey_weight.weight(cell) if survey_weight else 1.0)
+        frequency.append(count)
+    return crosstab(np.array(row_codes, dtype=np.int64), np.array(column_codes, dtype=np.int64),
+                    np.array(cell_weights), rows=rows, columns=columns,
+                    frequency=np.array(frequency, dtype=float))
+
+
+# -- the merged dataset -----------------------------------------------------------
+
+
+@dataclass
+class Variable:
+    """One column of the dataset and what it means: the codebook's line."""
+
+    name: str
+    label: str
+    kind: str  # "string" or "number"
+    values: dict[str, str] = field(default_factory=dict)  # category -> label, in order
+
+
+@dataclass
+class Dataset:
+    variables: list[Variable]
+    rows: list[dict]
+    weighting: list[dict]
+
+    @property
+    def names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+
+def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[int, SurveyWeights],
+                   *, form: str = "wide") -> Dataset:
+    """One row per respondent per survey (wide), or per respondent per answer (long).
+
+    Respondents get an id of their own in each survey; the member_ref never leaves.
+    """
+    survey_ids = [s.id for s in surveys]
+    responses = session.execute(
+        select(Response.id, Response.survey_id, Invitation.profile)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .where(Response.survey_id.in_(survey_ids))
+        .order_by(Response.survey_id, Response.id)).all()
+    answers: dict[int, dict[str, str]] = defaultdict(dict)
+    for response_id, code, value in session.execute(
+            select(Answer.response_id, QUESTION_KEY, Answer.value)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Response.survey_id.in_(survey_ids))):
+        answers[response_id][code] = value
+
+    extras = sorted({k for _, _, p in responses for k in (p.get("extra") or {})})
+    questions = _question_variables(surveys)
+    variables = [
+        Variable("survey_id", "Survey", "number"),
+        Variable("respondent_id", "Respondent (within the survey)", "string"),
+        *[Variable(f, f.replace("_", " ").capitalize(),
+                   "number" if f == "deprivation_decile" else "string",
+                   dict(LABELS.get(f, {}))) for f in PROFILE_FIELDS],
+        *[Variable(f"extra_{k}", k.replace("_", " ").capitalize(), "string") for k in extras],
+        Variable("weight", "Weight (raked to the population, mean 1 per survey)", "number"),
+    ]
+    rows: list[dict] = []
+    ordinal: dict[int, int] = defaultdict(int)
+    for response_id, survey_id, profile in responses:
+        ordinal[survey_id] += 1
+        survey_weight = weights.get(survey_id)
+        weight = None
+        if survey_weight is not None and survey_weight.usable:
+            weight = survey_weight.weight(tuple(_text(profile.get(d))
+                                                for d in survey_weight.dimensions))
+        row = {"survey_id": survey_id,
+               "respondent_id": f"S{survey_id}-R{ordinal[survey_id]:06d}",
+               **{f: profile.get(f) for f in PROFILE_FIELDS},
+               **{f"extra_{k}": (profile.get("extra") or {}).get(k) for k in extras},
+               "weight": weight}
+        given = answers.get(response_id, {})
+        if form == "long":
+            rows += [{**row, "question": code, "value": value} for code, value in given.items()]
+        else:
+            rows.append({**row, **{q.name: given.get(q.name) for q in questions}})
+    if form == "long":
+        variables += [Variable("question", "Question code", "string",
+                               {q.name: q.label for q in questions}),
+                      Variable("value", "Answer", "string")]
+    else:
+        variables += questions
+    return Dataset(variables, rows, [weights[s].summary() for s in survey_ids if s in weights])
+
+
+def _question_variables(surveys: Sequence[Survey]) -> list[Variable]:
+    found: dict[str, Variable] = {}
+    for survey in surveys:
+        for q in survey.questions:
+            code = getattr(q, "bank_code", None) or q.code
+            if code in found:
+                continue
+            if q.type == "single_choice":
+                found[code] = Variable(code, q.text, "string", {o: o for o in q.options})
+            elif q.type == "rating" and q.scale_min is not None:
+                points = range(q.scale_min, q.scale_max + 1)
+                labels = q.scale_labels or [str(p) for p in points]
+                found[code] = Variable(code, q.text, "number",
+                                       {str(p): str(label)
+                                        for p, label in zip(points, labels, strict=False)})
+            else:
+                kind = "number" if q.type == "number" else "string"
+                found[code] = Variable(code, q.text, kind)
+    return list(found.values())
