@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +18,54 @@ from shared.bus import Bus, utcnow
 
 class AlreadyAnswered(Exception):
     """This invitation's response was submitted before."""
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A launched survey's question as answers are checked against it (it cannot change)."""
+
+    id: int
+    code: str
+    type: str
+    text: str
+    options: list
+    required: bool
+    scale_min: int | None
+    scale_max: int | None
+    scale_labels: list
+    min_value: int | None
+    max_value: int | None
+    show_if: dict | None
+    translations: dict
+
+
+_ASKED: dict[tuple, list[AskedQuestion]] = {}
+_ASKED_LOCK = threading.Lock()
+ASKED_CACHE_SIZE = 256
+
+
+def asked_questions(session: Session, survey: Survey) -> list:
+    """The survey's questions; once launched they are fixed, so each process keeps a copy.
+
+    Answering is the busiest path there is, and this saves it a query per response.
+    """
+    if survey.status == "draft" or survey.launched_at is None:
+        return list(survey.questions)
+    key = (survey.id, survey.launched_at.isoformat())
+    cached = _ASKED.get(key)
+    if cached is None:
+        cached = [AskedQuestion(
+            id=q.id, code=q.code, type=q.type, text=q.text, options=list(q.options or []),
+            required=q.required, scale_min=q.scale_min, scale_max=q.scale_max,
+            scale_labels=list(q.scale_labels or []), min_value=q.min_value,
+            max_value=q.max_value, show_if=q.show_if, translations=q.translations or {})
+            for q in session.scalars(select(Question).where(Question.survey_id == survey.id)
+                                     .order_by(Question.position))]
+        with _ASKED_LOCK:
+            if len(_ASKED) >= ASKED_CACHE_SIZE:
+                _ASKED.clear()
+            _ASKED[key] = cached
+    return cached
 
 
 def saved_answers(session: Session, invitation: Invitation,
@@ -60,10 +110,10 @@ def complete_response(session: Session, invitation: Invitation, questions: list[
                  for code, value in answers.items() if value is not None],
     )
     session.add(response)
-    if invitation.started_at is None:
-        invitation.started_at = utcnow()
-    invitation.dialogue_code = None
-    session.execute(delete(SavedAnswer).where(SavedAnswer.invitation_id == invitation.id))
+    if invitation.dialogue_code is not None:
+        invitation.dialogue_code = None
+    if invitation.started_at is not None:  # only then can progress have been kept
+        session.execute(delete(SavedAnswer).where(SavedAnswer.invitation_id == invitation.id))
     return response
 
 

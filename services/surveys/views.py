@@ -13,6 +13,7 @@ from services.surveys.models import Agency, Invitation, Response, Survey
 from services.surveys.questions import choices, read_answers, text_in
 from services.surveys.responding import (
     AlreadyAnswered,
+    asked_questions,
     save_progress,
     save_response,
     saved_answers,
@@ -39,12 +40,16 @@ def _unknown_link():
 
 
 def _invitation_or_page(token: str):
-    session = get_session()
-    invitation = session.scalar(select(Invitation).where(Invitation.token == token))
-    if invitation is None:
+    # One query for the link, its survey and whether it was answered: the busiest path.
+    found = get_session().execute(
+        select(Invitation, Survey, Response.id)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.token == token)
+    ).first()
+    if found is None:
         return None, None, _unknown_link()
-    survey = session.get(Survey, invitation.survey_id)
-    answered = session.scalar(select(Response.id).where(Response.invitation_id == invitation.id))
+    invitation, survey, answered = found
     if answered:
         return None, None, _already_answered()
     ended = survey.fieldwork_end is not None and survey.fieldwork_end < date.today()
@@ -90,11 +95,11 @@ def _render_form(survey: Survey, invitation: Invitation, values: dict, errors: d
     ), status
 
 
-def _given(survey: Survey) -> dict:
+def _given(questions: list) -> dict:
     """What the form holds, per question: a list for multiple choice, else the text."""
     return {q.code: (request.form.getlist(q.code) if q.type == "multiple_choice"
                      else request.form.get(q.code, ""))
-            for q in survey.questions}
+            for q in questions}
 
 
 @pages.get("/r/<token>")
@@ -102,7 +107,7 @@ def respond(token: str):
     invitation, survey, page = _invitation_or_page(token)
     if page:
         return page
-    values = saved_answers(get_session(), invitation, list(survey.questions))
+    values = saved_answers(get_session(), invitation, asked_questions(get_session(), survey))
     return _render_form(survey, invitation, values, {})
 
 
@@ -112,8 +117,8 @@ def submit(token: str):
     if page:
         return page
     session = get_session()
-    questions = list(survey.questions)
-    given = _given(survey)
+    questions = asked_questions(session, survey)
+    given = _given(questions)
     if request.form.get("action") == "save":
         answers, errors = read_answers(questions, given, partial=True)
         if errors:

@@ -1,0 +1,207 @@
+"""Web response ingestion: surveys' /r/<token> under gunicorn on PostgreSQL against a bare INSERT.
+
+Both run under gunicorn with 2 sync workers on the same PostgreSQL database in the same run:
+surveys' real respond endpoint (checks the link, validates every answer, saves the response
+and its answers) and a minimal Flask endpoint doing one INSERT of the same response row.
+The client posts the same form to each with a few concurrent connections, one response per
+invitation. Run as `.venv/bin/python bench/ingest.py`; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
+                           "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUESTS = int(os.environ.get("INGEST_REQUESTS", "3000"))
+WARMUP = 200
+CONCURRENCY = int(os.environ.get("INGEST_CONCURRENCY", "4"))
+FORM = urlencode({"feel_safe": "4", "priority": "Police patrols",
+                  "comments": "Brighter lights by the bus station"})
+
+
+def baseline_app():
+    """The minimal endpoint: read the form, one INSERT of the response row, redirect."""
+    from flask import Flask, redirect, request
+    from sqlalchemy import text
+
+    from shared.db import make_engine
+
+    app = Flask("baseline")
+    engine = make_engine(os.environ["BENCH_DATABASE_URL"])
+    insert = text("INSERT INTO responses (survey_id, invitation_id, channel, submitted_at) "
+                  "VALUES (:survey_id, :invitation_id, 'web', :now)")
+
+    @app.post("/r/<token>")
+    def respond(token: str):
+        request.form.get("feel_safe")
+        with engine.begin() as connection:
+            connection.execute(insert, {"survey_id": 1, "invitation_id": int(token[1:]),
+                                        "now": datetime.now(UTC)})
+        return redirect(f"/r/{token}/thanks", code=303)
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed(url: str, invitations: int) -> tuple[list[str], list[str]]:
+    """A survey in fieldwork with invitations for both endpoints: (surveys', baseline's) tokens."""
+    from services import surveys
+    from services.surveys.lifecycle import create_survey
+    from services.surveys.models import Agency, Invitation
+    from services.surveys.schemas import SurveyCreateSchema
+    from shared.db import new_session, upgrade_database
+    from tests.scenario import survey_payload
+
+    upgrade_database(url, surveys.MIGRATIONS_DIR)
+    app = surveys.create_app({"DATABASE_URL": url, "TESTING": True})
+    profile = {"age_band": "25-34", "gender": "female", "ethnicity": "white",
+               "disability": "not_disabled", "area": "E05001001"}
+    with app.app_context(), new_session() as session:
+        session.add(Agency(slug="council", name="Riverside Council"))
+        session.flush()
+        data = SurveyCreateSchema().load(survey_payload())
+        survey = create_survey(session, data=data, lead_agency="council")
+        survey.status, survey.launched_at = "fieldwork", datetime.now(UTC)
+        rows = [Invitation(survey_id=survey.id, member_ref=str(uuid.uuid4()),
+                           token=secrets.token_urlsafe(32), channel="email", profile=profile)
+                for _ in range(2 * invitations)]
+        session.add_all(rows)
+        session.commit()
+        tokens = [row.token for row in rows[:invitations]]
+        baseline = [f"b{row.id}" for row in rows[invitations:]]
+    app.extensions["database"].engine.dispose()
+    return tokens, baseline
+
+
+def start_gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--chdir", str(ROOT / "bench"), "--pythonpath", str(ROOT), "--log-level", "warning",
+         target],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode()) from None
+            time.sleep(0.1)
+    raise RuntimeError(f"gunicorn {target} did not start")
+
+
+def post(port: int, token: str) -> float:
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", f"/r/{token}", body=FORM, headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status != 303:
+        raise RuntimeError(f"POST /r/{token} answered {response.status}")
+    return time.perf_counter() - started
+
+
+def load(port: int, tokens: list[str]) -> dict:
+    """Post one response per token with CONCURRENCY clients; throughput and latency."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    cursor = iter(tokens)
+
+    def client():
+        mine = []
+        while True:
+            with lock:
+                token = next(cursor, None)
+            if token is None:
+                break
+            mine.append(post(port, token))
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"responses_per_second": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2),
+            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2)}
+
+
+def main() -> None:
+    database = f"civicpanel_bench_ingest_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + \
+        f"/{database}"
+    processes: list[subprocess.Popen] = []
+    try:
+        total = REQUESTS + WARMUP
+        tokens, baseline_tokens = seed(url, total)
+        env = {"SURVEYS_DATABASE_URL": url, "BENCH_DATABASE_URL": url,
+               "SECRET_KEY": "bench", "CIVICPANEL_ENV": "development"}
+        surveys_port, baseline_port = free_port(), free_port()
+        processes.append(start_gunicorn("services.surveys:create_app()", surveys_port, env))
+        processes.append(start_gunicorn("ingest:baseline_app()", baseline_port, env))
+        # Warm both (imports, connection pools), then measure each on fresh invitations.
+        load(baseline_port, baseline_tokens[:WARMUP])
+        load(surveys_port, tokens[:WARMUP])
+        baseline = load(baseline_port, baseline_tokens[WARMUP:])
+        ours = load(surveys_port, tokens[WARMUP:])
+        with psycopg.connect(url.replace("+psycopg", "")) as check:
+            # Only surveys' endpoint saves answers; the baseline saves the bare row.
+            saved = check.execute(
+                "SELECT count(DISTINCT response_id) FROM answers").fetchone()[0]
+        if saved != total:
+            raise RuntimeError(f"{saved} of {total} responses saved with answers")
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=10)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    ratio = round(ours["responses_per_second"] / baseline["responses_per_second"], 3)
+    print(json.dumps({
+        "bench": "ingest",
+        "figures": {"surveys": ours, "minimal_insert": baseline, "requests": REQUESTS,
+                    "concurrency": CONCURRENCY, "gunicorn_workers": 2, "database": "postgresql"},
+        "ratio": ratio,
+        "goal": "surveys >= 0.8 x the minimal INSERT endpoint's responses/s, p99 < 100 ms",
+        "met": ratio >= 0.8 and ours["p99_ms"] < 100,
+    }))
+
+
+if __name__ == "__main__":
+    main()
