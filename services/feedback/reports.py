@@ -138,7 +138,7 @@ def publish_report(session: Session, bus: Bus, report: Report, *, links: Links,
     respondents = list(session.scalars(
         select(Respondent).where(Respondent.report_id == report.id).order_by(Respondent.id)))
     context = {"survey_title": report.title, "we_did": report.we_did or "",
-               "why": report.why or RELATION_WORDS[effective_relation(report) or "follows"],
+               "why": report.why or "It follows what most people who answered preferred.",
                "report_url": links.report_page(report.id)}
     for start in range(0, len(respondents), batch_size):
         batch = respondents[start:start + batch_size]
