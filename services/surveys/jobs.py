@@ -57,7 +57,12 @@ def member_erased(envelope: dict) -> bool:
 def sms_reply(envelope: dict) -> bool:
     """An SMS reply from a member, forwarded by panel: advances their SMS dialogue."""
     with new_session() as session:
-        return bus().handle(session, "surveys.sms_reply", envelope, _reply)
+        handled = bus().handle(session, "surveys.sms_reply", envelope, _reply)
+        if handled:
+            # The member is waiting for the next question: hand it on now rather than at the
+            # relay thread's next pass (a failed relay leaves it for that pass).
+            bus().relay(session)
+        return handled
 
 
 def _reply(session: Session, payload: dict) -> None:
