@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.surveys.models import (
+    AnalysisCell,
+    AnalysisCellsBuilt,
     Answer,
     AuditLog,
     Invitation,
@@ -22,6 +24,7 @@ from services.surveys.models import (
 )
 from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
+from shared.bus import utcnow
 from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, LABELS
 
 PROFILE_FIELDS = ("age_band", "gender", "ethnicity", "disability", "area",
@@ -80,6 +83,58 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
+# -- analysis cells ---------------------------------------------------------------
+
+
+def refresh_cells(session: Session, survey_ids: Sequence[int]) -> None:
+    """Count each survey's respondents and answers by profile cell, when newer responses came.
+
+    Responses are only ever added, so the highest response id tells whether the counts
+    are current; the counts are rebuilt in the caller's transaction.
+    """
+    # One max() per survey: PostgreSQL answers it from the primary key's index, where a
+    # GROUP BY over several surveys would read every response.
+    latest = {survey_id: session.scalar(select(func.max(Response.id))
+                                        .where(Response.survey_id == survey_id)) or 0
+              for survey_id in survey_ids}
+    built = dict(session.execute(
+        select(AnalysisCellsBuilt.survey_id, AnalysisCellsBuilt.last_response_id)
+        .where(AnalysisCellsBuilt.survey_id.in_(survey_ids))).all())
+    fields = [getattr(AnalysisCell, f) for f in PROFILE_FIELDS]
+    labels = [f"profile_{f}" for f in PROFILE_FIELDS]
+    for survey_id in survey_ids:
+        last = latest.get(survey_id, 0)
+        if built.get(survey_id, 0) == last:
+            continue
+        session.execute(delete(AnalysisCell).where(AnalysisCell.survey_id == survey_id))
+        profile = [_profile(f) for f in PROFILE_FIELDS]
+        scope = (Response.survey_id == survey_id, Response.id <= last)
+        session.execute(insert(AnalysisCell).from_select(
+            [AnalysisCell.survey_id, AnalysisCell.question, AnalysisCell.value, *fields,
+             AnalysisCell.count],
+            select(Response.survey_id, literal(""), literal(""), *profile, func.count())
+            .join(Invitation, Invitation.id == Response.invitation_id)
+            .where(*scope).group_by(Response.survey_id, *labels)))
+        question = QUESTION_KEY.label("question_key")
+        session.execute(insert(AnalysisCell).from_select(
+            [AnalysisCell.survey_id, AnalysisCell.question, AnalysisCell.value, *fields,
+             AnalysisCell.count],
+            select(Response.survey_id, question, Answer.value, *profile, func.count())
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Invitation, Invitation.id == Response.invitation_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(*scope)
+            .group_by(Response.survey_id, "question_key", Answer.value, *labels)))
+        session.merge(AnalysisCellsBuilt(survey_id=survey_id, last_response_id=last,
+                                         built_at=utcnow()))
+    session.flush()
+
+
+def _cell(column: str):
+    return getattr(AnalysisCell, column)
+
+
 # -- weighting ----------------------------------------------------------------
 
 
@@ -120,10 +175,11 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
     SQL by their profile cell, so this reads a few hundred rows however many responded.
     """
     areas_of_survey = list(getattr(survey, "areas", None) or [])
+    refresh_cells(session, [survey.id])
+    respondents_only = (AnalysisCell.survey_id == survey.id, AnalysisCell.question == "")
     area_counts = dict(session.execute(
-        select(_profile("area"), func.count()).select_from(Response)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .where(Response.survey_id == survey.id).group_by("profile_area")).all())
+        select(AnalysisCell.area, func.sum(AnalysisCell.count))
+        .where(*respondents_only).group_by(AnalysisCell.area)).all())
     respondents = sum(area_counts.values())
     areas = areas_of_survey or sorted(a for a in area_counts if a)
     targets: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
@@ -164,11 +220,10 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
     if "area" in dimensions:
         margins["area"] = {area: population_by_area.get(area, 0.0) for area in areas}
 
-    columns = [_profile(d) for d in dimensions]
+    columns = [_cell(d) for d in dimensions]
     cells = session.execute(
-        select(*columns, func.count()).select_from(Response)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .where(Response.survey_id == survey.id).group_by(*[c.name for c in columns])).all()
+        select(*columns, func.sum(AnalysisCell.count))
+        .where(*respondents_only).group_by(*columns)).all()
     keys = [tuple(_text(v) for v in row[:-1]) for row in cells]
     frequency = np.array([row[-1] for row in cells], dtype=float)
 
@@ -251,8 +306,8 @@ def weighted_table(session: Session, surveys: Sequence[Survey], weights: dict[in
                    *, question: str, by: str) -> Table:
     """Answers to one question by a group, each survey's respondents with their weights.
 
-    Counted in SQL by survey, weighting cell, group and answer, then weighted in numpy:
-    a million responses come back as a few thousand rows.
+    Read from the analysis cells by survey, weighting cell, group and answer, then
+    weighted in numpy: a million responses come back as a few thousand rows.
     """
     if by not in GROUPINGS:
         raise AnalysisRefused("Unknown grouping.", {"by": [f"Use one of {', '.join(GROUPINGS)}."]})
@@ -261,18 +316,15 @@ def weighted_table(session: Session, surveys: Sequence[Survey], weights: dict[in
         if by == "wave" else list(surveys)
     columns = group_columns(ordered, by)
     dims = sorted({d for w in weights.values() for d in w.dimensions})
-    group_expr = [] if by in ("survey", "wave") else [
-        Invitation.profile[by].as_string().label("group_value")]
+    refresh_cells(session, [s.id for s in surveys])
+    group_expr = [] if by in ("survey", "wave") else [_cell(by)]
+    dim_columns = [_cell(d) for d in dims]
     statement = (
-        select(Response.survey_id, *[_profile(d) for d in dims], *group_expr, Answer.value,
-               func.count())
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Invitation, Invitation.id == Response.invitation_id)
-        .join(Question, Question.id == Answer.question_id)
-        .where(Response.survey_id.in_([s.id for s in surveys]), QUESTION_KEY == question)
-        .group_by(Response.survey_id, *[f"profile_{d}" for d in dims],
-                  *[c.name for c in group_expr], Answer.value)
+        select(AnalysisCell.survey_id, *dim_columns, *group_expr, AnalysisCell.value,
+               func.sum(AnalysisCell.count))
+        .where(AnalysisCell.survey_id.in_([s.id for s in surveys]),
+               AnalysisCell.question == question)
+        .group_by(AnalysisCell.survey_id, *dim_columns, *group_expr, AnalysisCell.value)
     )
     survey_column = {s.id: k for k, s in enumerate(ordered)}
     row_index = {r: k for k, r in enumerate(rows)}
@@ -402,3 +454,42 @@ def _question_variables(surveys: Sequence[Survey]) -> list[Variable]:
                 kind = "number" if q.type == "number" else "string"
                 found[code] = Variable(code, q.text, kind)
     return list(found.values())
+
+
+# -- results for feedback ---------------------------------------------------------
+
+
+def add_weighted_results(session: Session, survey: Survey, message: dict) -> dict:
+    """A survey_closed payload with weighted percentages, means, weighting and representation.
+
+    Without population targets the payload stays unweighted, as before; when the raking
+    does not converge, its summary says so and no weighted figure is given.
+    """
+    weights = survey_weights(session, survey)
+    if weights.result is None:
+        return message
+    result = weights.result
+    message["weighting"] = {"dimensions": weights.dimensions, "converged": result.converged,
+                            "effective_sample_size": round(result.effective_sample_size, 1),
+                            "design_effect": round(result.design_effect, 4)}
+    message["representation"] = [
+        {k: v for k, v in item.items() if k != "respondents"} for item in weights.representation]
+    if not weights.usable:
+        return message
+    keys = {q.code: getattr(q, "bank_code", None) or q.code for q in survey.questions}
+    for question in message["questions"]:
+        if question["type"] not in TABULATED_TYPES or not question["base"]:
+            continue
+        table = weighted_table(session, [survey], {survey.id: weights},
+                               question=keys.get(question["code"], question["code"]),
+                               by="survey")
+        total = float(table.weighted.sum())
+        if total <= 0:
+            continue
+        shares = table.weighted[:, 0] / total
+        question["weighted_percent"] = {row: round(100 * float(share), 2)
+                                        for row, share in zip(table.rows, shares, strict=True)}
+        if question["type"] == "rating":
+            points = np.array([float(row) for row in table.rows])
+            question["weighted_mean"] = round(float(points @ shares), 3)
+    return message

@@ -20,6 +20,7 @@ from services.surveys.analysis import (
     merged_dataset,
     readable_surveys,
     record_pull,
+    refresh_cells,
     survey_weights,
 )
 from services.surveys.models import ExportJob
@@ -208,6 +209,10 @@ def build_export(session: Session, job: ExportJob, progress: Progress = _quiet
                  ) -> tuple[bytes, int]:
     """The file an export job asked for, read with the requesting agency's rights."""
     surveys = readable_surveys(session, agency=job.agency, survey_ids=job.survey_ids)
+    # Counting cells writes; commit it now so the build after it holds no write lock
+    # while progress is written from other sessions.
+    refresh_cells(session, [s.id for s in surveys])
+    session.commit()
     weights = {s.id: survey_weights(session, s) for s in surveys}
     dataset = merged_dataset(session, surveys, weights, form=job.form)
     progress(0.0)

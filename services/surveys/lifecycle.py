@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.surveys.analysis import add_weighted_results
 from services.surveys.models import (
     Agency,
     Answer,
@@ -258,7 +259,7 @@ def closed_message(session: Session, survey: Survey) -> dict:
         select(Invitation.member_ref).join(Response, Response.invitation_id == Invitation.id)
         .where(Response.survey_id == survey.id)
     ).all()
-    return {
+    message = {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
         "scope": survey.scope,
         "decision": {"description": survey.decision, "owner": survey.decision_owner,
@@ -268,3 +269,4 @@ def closed_message(session: Session, survey: Survey) -> dict:
         "respondent_refs": list(respondents),
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),
     }
+    return add_weighted_results(session, survey, message)

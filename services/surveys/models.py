@@ -272,3 +272,38 @@ class ExportJob(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AnalysisCell(Base):
+    """A count of one survey's respondents (question "") or answers sharing a profile cell.
+
+    Tables and weights read these few thousand rows instead of a million responses; they
+    are rebuilt whenever the survey has a response newer than they were built from.
+    """
+
+    __tablename__ = "analysis_cells"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    question: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text, default="")
+    age_band: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    gender: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    ethnicity: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    disability: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    area: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    deprivation_decile: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    tenure: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AnalysisCellsBuilt(Base):
+    """Up to which response a survey's analysis cells were counted."""
+
+    __tablename__ = "analysis_cells_built"
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    last_response_id: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

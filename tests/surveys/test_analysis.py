@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import select
 
 from services.surveys.keys import issue_key
+from services.surveys.lifecycle import close_survey
 from services.surveys.models import (
     Agency,
     Answer,
     AuditLog,
     Invitation,
+    Outbox,
     PopulationTarget,
     Question,
     Response,
@@ -53,12 +55,14 @@ def profile_of(index: int) -> dict:
 
 
 def seed_survey(app, *, sponsors=("council",), respondents: int = 60, title="Town centre",
-                priority_code: str = "priority", launched: datetime | None = None) -> int:
+                priority_code: str = "priority", launched: datetime | None = None,
+                status: str = "closed") -> int:
     """A closed survey with respondents and answers, written straight to surveys' database."""
     with app.app_context(), new_session() as session:
         survey = Survey(
             title=title, summary="s", purpose="p", scope="s", lead_agency=sponsors[0],
-            sample_size=respondents, status="closed",
+            decision="Allocate the budget", decision_owner="Board",
+            decision_due=date(2026, 12, 31), sample_size=respondents, status=status,
             launched_at=launched or datetime(2026, 1, 1, tzinfo=UTC),
             sponsors=[SurveySponsor(agency=a, cost_share=100 / len(sponsors)) for a in sponsors],
             questions=[
@@ -269,3 +273,58 @@ def test_free_text_is_not_tabulated_and_the_reason_is_given(surveys_app):
         "/api/v1/analysis/tables?question=priority", headers=bearer(keys["council"]["analyst"]))
     assert missing.status_code == 422
     assert "survey_ids" in missing.json["errors"]["query"]
+
+
+def test_tables_count_responses_that_arrive_after_an_earlier_table(surveys_app):
+    keys = agency_keys(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=20)
+    path = f"/api/v1/analysis/tables?survey_ids={survey_id}&question=priority"
+    client = surveys_app.test_client()
+    officer = bearer(keys["council"]["officer"])
+    assert client.get(path, headers=officer).json["table"]["bases"][-1]["base"] == 20
+    with surveys_app.app_context(), new_session() as session:
+        question = session.scalar(select(Question).where(Question.code == "priority"))
+        invitation = Invitation(survey_id=survey_id, member_ref=str(uuid.uuid4()),
+                                token=uuid.uuid4().hex, channel="sms", profile=profile_of(99))
+        session.add(invitation)
+        session.flush()
+        session.add(Response(survey_id=survey_id, invitation_id=invitation.id, answers=[
+            Answer(question_id=question.id, value=OPTIONS[2])]))
+        session.commit()
+    assert client.get(path, headers=officer).json["table"]["bases"][-1]["base"] == 21
+
+
+def closed_payload(app, survey_id: int) -> dict:
+    with app.app_context(), new_session() as session:
+        close_survey(session, app.extensions["bus"], session.get(Survey, survey_id))
+        session.commit()
+        body = session.scalar(select(Outbox.body).where(Outbox.type == "feedback.survey_closed"))
+    return json.loads(body)["payload"]
+
+
+def test_a_closing_survey_sends_feedback_weighted_results_when_targets_exist(surveys_app):
+    agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=120, status="fieldwork")
+    payload = closed_payload(surveys_app, survey_id)
+    assert payload["weighting"]["converged"] is True
+    assert payload["weighting"]["dimensions"] == ["age_band", "gender", "ethnicity", "area"]
+    assert payload["weighting"]["design_effect"] > 1
+    priority = next(q for q in payload["questions"] if q["code"] == "priority")
+    assert set(priority["weighted_percent"]) == set(OPTIONS)
+    assert abs(sum(priority["weighted_percent"].values()) - 100) < 0.05
+    rating = next(q for q in payload["questions"] if q["code"] == "feel_safe")
+    assert 1 <= rating["weighted_mean"] <= 5 and rating["weighted_mean"] != rating["mean"]
+    men = next(r for r in payload["representation"]
+               if (r["dimension"], r["category"]) == ("gender", "male"))
+    assert men["population_share"] == 0.5 and men["ratio"] < 1
+
+
+def test_a_closing_survey_without_targets_sends_unweighted_results_as_before(surveys_app):
+    agency_keys(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=15, status="fieldwork")
+    payload = closed_payload(surveys_app, survey_id)
+    assert payload.get("weighting") is None and payload.get("representation", []) == []
+    assert all(q.get("weighted_percent") is None for q in payload["questions"])
+    priority = next(q for q in payload["questions"] if q["code"] == "priority")
+    assert priority["base"] == 15

@@ -1,4 +1,4 @@
-"""analysis: audit log and export jobs
+"""analysis: audit log, export jobs, analysis cells
 
 Revision ID: a5e2c7d4b913
 Revises: e1318ddba929
@@ -56,9 +56,41 @@ def upgrade() -> None:
     with op.batch_alter_table('export_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_export_jobs_agency'), ['agency'], unique=False)
 
+    op.create_table('analysis_cells',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('question', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('age_band', sa.String(length=40), nullable=True),
+    sa.Column('gender', sa.String(length=40), nullable=True),
+    sa.Column('ethnicity', sa.String(length=40), nullable=True),
+    sa.Column('disability', sa.String(length=40), nullable=True),
+    sa.Column('area', sa.String(length=40), nullable=True),
+    sa.Column('deprivation_decile', sa.String(length=40), nullable=True),
+    sa.Column('tenure', sa.String(length=40), nullable=True),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('analysis_cells', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_analysis_cells_survey_id'), ['survey_id'],
+                              unique=False)
+
+    op.create_table('analysis_cells_built',
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('last_response_id', sa.Integer(), nullable=False),
+    sa.Column('built_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('survey_id')
+    )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table('analysis_cells_built')
+    with op.batch_alter_table('analysis_cells', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_analysis_cells_survey_id'))
+    op.drop_table('analysis_cells')
     with op.batch_alter_table('export_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_jobs_agency'))
     op.drop_table('export_jobs')
