@@ -7,8 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import ARRAY, Integer, String, and_, case, cast, exists, func, or_, select
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from services.panel.contact_cap import ContactCap, free_at, is_free
@@ -92,7 +104,7 @@ def load_candidates(session: Session, payload: dict, cells: list[dict], dims: li
         if all(dim in c for c in cells):
             where.append(_dimension_text(dim).in_(cats))
     if session.get_bind().dialect.name == "postgresql":
-        return _load_by_copy(session, where, dims, categories)
+        return _load_grouped(session, where, dims, categories)
     rows = session.execute(select(Member.id, Member.last_contacted_at,
                                   *[_dimension_text(d) for d in dims])
                            .where(*where).order_by(Member.id)).all()
@@ -111,34 +123,33 @@ def _dimension_text(dim: str):
     return cast(column, String) if dim == "deprivation_decile" else column
 
 
-def _load_by_copy(session: Session, where: list, dims: list[str],
+def _load_grouped(session: Session, where: list, dims: list[str],
                   categories: list[list[str]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """PostgreSQL: the server turns each row into fixed-width integers and binary COPY hands
-    them over; numpy reads the buffer as is, with no Python object per member."""
-    day = func.coalesce(cast(func.floor(func.extract("epoch", Member.last_contacted_at) / 86400),
-                             Integer), 0)
-    code_columns = [func.coalesce(func.array_position(cast(array(cats), ARRAY(String)),
-                                                      _dimension_text(d)), 0) - 1
-                    for d, cats in zip(dims, categories, strict=True)]
-    query = select(Member.id, day, *code_columns).where(*where).order_by(Member.id)
-    compiled = query.compile(dialect=session.get_bind().dialect,
-                             compile_kwargs={"render_postcompile": True})
-    raw = session.connection().connection.driver_connection
-    buffer = bytearray()
-    with raw.cursor().copy(f"COPY ({compiled}) TO STDOUT (FORMAT binary)",
-                           compiled.params) as copy:
-        for chunk in copy:
-            buffer += chunk
-    fields = 2 + len(dims)
-    row = np.dtype([("n", ">i2")] + [item for i in range(fields)
-                                     for item in ((f"l{i}", ">i4"), (f"v{i}", ">i4"))])
-    header, trailer = 19, 2  # PGCOPY signature + flags + extension length; -1 at the end
-    body = np.frombuffer(bytes(buffer[header:len(buffer) - trailer]), dtype=row)
-    ids = body["v0"].astype(np.int64)
-    recency = body["v1"].astype(np.int64)
-    codes = [body[f"v{2 + i}"].astype(np.int32) for i in range(len(dims))]
-    return ids, recency, codes
-
+    """PostgreSQL: one row per combination of the quota dimensions, carrying the ids and the
+    day of last invitation of its members as two integer arrays; no Python object per
+    member's strings, and the server only scans and hashes."""
+    day = func.coalesce(cast(Member.last_contacted_at, Date) - literal_column("DATE '1970-01-01'"),
+                        0)
+    columns = [_dimension_text(d) for d in dims]
+    query = select(*columns, func.array_agg(Member.id), func.array_agg(day)).where(*where)
+    if columns:
+        query = query.group_by(*columns)
+    lookups = [{v: i for i, v in enumerate(cats)} for cats in categories]
+    id_parts, day_parts, code_parts = [], [], [[] for _ in dims]
+    for row in session.execute(query):
+        ids = np.array(row[len(dims)] or [], dtype=np.int64)
+        id_parts.append(ids)
+        day_parts.append(np.array(row[len(dims) + 1] or [], dtype=np.int64))
+        for i, lookup in enumerate(lookups):
+            code_parts[i].append(np.full(ids.size, lookup.get(row[i], -1), dtype=np.int32))
+    if not id_parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64), [np.empty(0, np.int32)
+                                                              for _ in dims]
+    ids = np.concatenate(id_parts)
+    # Members in id order, whatever order the server aggregated them in: same seed, same draw.
+    order = np.argsort(ids, kind="stable")
+    return (ids[order], np.concatenate(day_parts)[order],
+            [np.concatenate(parts)[order] for parts in code_parts])
 
 def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> DrawResult:
     """Choose, reserve and log the members of one draw; the caller commits."""
@@ -152,16 +163,15 @@ def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> Dra
     targets = np.array([c["target"] for c in cells], dtype=np.int64)
     seed = payload["seed"] if payload.get("seed") is not None else payload["survey_id"]
     ranked = rank_within_cells(cell_of, recency, ids, targets * RESERVE_FACTOR + 5, seed)
+    queues = [[int(i) for i in ids[order]] for order in ranked]
+    reserved = reserve(session, queues, [c["target"] for c in cells], cap, now)
     chosen: list[int] = []
     cell_names: dict[int, str] = {}
     drawn_per_cell = []
-    for cell, order in zip(cells, ranked, strict=True):
-        queue = [int(i) for i in ids[order]]
-        got = reserve(session, queue, cell["target"], cap, now)
+    for cell, got in zip(cells, reserved, strict=True):
         drawn_per_cell.append(len(got))
         chosen += got
-        for member_id in got:
-            cell_names[member_id] = cell_label(cell["cell"])
+        cell_names.update((member_id, cell_label(cell["cell"])) for member_id in got)
     log_contacts(session, chosen, payload, cell_names, cap, now)
     shortfalls = [max(0, c["target"] - d) for c, d in zip(cells, drawn_per_cell, strict=True)]
     reasons = shortfall_reasons(session, payload, cells, shortfalls, cap, now) \
@@ -176,32 +186,40 @@ def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> Dra
                       shortfall=max(0, payload["size"] - len(chosen)))
 
 
-def reserve(session: Session, queue: list[int], target: int, cap: ContactCap,
-            now: datetime) -> list[int]:
-    """Take members in queue order until `target` are reserved, each under the cap.
+def reserve(session: Session, queues: list[list[int]], targets: list[int], cap: ContactCap,
+            now: datetime) -> list[list[int]]:
+    """Take each cell's members in queue order until its target are reserved, all under the cap.
 
-    On PostgreSQL the rows are locked (FOR UPDATE) and re-read, so a concurrent draw that
-    reserved a member first is seen after its commit; the member is then skipped and the
-    next one of the same cell replaces them.
+    On PostgreSQL the rows are locked (FOR UPDATE, in id order) and read as committed when
+    the lock is granted, so a member a concurrent draw reserved first is seen resting and
+    skipped; the next member of the same cell replaces them in the following round.
     """
-    got: list[int] = []
-    position = 0
+    got: list[list[int]] = [[] for _ in queues]
+    positions = [0] * len(queues)
     postgres = session.get_bind().dialect.name == "postgresql"
-    while len(got) < target and position < len(queue):
-        take = queue[position:position + (target - len(got))]
-        position += len(take)
-        # populate_existing: the row as committed when the lock was granted, not as first read.
-        query = select(Member).where(Member.id.in_(take)).order_by(Member.id) \
-            .execution_options(populate_existing=True)
-        if postgres:
-            query = query.with_for_update(of=Member)
-        locked = {m.id: m for m in session.scalars(query).all()}
-        for member_id in take:
-            m = locked.get(member_id)
-            if m is not None and m.status == "active" and m.consent_surveys \
-                    and m.opted_out_at is None and is_free(m.cap_free_at, now):
-                got.append(member_id)
-    return got
+    while True:
+        wanted: dict[int, int] = {}  # member id -> cell
+        for cell, queue in enumerate(queues):
+            need = targets[cell] - len(got[cell])
+            take = queue[positions[cell]:positions[cell] + max(0, need)]
+            positions[cell] += len(take)
+            wanted.update((member_id, cell) for member_id in take)
+        if not wanted:
+            return got
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), IN_CHUNK):
+            chunk = ordered[start:start + IN_CHUNK]
+            query = select(Member.id, Member.status, Member.consent_surveys,
+                           Member.opted_out_at, Member.cap_free_at).where(Member.id.in_(chunk))
+            if postgres:
+                query = query.order_by(Member.id).with_for_update(of=Member)
+            for m in session.execute(query):
+                if m.status == "active" and m.consent_surveys and m.opted_out_at is None \
+                        and is_free(m.cap_free_at, now):
+                    got[wanted[m.id]].append(m.id)
+        # Keep each cell's draw order (the lock query returned them in id order).
+        rank = {member_id: i for queue in queues for i, member_id in enumerate(queue)}
+        got = [sorted(cell_got, key=rank.__getitem__) for cell_got in got]
 
 
 def log_contacts(session: Session, member_ids: list[int], payload: dict,
@@ -209,32 +227,32 @@ def log_contacts(session: Session, member_ids: list[int], payload: dict,
     if not member_ids:
         return
     sponsors = ",".join(payload["sponsors"])[:400]
-    for start in range(0, len(member_ids), IN_CHUNK):
-        chunk = member_ids[start:start + IN_CHUNK]
-        session.add_all(ContactEvent(
-            member_id=i, survey_id=payload["survey_id"], draw_id=payload.get("draw_id"),
-            sponsors=sponsors, cell=cell_names.get(i, "")[:400], contacted_at=now)
-            for i in chunk)
-    session.flush()
+    session.execute(insert(ContactEvent), [
+        {"member_id": i, "survey_id": payload["survey_id"], "draw_id": payload.get("draw_id"),
+         "sponsors": sponsors, "cell": cell_names.get(i, "")[:400], "contacted_at": now}
+        for i in member_ids])
     refresh_cap(session, member_ids, cap, now)
 
 
 def refresh_cap(session: Session, member_ids: list[int], cap: ContactCap, now: datetime) -> None:
-    """Recompute last_contacted_at and cap_free_at of these members from the contact log."""
-    since = now - max(cap.window, cap.min_gap)
+    """Set last_contacted_at and cap_free_at of members just invited, from the contact log."""
+    since = now - cap.window
+    by_free_at: dict[datetime, list[int]] = {}
     for start in range(0, len(member_ids), IN_CHUNK):
         chunk = member_ids[start:start + IN_CHUNK]
         times: dict[int, list[datetime]] = {i: [] for i in chunk}
-        last: dict[int, datetime] = dict(session.execute(
-            select(ContactEvent.member_id, func.max(ContactEvent.contacted_at))
-            .where(ContactEvent.member_id.in_(chunk)).group_by(ContactEvent.member_id)).all())
         for member_id, at in session.execute(
                 select(ContactEvent.member_id, ContactEvent.contacted_at)
                 .where(ContactEvent.member_id.in_(chunk), ContactEvent.contacted_at > since)):
             times[member_id].append(at)
-        for m in session.scalars(select(Member).where(Member.id.in_(chunk))):
-            m.last_contacted_at = last.get(m.id)
-            m.cap_free_at = free_at(cap, times[m.id])
+        for member_id in chunk:
+            by_free_at.setdefault(free_at(cap, times[member_id] or [now]), []).append(member_id)
+    # Most members share one value (now + the gap): one UPDATE per value, not per member.
+    for value, ids in by_free_at.items():
+        for start in range(0, len(ids), IN_CHUNK):
+            session.execute(update(Member).where(Member.id.in_(ids[start:start + IN_CHUNK]))
+                            .values(last_contacted_at=now, cap_free_at=value)
+                            .execution_options(synchronize_session=False))
 
 
 def shortfall_reasons(session: Session, payload: dict, cells: list[dict], shortfalls: list[int],
