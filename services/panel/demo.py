@@ -27,6 +27,9 @@ def synthetic_members(count: int, seed: int = 1) -> list[Member]:
             ethnicity=rng.choices(ETHNICITIES, weights=(9, 4, 3, 81, 3))[0],
             disability=rng.choices(DISABILITY, weights=(18, 82))[0],
             area=rng.choice(DEMO_WARDS),
+            deprivation_decile=rng.randint(1, 10),
+            tenure=rng.choices(("owned", "social_rented", "private_rented"),
+                               weights=(62, 17, 21))[0],
             consent_surveys=True,
             consent_outcomes=rng.random() < 0.9,
         ))

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 3b5b0668af86
-Revises: 
+Revises:
 Create Date: 2026-11-28 16:15:22.995248
 
 """
@@ -110,7 +110,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('consent_records', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_consent_records_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_records_member_id'), ['member_id'],
+                              unique=False)
 
     # ### end Alembic commands ###
 
