@@ -103,10 +103,10 @@ cat <<EOF
 ==============================================================================
 civicpanel is up. Ctrl-C stops it.
 
-  panel     http://127.0.0.1:5001                    API: /api/v1/members, /api/v1/deliveries
-  surveys   http://127.0.0.1:5002                    API: /api/v1/agencies, /api/v1/surveys
-            http://127.0.0.1:5002/api/v1/openapi.json
-  feedback  http://127.0.0.1:5003/you-said-we-did    API: /api/v1/reports, /api/v1/public/reports
+  panel     http://127.0.0.1:5001/join                the join page; also /representativeness
+  surveys   http://127.0.0.1:5002/api/v1/openapi.json  its API; the demo survey's fieldwork
+            monitor is /surveys/1/fieldwork (send a key below as Authorization: Bearer)
+  feedback  http://127.0.0.1:5003/you-said-we-did       also /scoreboard
   redis     ${REDIS_URL} (${redis_note})
   Each service answers /healthz and /api/v1/openapi.json.
 
