@@ -178,3 +178,34 @@ def test_dialogue_text_goes_by_sms_exactly_as_given(apps, pump, sms_gateway):
         session.commit()
     pump()
     assert [m["body"] for m in sms_gateway.messages] == ["Q2: How safe do you feel? Reply 1-5"]
+
+
+def test_join_with_a_campaign_code_is_attributed_and_skips_the_known_ward(apps, clients, pump,
+                                                                          sms_gateway):
+    from services.panel.models import Campaign
+
+    with apps["panel"].app_context(), new_session() as session:
+        session.add(Campaign(agency="council", name="Riverside youth", code="RIV24",
+                             target_group={"age_band": ["16-24"], "area": ["E05001009"]}))
+        session.commit()
+    for body in ("join riv24", "17", "F", "W", "Y"):
+        reply = text_in(clients, sms_gateway, "+447700900444", body).data.decode()
+    assert "Reply YES" in reply  # no ward question: the campaign names one ward
+    text_in(clients, sms_gateway, "+447700900444", "yes")
+    with apps["panel"].app_context(), new_session() as session:
+        joined = session.scalars(select(Member)).one()
+        campaign_id = session.scalar(select(Campaign.id))
+    assert joined.area == "E05001009" and joined.campaign_id == campaign_id
+    assert joined.disability == "disabled" and joined.source == "sms"
+
+
+def test_messages_are_written_in_the_members_language(apps, pump, smtp_server):
+    refs = make_members(apps["panel"], 1)
+    from tests.panel.factories import set_member
+
+    set_member(apps["panel"], refs[0], language="cy")
+    _deliver(apps, "invitation", refs[0])
+    pump()
+    message = smtp_server.messages[-1]
+    assert message["Subject"] == "Dweud eich dweud: Parks"
+    assert "I atal pob neges" in message.get_content()
