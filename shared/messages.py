@@ -214,6 +214,15 @@ class SurveyClosedMessage(Schema):
     representation = fields.List(fields.Nested(RepresentationSchema), load_default=list)
 
 
+# -- feedback -> feedback ----------------------------------------------------
+
+
+class ReportPublishedMessage(Schema):
+    """A report was published: its worker tells the respondents, off the request's back."""
+
+    report_id = fields.Integer(required=True)
+
+
 # -- surveys -> panel, feedback: API keys --------------------------------------
 
 
@@ -309,6 +318,10 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "feedback.survey_closed", "feedback", "services.feedback.jobs.survey_closed",
         SurveyClosedMessage,
+    ),
+    MessageType(
+        "feedback.report_published", "feedback", "services.feedback.jobs.report_published",
+        ReportPublishedMessage,
     ),
     MessageType(
         "feedback.api_key_issued", "feedback", "services.feedback.jobs.api_key_issued",

@@ -18,7 +18,7 @@ from services.feedback.models import (
     ReportTag,
 )
 from services.feedback.progress import add_commitment, record_progress
-from services.feedback.reports import Links, ReportRuleBroken, complete_report, publish_report
+from services.feedback.reports import ReportRuleBroken, complete_report, publish_report
 from services.feedback.schemas import (
     CommitmentCreateSchema,
     CommitmentSchema,
@@ -62,10 +62,6 @@ def sponsored_report_or_404(session: Session, report_id: int) -> Report:
     if report is None:
         abort(404, message="No such report.")
     return report
-
-
-def links() -> Links:
-    return Links(current_app.config["FEEDBACK_URL"], current_app.config["SECRET_KEY"])
 
 
 def broken(exc: ReportRuleBroken):
@@ -119,8 +115,7 @@ class ReportPublish(MethodView):
         session = get_session()
         report = sponsored_report_or_404(session, report_id)
         try:
-            told = publish_report(session, bus(), report, links=links(),
-                                  batch_size=current_app.config["DELIVERY_BATCH_SIZE"])
+            told = publish_report(session, bus(), report)
         except ReportRuleBroken as exc:
             broken(exc)
         session.commit()

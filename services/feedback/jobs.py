@@ -12,7 +12,7 @@ from flask import current_app
 from services.feedback.accountability import flag_overdue_reports
 from services.feedback.models import ApiKey
 from services.feedback.progress import notify_progress
-from services.feedback.reports import Links, draft_report, forget_member
+from services.feedback.reports import Links, draft_report, forget_member, tell_respondents
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
 from shared.db import new_session
@@ -28,6 +28,13 @@ def links_from_config() -> Links:
 def survey_closed(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "feedback.survey_closed", envelope, draft_report)
+
+
+def report_published(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "feedback.report_published", envelope, partial(
+            tell_respondents, bus=bus(), links=links_from_config(),
+            batch_size=current_app.config["DELIVERY_BATCH_SIZE"]))
 
 
 def api_key_issued(envelope: dict) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from services.feedback.accountability import as_utc
@@ -83,13 +83,16 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
         last_told = (select(Respondent.member_ref,
                             func.max(Respondent.last_told_at).label("last"))
                      .group_by(Respondent.member_ref).subquery())
-        due = list(session.scalars(
-            select(Respondent).join(last_told, last_told.c.member_ref == Respondent.member_ref)
+        due = session.execute(
+            select(Respondent.id, Respondent.member_ref)
+            .join(last_told, last_told.c.member_ref == Respondent.member_ref)
             .where(Respondent.report_id == report.id,
+                   # Told the outcome first: news never overtakes it.
+                   Respondent.notified_at.is_not(None),
                    or_(Respondent.progress_told_at.is_(None),
                        Respondent.progress_told_at < report.news_at),
                    or_(last_told.c.last.is_(None), last_told.c.last <= quiet_since))
-            .order_by(Respondent.id)))
+            .order_by(Respondent.id)).all()
         if not due:
             continue
         stamp = int(as_utc(report.news_at).timestamp() * 1_000_000)
@@ -100,14 +103,13 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
             batch = due[start:start + batch_size]
             bus.send(session, "panel.deliver", {
                 "template": "progress", "context": context,
-                "recipients": [{"member_ref": r.member_ref,
-                                "delivery_ref": f"progress:{report.id}:{r.member_ref}:{stamp}",
-                                "link": links.member_page(r.member_ref)} for r in batch],
+                "recipients": [{"member_ref": ref,
+                                "delivery_ref": f"progress:{report.id}:{ref}:{stamp}",
+                                "link": links.member_page(ref)} for _, ref in batch],
             })
-        for respondent in due:
-            respondent.progress_told_at, respondent.last_told_at = report.news_at, now
-        # The next report's query must see who was just told.
-        session.flush()
+            # Written before the next report's query, which must see who was just told.
+            session.execute(update(Respondent).where(Respondent.id.in_([i for i, _ in batch]))
+                            .values(progress_told_at=report.news_at, last_told_at=now))
         told += len(due)
     return told
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.feedback.findings import most_preferred, preference_question, relation_implied
@@ -60,7 +60,10 @@ def draft_report(session: Session, payload: dict) -> Report | None:
     )
     session.add(report)
     session.flush()
-    session.add_all(Respondent(report_id=report.id, member_ref=ref) for ref in refs)
+    # One executemany, not a unit of work of 100k objects.
+    if refs:
+        session.execute(insert(Respondent), [{"report_id": report.id, "member_ref": ref}
+                                             for ref in refs])
     return report
 
 
@@ -122,35 +125,53 @@ def publish_problems(report: Report) -> dict[str, list[str]]:
     return problems
 
 
-def publish_report(session: Session, bus: Bus, report: Report, *, links: Links,
-                   batch_size: int, now: datetime | None = None) -> int:
-    """Publish, and ask panel to tell every respondent; returns how many will be told.
+def publish_report(session: Session, bus: Bus, report: Report,
+                   now: datetime | None = None) -> int:
+    """Publish, and have the worker tell every respondent; returns how many will be told.
 
-    Each message carries a delivery_ref of the report and member, so panel sends it once
-    however often it arrives.
+    The fan-out to tens of thousands of respondents is the worker's (`tell_respondents`),
+    so publishing answers at once however many people answered.
     """
     problems = publish_problems(report)
     if problems:
         status = 409 if "status" in problems else 422
         raise ReportRuleBroken("This report cannot be published yet.", problems, status)
+    report.status, report.published_at = "published", now or utcnow()
+    bus.send(session, "feedback.report_published", {"report_id": report.id})
+    return session.scalar(select(func.count()).select_from(Respondent).where(
+        Respondent.report_id == report.id))
+
+
+def tell_respondents(session: Session, payload: dict, *, bus: Bus, links: Links,
+                     batch_size: int, now: datetime | None = None) -> int:
+    """Ask panel, in batches, to tell each respondent the outcome; returns how many.
+
+    It runs in one transaction with the message's inbox row, so a worker dying half-way
+    leaves nothing behind and the retry does it all. Each message carries a delivery_ref of
+    the report and member, so panel sends it once however often it arrives.
+    """
+    report = session.get(Report, payload["report_id"])
+    if report is None or report.status != "published":
+        return 0
     now = now or utcnow()
-    report.status, report.published_at = "published", now
-    respondents = list(session.scalars(
-        select(Respondent).where(Respondent.report_id == report.id).order_by(Respondent.id)))
+    refs = list(session.scalars(
+        select(Respondent.member_ref).where(Respondent.report_id == report.id,
+                                            Respondent.notified_at.is_(None))
+        .order_by(Respondent.id)))
     context = {"survey_title": report.title, "we_did": report.we_did or "",
                "why": report.why or "It follows what most people who answered preferred.",
                "report_url": links.report_page(report.id)}
-    for start in range(0, len(respondents), batch_size):
-        batch = respondents[start:start + batch_size]
+    for start in range(0, len(refs), batch_size):
         bus.send(session, "panel.deliver", {
             "template": "outcome", "context": context,
-            "recipients": [{"member_ref": r.member_ref,
-                            "delivery_ref": f"outcome:{report.id}:{r.member_ref}",
-                            "link": links.member_page(r.member_ref)} for r in batch],
+            "recipients": [{"member_ref": ref, "delivery_ref": f"outcome:{report.id}:{ref}",
+                            "link": links.member_page(ref)}
+                           for ref in refs[start:start + batch_size]],
         })
-        for respondent in batch:
-            respondent.notified_at = respondent.last_told_at = now
-    return len(respondents)
+    session.execute(update(Respondent).where(Respondent.report_id == report.id,
+                                             Respondent.notified_at.is_(None))
+                    .values(notified_at=now, last_told_at=now))
+    return len(refs)
 
 
 def forget_member(session: Session, payload: dict) -> None:

@@ -38,6 +38,7 @@ def published_to(apps, clients, pump, members: int, **publish_changes):
     published = complete_and_publish(clients["feedback"], officer, report["id"],
                                      **publish_changes)
     assert published.status_code == 200, published.json
+    pump()
     return keys, people, report
 
 
@@ -183,6 +184,7 @@ def test_a_member_hears_of_progress_on_two_reports_once_that_week(apps, clients,
         assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
         add_commitment_and_update(clients["feedback"], officer, report["id"], "in_progress",
                                   "Under way.")
+    pump()
     start = datetime.now(UTC)
     assert run_progress_job(apps["feedback"], start + timedelta(days=8)) == 2
     assert len(deliveries_asked(apps["feedback"], "progress")) == 1

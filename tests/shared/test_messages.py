@@ -34,6 +34,7 @@ EXAMPLES = {
                        "counts": {"A": 1, "B": 1}, "mean": None, "comments": 0}],
         "respondent_refs": [REF]},
     "feedback.api_key_issued": KEY,
+    "feedback.report_published": {"report_id": 1},
     "surveys.sms_reply": {"member_ref": REF, "body": " 2 ", "provider_id": "SM" + "0" * 32,
                           "received_at": datetime(2026, 11, 2, tzinfo=UTC)},
     "surveys.member_erased": {"member_ref": REF},
