@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from services.panel.contact_cap import ContactCap, free_at, is_free
-from services.panel.models import AgencyOptOut, ContactEvent, Member, PopulationTarget
+from services.panel.models import AgencyOptOut, ContactEvent, Member
 from services.panel.quotas import (
     cell_categories,
     cell_label,
@@ -32,6 +32,7 @@ from services.panel.quotas import (
     proportional_cells,
 )
 from services.panel.sampling import rank_within_cells
+from services.panel.targets import margins_from_db
 from shared.messages import PROFILE_DIMENSIONS
 
 RESERVE_FACTOR = 2  # ranked spares per cell, for members lost at reservation
@@ -71,22 +72,18 @@ def _request_filters(payload: dict):
     return clauses
 
 
-def population_margins(session: Session) -> dict:
-    margins: dict = {}
-    for t in session.scalars(select(PopulationTarget)):
-        margins.setdefault(t.area, {}).setdefault(t.dimension, {})[t.category] = t.population
-    return margins
-
-
 def quota_cells(session: Session, payload: dict) -> list[dict]:
     if payload.get("quotas"):
         return [{"cell": {k: str(v) for k, v in q["cell"].items()}, "target": q["target"]}
                 for q in payload["quotas"]]
     if payload.get("proportional_dimensions"):
         areas = (payload.get("filters") or {}).get("area")
-        return proportional_cells(population_margins(session),
-                                  payload["proportional_dimensions"], payload["size"],
-                                  [str(a) for a in areas] if areas else None)
+        cells = proportional_cells(margins_from_db(session),
+                                   payload["proportional_dimensions"], payload["size"],
+                                   [str(a) for a in areas] if areas else None)
+        # No targets for these areas yet: draw without quotas rather than draw nobody.
+        if cells and sum(c["target"] for c in cells):
+            return cells
     return [{"cell": {}, "target": payload["size"]}]
 
 

@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 IN_CLAUSE_CHUNK = 1000
 INLINE_ATTEMPTS = 4  # tries of one message within a job run before the job itself retries
 MAX_INLINE_WAIT_SECONDS = 5.0
-TERMINAL = {"delivered", "undelivered", "failed", "no_consent", "opted_out"}
 
 
 class DeliveriesDeferred(RuntimeError):

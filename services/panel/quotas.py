@@ -79,49 +79,6 @@ def proportional_cells(margins: Margins, dimensions: Sequence[str], size: int,
     return [{"cell": c, "target": t} for c, t in zip(cells, targets, strict=True)]
 
 
-def assign_cells(columns: Mapping[str, np.ndarray], cells: Sequence[Mapping[str, object]]
-                 ) -> np.ndarray:
-    """Each candidate's cell index (the first cell it matches), or -1 for none."""
-    n = len(next(iter(columns.values()))) if columns else 0
-    result = np.full(n, -1, dtype=np.int32)
-    if not cells:
-        return result
-    dims = sorted({d for c in cells for d in c})
-    same_dims = all(set(c) == set(dims) for c in cells)
-    if same_dims and dims:
-        # One combined code per candidate, then a lookup: O(n), not O(n x cells).
-        codes = []
-        lookups = []
-        for dim in dims:
-            values, inverse = np.unique(columns[dim].astype(str), return_inverse=True)
-            codes.append(inverse.ravel())
-            lookups.append({v: i for i, v in enumerate(values.tolist())})
-        combined = np.zeros(n, dtype=np.int64)
-        radix = 1
-        for code, lookup in zip(codes, lookups, strict=True):
-            combined += code * radix
-            radix *= max(1, len(lookup))
-        table = np.full(radix, -1, dtype=np.int32)
-        for index in range(len(cells) - 1, -1, -1):
-            key, radix, ok = 0, 1, True
-            for dim, lookup in zip(dims, lookups, strict=True):
-                value = str(cells[index][dim])
-                if value not in lookup:
-                    ok = False
-                    break
-                key += lookup[value] * radix
-                radix *= max(1, len(lookup))
-            if ok:
-                table[key] = index
-        return table[combined] if n else result
-    for index in range(len(cells) - 1, -1, -1):
-        mask = np.ones(n, dtype=bool)
-        for dim, value in cells[index].items():
-            mask &= columns[dim].astype(str) == str(value)
-        result[mask] = index
-    return result
-
-
 def cell_categories(cells: Sequence[Mapping[str, object]], dims: Sequence[str]
                     ) -> list[list[str]]:
     """For each dimension, the values the cells name: a candidate's code is its index here."""

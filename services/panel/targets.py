@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from services.panel.models import PopulationTarget
+from services.panel.models import Member, PopulationTarget
 from services.panel.schemas import TENURES
 from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS
 
@@ -86,10 +86,6 @@ def replace_targets(session: Session, vintage: str, areas: dict) -> int:
 
 def member_counts(session: Session, *where) -> dict:
     """{area: {dimension: {category: members}}} of active members matching `where`."""
-    from sqlalchemy import func, select
-
-    from services.panel.models import Member
-
     counts: dict = {}
     for dim in CATEGORIES:
         column = getattr(Member, dim)
@@ -102,8 +98,7 @@ def member_counts(session: Session, *where) -> dict:
 
 
 def margins_from_db(session: Session) -> dict:
-    from sqlalchemy import select
-
+    """The stored margins as {area: {dimension: {category: population}}}."""
     margins: dict = {}
     for t in session.scalars(select(PopulationTarget)):
         margins.setdefault(t.area, {}).setdefault(t.dimension, {})[t.category] = t.population

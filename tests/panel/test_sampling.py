@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from services.panel.contact_cap import ContactCap, free_at
-from services.panel.quotas import assign_cells, largest_remainder, proportional_cells
+from services.panel.quotas import (
+    cell_categories,
+    cells_from_codes,
+    largest_remainder,
+    proportional_cells,
+)
 from services.panel.sampling import rank_within_cells, reference_rank_within_cells
 from tests.panel.factories import days_ago
 
@@ -77,10 +82,17 @@ def test_proportional_quotas_follow_population_and_add_up_to_the_size():
 
 
 def test_members_fall_into_the_cell_matching_all_its_dimensions():
-    columns = {"age_band": np.array(["16-24", "25-34", "16-24"], dtype=object),
-               "area": np.array(["A", "A", "B"], dtype=object)}
     cells = [{"age_band": "16-24", "area": "A"}, {"age_band": "16-24", "area": "B"}]
-    assert list(assign_cells(columns, cells)) == [0, -1, 1]
+    dims = ["age_band", "area"]
+    categories = cell_categories(cells, dims)
+    assert categories == [["16-24"], ["A", "B"]]
+    # Members: 16-24 in A, 25-34 (named by no cell: -1) in A, 16-24 in B.
+    codes = [np.array([0, -1, 0]), np.array([0, 0, 1])]
+    assert list(cells_from_codes(codes, categories, dims, cells)) == [0, -1, 1]
+    mixed = [{"area": "B"}, {"age_band": "16-24"}]  # cells over different dimensions
+    mixed_codes = [np.array([0, -1, 0]), np.array([-1, -1, 0])]  # "A" is named by no cell
+    assert list(cells_from_codes(mixed_codes, cell_categories(mixed, dims), dims, mixed)) == \
+        [1, -1, 0]
 
 
 def test_cap_frees_a_member_after_the_gap_and_when_the_oldest_of_n_leaves_the_window():
