@@ -111,17 +111,18 @@ def representativeness_note(representation: list[dict], weighting: dict | None,
     """Sentences on who answered compared with the population, and how results were weighted."""
     notes = [f"{respondents} of the {invited} people invited answered."]
     under, over = [], []
+    # Shares come as fractions of one (as surveys sends them) or as percentages.
+    scale = 100.0 if all(g["population_share"] <= 1 and g["respondent_share"] <= 1
+                         for g in representation) else 1.0
     for group in representation:
-        shares = as_percent({"population": group["population_share"],
-                             "respondents": group["respondent_share"]})
-        # The percentages of a group would give away how many of its people answered.
-        answered = group["respondent_share"] * (respondents if group["respondent_share"] <= 1
-                                                else respondents / 100)
-        shown = (f"{shares.get('respondents', 0):.0f}%" if answered >= threshold
+        population, answered_share = (group["population_share"] * scale,
+                                      group["respondent_share"] * scale)
+        # A group's share would give away how many of its people answered, when few did.
+        answered = answered_share * respondents / 100
+        shown = (f"{answered_share:.0f}%" if answered >= threshold
                  else f"fewer than {threshold} people")
         words = (f"{group_name(group['dimension'], group['category'])} "
-                 f"({shown} of those who answered, {shares.get('population', 0):.0f}% of "
-                 f"the population)")
+                 f"({shown} of those who answered, {population:.0f}% of the population)")
         if group["ratio"] < UNDER_REPRESENTED:
             under.append(words)
         elif group["ratio"] > OVER_REPRESENTED:
