@@ -1,0 +1,218 @@
+"""Distribution: a survey launched to the whole panel until every invitation reaches a gateway.
+
+A panel of synthetic members who prefer SMS, on PostgreSQL; the survey is launched through
+the surveys API, and the real worker processes carry it on (panel draws the sample, surveys
+makes the invitations in batches, panel sends each through a loopback gateway speaking
+Twilio's format). The clock runs from the launch request to the last message accepted by the
+gateway. The baseline, in the same run, is one client posting messages straight to the same
+gateway over one connection: the rate a single sender could reach with nothing else to do.
+If the launch is not through within the time budget the figures say how far it got and the
+projected time. Run as `.venv/bin/python bench/distribute.py`; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
+                           "postgresql://postgres@127.0.0.1:5432/postgres")
+MEMBERS = int(os.environ.get("DISTRIBUTE_MEMBERS", "100000"))
+BUDGET_SECONDS = float(os.environ.get("DISTRIBUTE_BUDGET_SECONDS", "120"))
+PANEL_WORKERS = int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "2"))
+BASELINE_MESSAGES = 2000
+ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "bench-token"
+
+
+class Gateway:
+    """A small, fast loopback gateway (aiohttp) that accepts Twilio-format message creates."""
+
+    def __init__(self):
+        self.accepted = 0
+        self.last_at = 0.0
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._serve, daemon=True).start()
+        self._ready.wait(10)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        from aiohttp import web
+
+        async def create(request: web.Request) -> web.Response:
+            form = await request.post()
+            if not str(form.get("To", "")).startswith("+"):
+                return web.json_response({"code": 21211, "status": 400}, status=400)
+            self.accepted += 1
+            self.last_at = time.perf_counter()
+            return web.json_response({"sid": "SM" + secrets.token_hex(16), "status": "queued",
+                                      "to": form.get("To")}, status=201)
+
+        async def start() -> None:
+            app = web.Application()
+            app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", create)
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]
+            self._ready.set()
+
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(start())
+        self._loop.run_forever()
+
+
+def baseline_rate(gateway: Gateway) -> float:
+    """Messages a second one client posts straight to the gateway over one kept-alive connection."""
+    http = requests.Session()
+    url = f"{gateway.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    started = time.perf_counter()
+    for index in range(BASELINE_MESSAGES):
+        response = http.post(url, data={"To": f"+447700900{index % 1000:03d}",
+                                        "From": "+447700900999", "Body": "have your say"},
+                             auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=10)
+        response.raise_for_status()
+    return BASELINE_MESSAGES / (time.perf_counter() - started)
+
+
+def add_panel(url: str, count: int) -> None:
+    """Synthetic members who prefer SMS, written in bulk (setting up is not what is measured)."""
+    from sqlalchemy import insert
+
+    from services.panel.demo import synthetic_members
+    from services.panel.models import Member
+    from shared.db import make_engine
+
+    engine = make_engine(url)
+    rows = []
+    for index, member in enumerate(synthetic_members(count, seed=7)):
+        rows.append({"member_ref": str(uuid.uuid4()), "email": None,
+                     "phone": f"+447700900{index % 1000:03d}", "preferred_channel": "sms",
+                     "language": "en", "age_band": member.age_band, "gender": member.gender,
+                     "ethnicity": member.ethnicity, "disability": member.disability,
+                     "area": member.area, "extra": {}, "status": "active", "source": "bench",
+                     "consent_surveys": True, "consent_outcomes": True,
+                     "consent_recontact": False})
+    with engine.begin() as connection:
+        for start in range(0, len(rows), 10_000):
+            connection.execute(insert(Member), rows[start:start + 10_000])
+    engine.dispose()
+
+
+def stop(workers: list[subprocess.Popen]) -> None:
+    """Ask each worker to stop; one still busy with a batch after a while is killed."""
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+def main() -> None:
+    from services import feedback, panel, surveys
+    from services.surveys.keys import issue_key
+    from services.surveys.models import Agency
+    from shared.db import new_session, upgrade_database
+    from tests.fakes.redis_server import PrivateRedis
+    from tests.scenario import bearer, survey_payload
+
+    suffix = uuid.uuid4().hex[:8]
+    names = {name: f"civicpanel_bench_distribute_{name}_{suffix}"
+             for name in ("panel", "surveys", "feedback")}
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    urls = {name: f"{base}/{database}" for name, database in names.items()}
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        for database in names.values():
+            admin.execute(f'CREATE DATABASE "{database}"')
+    redis = PrivateRedis().start()
+    gateway = Gateway()
+    workers: list[subprocess.Popen] = []
+    try:
+        for name, module in (("panel", panel), ("surveys", surveys), ("feedback", feedback)):
+            upgrade_database(urls[name], module.MIGRATIONS_DIR)
+        add_panel(urls["panel"], MEMBERS)
+        env = {**os.environ, "PANEL_DATABASE_URL": urls["panel"],
+               "SURVEYS_DATABASE_URL": urls["surveys"], "FEEDBACK_DATABASE_URL": urls["feedback"],
+               "REDIS_URL": redis.url, "SMS_GATEWAY_URL": gateway.url,
+               "SMS_ACCOUNT_SID": ACCOUNT_SID, "SMS_AUTH_TOKEN": AUTH_TOKEN,
+               "SMS_FROM": "+447700900999", "SECRET_KEY": "bench"}
+        os.environ.update(env)
+        surveys_app = surveys.create_app()
+        with surveys_app.app_context(), new_session() as session:
+            session.add(Agency(slug="council", name="Riverside Council"))
+            session.flush()
+            officer = issue_key(session, surveys_app.extensions["bus"], agency="council",
+                                role="officer")
+            session.commit()
+        for name in ["surveys"] + ["panel"] * PANEL_WORKERS:
+            workers.append(subprocess.Popen([sys.executable, "-m", "shared.worker", name],
+                                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL))
+        baseline = baseline_rate(gateway)
+        gateway.accepted = 0
+        time.sleep(2)  # the workers start and take the API keys
+
+        client = surveys_app.test_client()
+        created = client.post("/api/v1/surveys", headers=bearer(officer),
+                              json=survey_payload(sample_size=MEMBERS, channels=["sms_link"]))
+        assert created.status_code == 201, created.json
+        started = time.perf_counter()
+        launched = client.post(f"/api/v1/surveys/{created.json['id']}/launch",
+                               headers=bearer(officer))
+        assert launched.status_code == 202, launched.json
+        invited_at = None
+        with psycopg.connect(urls["surveys"].replace("+psycopg", ""), autocommit=True) as check:
+            while gateway.accepted < MEMBERS and time.perf_counter() - started < BUDGET_SECONDS:
+                time.sleep(0.05)
+                if invited_at is None and check.execute(
+                        "SELECT count(*) FROM invitations").fetchone()[0] >= MEMBERS:
+                    invited_at = time.perf_counter() - started
+        accepted = gateway.accepted
+        elapsed = (gateway.last_at if accepted >= MEMBERS else time.perf_counter()) - started
+    finally:
+        stop(workers)
+        redis.stop()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            for database in names.values():
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    done = accepted >= MEMBERS
+    rate = accepted / elapsed if elapsed > 0 else 0.0
+    projected = elapsed if done else (MEMBERS / rate if rate else float("inf"))
+    print(json.dumps({
+        "bench": "distribute",
+        "figures": {"members": MEMBERS, "accepted": accepted, "all_accepted": done,
+                    "elapsed_s": round(elapsed, 1),
+                    # Surveys' own part: the sample drawn and every invitation made and queued.
+                    "invitations_made_s": round(invited_at, 1) if invited_at else None,
+                    "projected_s": round(projected, 1),
+                    "messages_per_second": round(rate, 1),
+                    "baseline_single_sender_per_second": round(baseline, 1),
+                    "panel_workers": PANEL_WORKERS, "surveys_workers": 1,
+                    "database": "postgresql", "budget_s": BUDGET_SECONDS},
+        "ratio": round(rate / baseline, 3) if baseline else None,
+        "goal": "every invitation of a 100,000-member launch accepted by the gateway in < 20 s",
+        "met": done and elapsed < 20,
+    }))
+
+
+if __name__ == "__main__":
+    main()
