@@ -92,3 +92,17 @@ def _deliver(apps, template, *refs, ref_prefix="d"):
             "recipients": [{"member_ref": r, "delivery_ref": f"{ref_prefix}:{i}",
                             "link": "http://surveys.test/r/x"} for i, r in enumerate(refs)]})
         session.commit()
+
+
+def test_sms_sign_up_is_confirmed_by_replying_yes(apps, clients, pump, sms_gateway):
+    from tests.panel.test_sms import text_in
+
+    response = clients["panel"].post("/join", data={**FORM, "preferred_channel": "sms",
+                                                    "email": "", "phone": "07700 900777"})
+    assert response.status_code == 303 and "by=sms" in response.headers["Location"]
+    pump()
+    assert [m["to"] for m in sms_gateway.messages] == ["+447700900777"]
+    assert "reply YES" in sms_gateway.messages[0]["body"]
+    assert _only_member(apps["panel"]).status == "pending"
+    assert b"you are on the panel" in text_in(clients, sms_gateway, "+447700900777", "Yes").data
+    assert _only_member(apps["panel"]).status == "active"
