@@ -38,6 +38,10 @@ def demo_survey(today: date) -> dict:
                      {"agency": "police", "cost_share": "30.00"},
                      {"agency": "health", "cost_share": "20.00"}],
         "sample_size": 500,
+        "topics": ["community safety", "town centre"],
+        "fieldwork": {"start": today, "end": today + timedelta(days=21)},
+        "reminder_days": [3, 7],
+        "channels": ["web", "sms_link"],
         "questions": [
             {"code": "feel_safe_after_dark", "type": "rating",
              "text": "How safe do you feel in the town centre after dark?",
