@@ -1,8 +1,9 @@
-"""The outcome reaches each respondent once even when the worker sending it dies mid-batch:
-real panel worker processes, one killed with SIGKILL while a message awaits its answer."""
+"""The outcome reaches each respondent once even when a worker dies mid-batch: real worker
+processes, one killed with SIGKILL in the middle of its work, and another finishing it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,8 +17,9 @@ from rq import Worker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from services.feedback.models import Outbox, Respondent
 from services.panel.models import Delivery
 from shared.bus import queue_for
 from shared.db import new_session
@@ -38,21 +40,23 @@ def wait_for(check, timeout: float = 60.0, every: float = 0.02):
 
 
 @pytest.fixture
-def start_panel_worker(database_urls, redis_server, smtp_server, tmp_path):
-    """Starts real `python -m shared.worker panel` processes that mail the fake SMTP server."""
+def start_worker(database_urls, redis_server, smtp_server, tmp_path):
+    """Starts real `python -m shared.worker <service>` processes; panel's mail the fake SMTP
+    server."""
     env = {**os.environ, "REDIS_URL": redis_server.url, "RELAY_INTERVAL_SECONDS": "0.1",
-           "PANEL_DATABASE_URL": database_urls["panel"], "SMTP_HOST": "127.0.0.1",
-           "SMTP_PORT": str(smtp_server.port), "SMTP_STARTTLS": "false",
+           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port),
+           "SMTP_STARTTLS": "false", "DELIVERY_BATCH_SIZE": "1000",
            "FEEDBACK_URL": "http://feedback.test", "SURVEYS_URL": "http://surveys.test"}
+    env.update({f"{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()})
     env.pop("SMS_GATEWAY_URL", None)
     started: list[tuple[subprocess.Popen, Path]] = []
     redis = Redis.from_url(redis_server.url)
 
-    def start() -> subprocess.Popen:
-        log_path = tmp_path / f"panel-worker-{len(started)}.log"
+    def start(service: str = "panel") -> subprocess.Popen:
+        log_path = tmp_path / f"{service}-worker-{len(started)}.log"
         with open(log_path, "w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "shared.worker", "panel"], env=env,
-                                       stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen([sys.executable, "-m", "shared.worker", service],
+                                       env=env, stdout=log, stderr=subprocess.STDOUT)
         started.append((process, log_path))
         wait_for(lambda: any(w.pid == process.pid for w in Worker.all(connection=redis)))
         return process
@@ -91,7 +95,7 @@ def recover_abandoned_jobs(redis: Redis, queue_name: str, later: float) -> None:
 
 
 def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
-        apps, clients, pump, smtp_server, start_panel_worker):
+        apps, clients, pump, smtp_server, start_worker):
     keys = setup_agencies(apps, pump)
     people = add_members(clients["panel"], keys["council"]["panel_manager"], RESPONDENTS)
     close_survey(pump, {"Mornings": RESPONDENTS}, sponsors=("council",),
@@ -104,14 +108,14 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
     assert pump.relay("feedback") == 1  # ... one batch of twelve, now on the panel queue
 
     smtp_server.store.reply_delay = 0.5
-    first = start_panel_worker()
+    first = start_worker()
     wait_for(lambda: len(smtp_server.messages) >= 4)
     kill_with_its_work_horse(first)
     sent_before = len(smtp_server.messages)
     assert 4 <= sent_before < RESPONDENTS, "the worker died in the middle of the batch"
 
     smtp_server.store.reply_delay = 0.0
-    start_panel_worker()
+    start_worker()
     recover_abandoned_jobs(pump.redis, "panel", later=time.time() + 300)
     wait_for(lambda: len(smtp_server.messages) >= RESPONDENTS)
     time.sleep(1.0)  # anything sent twice would arrive now
@@ -125,3 +129,39 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
     # The message in flight when the worker died stays claimed, never sent again.
     assert len(statuses) == RESPONDENTS and statuses.count("sending") <= 1
     assert statuses.count("sent") + statuses.count("sending") == RESPONDENTS
+
+
+def outcome_batches(feedback_app) -> list[dict]:
+    with feedback_app.app_context(), new_session() as session:
+        bodies = session.scalars(select(Outbox.body).where(Outbox.type == "panel.deliver")).all()
+    return [json.loads(body)["payload"] for body in bodies]
+
+
+def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_retry_tells_all(
+        apps, clients, pump, start_worker):
+    keys = setup_agencies(apps, pump)
+    respondents = 12000  # a fan-out of a second or more, so the kill lands inside it
+    refs = close_survey(pump, {"Mornings": respondents}, sponsors=("council",))
+    officer = keys["council"]["officer"]
+    report = only_report(clients["feedback"], officer)
+    assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
+    assert pump.relay("feedback") == 1  # feedback.report_published, for the worker
+
+    queue = queue_for("feedback", pump.redis)
+    first = start_worker("feedback")
+    wait_for(lambda: StartedJobRegistry(queue=queue).count == 1, every=0.01)
+    time.sleep(0.5)
+    kill_with_its_work_horse(first)
+    # Killed inside its one transaction: not one batch written, nobody marked told.
+    assert outcome_batches(apps["feedback"]) == []
+
+    start_worker("feedback")
+    recover_abandoned_jobs(pump.redis, "feedback", later=time.time() + 300)
+    wait_for(lambda: len(outcome_batches(apps["feedback"])) == respondents // 1000, timeout=120)
+    time.sleep(1.0)  # a second fan-out would show now
+    batches = outcome_batches(apps["feedback"])
+    told = [r["member_ref"] for batch in batches for r in batch["recipients"]]
+    assert len(batches) == 12 and sorted(told) == sorted(refs)
+    with apps["feedback"].app_context(), new_session() as session:
+        assert session.scalar(select(func.count()).select_from(Respondent).where(
+            Respondent.notified_at.is_(None))) == 0
