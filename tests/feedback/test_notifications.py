@@ -149,6 +149,9 @@ def test_progress_on_commitments_reaches_respondents_at_most_once_a_week(
               if m["Subject"] == "Progress on Library opening hours"]
              + [m["to"] for m in sms_gateway.messages if "update on Library" in m["body"]])
     assert sorted(heard) == sorted(p["email"] or p["phone"] for p in people)
+    page = clients["feedback"].get(MEMBER_LINK.match(messages[0]["recipients"][0]["link"])
+                                   .group(1)).get_data(as_text=True)
+    assert "Staff rotas agreed." in page and "in progress" in page
 
     # More news the next day waits for the week to pass.
     done = clients["feedback"].post(
