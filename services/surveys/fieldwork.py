@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from services.surveys.lifecycle import close_survey, invitation_context, panel_channels
 from services.surveys.models import Agency, Invitation, Response, Survey
 from services.surveys.quotas import cell_fill, cell_of, full_cells
-from services.surveys.responding import current_question_again, saved_answers, send_dialogue
+from services.surveys.responding import current_question_again, saved_answers_of, send_dialogue
 from shared.bus import Bus, utcnow
 from shared.db import new_session
 from shared.messages import PROFILE_DIMENSIONS
@@ -120,8 +120,9 @@ def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_ur
         })
     # Someone in an SMS dialogue can pick it up again by answering the question re-sent.
     questions = list(survey.questions)
-    again = [current_question_again(i, questions, saved_answers(session, i, questions))
-             for i in waiting if i.dialogue_code is not None]
+    in_dialogue = [i for i in waiting if i.dialogue_code is not None]
+    kept = saved_answers_of(session, in_dialogue, questions)
+    again = [current_question_again(i, questions, kept[i.id]) for i in in_dialogue]
     again = [recipient for recipient in again if recipient]
     if again:
         send_dialogue(session, bus, again, batch_size)

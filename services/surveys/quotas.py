@@ -57,4 +57,10 @@ def cell_fill(session: Session, survey: Survey) -> list[dict]:
 
 def full_cells(session: Session, survey: Survey) -> set[str]:
     """Keys of the cells that have all the completed responses they need."""
-    return {cell_key(c["cell"]) for c in cell_fill(session, survey) if c["full"]}
+    if not survey.quotas:
+        return set()
+    # Only responses count here, so a launch's batches do not each read every invitation.
+    completed = session.scalars(
+        select(Invitation.profile).join(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.survey_id == survey.id))
+    return {cell_key(c["cell"]) for c in fill(survey.quotas, [], completed) if c["full"]}

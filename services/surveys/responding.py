@@ -79,6 +79,21 @@ def saved_answers(session: Session, invitation: Invitation,
             if question_id in by_id}
 
 
+def saved_answers_of(session: Session, invitations: list[Invitation],
+                     questions: list) -> dict[int, dict[str, object]]:
+    """The answers kept so far for each of these invitations, by invitation id, in one query."""
+    by_id = {q.id: q for q in questions}
+    kept: dict[int, dict[str, object]] = {i.id: {} for i in invitations}
+    for start in range(0, len(invitations), 1000):
+        ids = [i.id for i in invitations[start:start + 1000]]
+        for invitation_id, question_id, value in session.execute(
+                select(SavedAnswer.invitation_id, SavedAnswer.question_id, SavedAnswer.value)
+                .where(SavedAnswer.invitation_id.in_(ids))):
+            if question_id in by_id:
+                kept[invitation_id][by_id[question_id].code] = decode(by_id[question_id], value)
+    return kept
+
+
 def save_progress(session: Session, invitation: Invitation, questions: list[Question],
                   answers: dict[str, object], skipped: tuple[str, ...] = ()) -> None:
     """Keep these answers (replacing earlier ones to the same questions); the caller commits."""
