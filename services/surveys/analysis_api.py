@@ -119,14 +119,23 @@ def _audit(session, action: str, survey_ids, detail: dict, rows: int) -> None:
 
 
 def _disclosed_weighting(weights: SurveyWeights, threshold: int) -> dict:
+    """A weighting summary as published: shares of groups under the threshold hidden, and
+    within a dimension never just one, since the shares add up to 1."""
     summary = weights.summary()
-    summary["representation"] = [
-        {**item, "respondent_share": None, "ratio": None, "suppressed": True}
-        if item["respondents"] < threshold else {**item, "suppressed": False}
-        for item in weights.representation
-    ]
-    for item in summary["representation"]:
+    items = [dict(item) for item in weights.representation]
+    for dimension in {item["dimension"] for item in items}:
+        group = [item for item in items if item["dimension"] == dimension]
+        hidden = [item for item in group if item["respondents"] < threshold]
+        shown = sorted((item for item in group if item["respondents"] >= threshold),
+                       key=lambda item: item["respondents"])
+        if len(hidden) == 1 and shown:
+            hidden.append(shown[0])
+        for item in hidden:
+            item.update(respondent_share=None, ratio=None)
+    for item in items:
+        item["suppressed"] = item["respondent_share"] is None
         item.pop("respondents")
+    summary["representation"] = items
     return summary
 
 
@@ -185,7 +194,7 @@ class DatasetView(MethodView):
         weights = _weights(session, surveys, query)
         dataset = merged_dataset(session, surveys, weights, form=query["form"])
         fmt = query["format"]
-        if fmt != "json" and len(dataset.rows) > INLINE_EXPORT_ROWS:
+        if len(dataset.rows) > INLINE_EXPORT_ROWS:
             abort(413, message="Too many rows to build while you wait: POST "
                                "/api/v1/analysis/exports to build it in the background.",
                   errors={"query": {"survey_ids": [f"{len(dataset.rows)} rows."]}})

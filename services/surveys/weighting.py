@@ -110,28 +110,30 @@ def rake(
             raise WeightingError(f"The {dimension} margin needs positive populations.")
         shares.append(target / target.sum())
     sizes = [s.size for s in shares]
-    columns = []
-    for dimension, size in zip(dimensions, sizes, strict=True):
-        column = np.asarray(codes[dimension], dtype=np.int64)
-        if column.size and (column.min() < 0 or column.max() >= size):
-            raise WeightingError(f"A {dimension} code is outside its {size} categories.")
-        columns.append(column)
+    columns = [np.asarray(codes[dimension], dtype=np.int64) for dimension in dimensions]
     entries = columns[0].size
-    freq = np.ones(entries) if frequency is None else np.asarray(frequency, dtype=float)
-    respondents = float(freq.sum())
+    freq = None if frequency is None else np.asarray(frequency, dtype=float)
+    respondents = float(entries if freq is None else freq.sum())
     if entries == 0 or respondents <= 0:
         raise WeightingError("There are no respondents to weight.")
 
     # Collapse: one flat index per respondent, counts per occupied cell.
-    flat = np.ravel_multi_index(columns, sizes) if len(columns) > 1 else columns[0]
+    try:  # ravel_multi_index refuses codes out of range, which saves a pass over each
+        flat = np.ravel_multi_index(columns, sizes) if len(columns) > 1 else \
+            np.ravel_multi_index((columns[0],), sizes)
+    except ValueError:
+        for dimension, column, size in zip(dimensions, columns, sizes, strict=True):
+            if column.size and (column.min() < 0 or column.max() >= size):
+                raise WeightingError(
+                    f"A {dimension} code is outside its {size} categories.") from None
+        raise
     cell_count = int(np.prod(sizes, dtype=np.int64))
-    if cell_count <= 4 * entries:
-        counts_all = np.bincount(flat, weights=freq, minlength=cell_count)
+    dense = cell_count <= 4 * entries
+    if dense:
+        counts_all = (np.bincount(flat, minlength=cell_count) if frequency is None
+                      else np.bincount(flat, weights=freq, minlength=cell_count))
         occupied = np.flatnonzero(counts_all)
         counts = counts_all[occupied].astype(float)
-        lookup = np.full(cell_count, -1, dtype=np.int64)
-        lookup[occupied] = np.arange(occupied.size)
-        respondent_cell = lookup[flat]
     else:  # a sparse cross-classification: do not allocate every possible cell
         occupied, respondent_cell = np.unique(flat, return_inverse=True)
         counts = np.bincount(respondent_cell, weights=freq, minlength=occupied.size)
@@ -157,8 +159,14 @@ def rake(
     failing = orphans + sorted((m for m in errors if m.relative_error > tolerance),
                                key=lambda m: m.relative_error, reverse=True)
     deff, effective = kish(weights, counts)
+    if dense:  # one gather from every possible cell, rather than two through a lookup
+        by_cell = np.zeros(cell_count)
+        by_cell[occupied] = weights
+        respondent_weights = by_cell[flat]
+    else:
+        respondent_weights = weights[respondent_cell]
     return RakingResult(
-        weights=weights[respondent_cell], converged=converged, iterations=iterations,
+        weights=respondent_weights, converged=converged, iterations=iterations,
         max_relative_error=float(error), cap=cap,
         min_weight=float(weights.min()), max_weight=float(weights.max()),
         design_effect=deff, effective_sample_size=effective,

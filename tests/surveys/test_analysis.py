@@ -328,3 +328,27 @@ def test_a_closing_survey_without_targets_sends_unweighted_results_as_before(sur
     assert all(q.get("weighted_percent") is None for q in payload["questions"])
     priority = next(q for q in payload["questions"] if q["code"] == "priority")
     assert priority["base"] == 15
+
+
+def test_a_group_too_small_to_publish_is_hidden_with_a_complement_and_failure_named(
+        surveys_app):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    with surveys_app.app_context(), new_session() as session:
+        session.add_all(PopulationTarget(vintage="2021", area=area, dimension="ethnicity",
+                                         category="asian", population=100.0) for area in AREAS)
+        session.commit()
+    survey_id = seed_survey(surveys_app, respondents=60)
+    summary = surveys_app.test_client().get(
+        f"/api/v1/analysis/weights?survey_ids={survey_id}",
+        headers=bearer(keys["council"]["analyst"])).json["surveys"][0]
+    # No respondent is Asian: the margin cannot be reached, and the summary says so.
+    assert not summary["weighted"] and not summary["converged"]
+    assert "No respondent is in ethnicity = asian" in summary["reason"]
+    ethnicity = {r["category"]: r for r in summary["representation"]
+                 if r["dimension"] == "ethnicity"}
+    # Asian (0 respondents) is hidden; so is White, or it would give Asian away as 1 - share.
+    assert ethnicity["asian"]["suppressed"] and ethnicity["asian"]["respondent_share"] is None
+    assert ethnicity["white"]["suppressed"]
+    gender = [r for r in summary["representation"] if r["dimension"] == "gender"]
+    assert not any(r["suppressed"] for r in gender)
