@@ -153,6 +153,9 @@ class CommitmentUpdates(MethodView):
         commitment = next((c for c in report.commitments if c.id == commitment_id), None)
         if commitment is None:
             abort(404, message="No such commitment in this report.")
+        if commitment.agency != current_caller().agency:
+            abort(403, message=f"Only {commitment.agency}, who made this commitment, reports "
+                               "its progress.")
         try:
             update = record_progress(report, commitment, data)
         except ReportRuleBroken as exc:

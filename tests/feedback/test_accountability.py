@@ -130,10 +130,14 @@ def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients,
         "due_on": "2027-03-01"}).json
     assert lights["status"] == "planned" and lights["timing"] == "on_time"
 
-    dropped = feedback.post(f"{base}/{patrols['id']}/updates", headers=officer,
+    # Only the agency that made a commitment reports its progress.
+    assert feedback.post(f"{base}/{patrols['id']}/updates", headers=officer, json={
+        "text": "Started.", "status": "in_progress"}).status_code == 403
+    police = bearer(keys["police"]["officer"])
+    dropped = feedback.post(f"{base}/{patrols['id']}/updates", headers=police,
                             json={"text": "Not going ahead.", "status": "dropped"})
     assert dropped.status_code == 422 and "reason" in dropped.json["errors"]["json"]
-    assert feedback.post(f"{base}/{patrols['id']}/updates", headers=officer, json={
+    assert feedback.post(f"{base}/{patrols['id']}/updates", headers=police, json={
         "text": "Not going ahead.", "status": "dropped",
         "reason": "The car park is closing for rebuilding."}).status_code == 201
     for text, status, on in (("Rotas agreed.", "in_progress", "2027-01-10"),
