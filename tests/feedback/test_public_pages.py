@@ -112,3 +112,18 @@ def test_public_pages_never_show_a_suppressed_cell(apps, clients, pump):
     for path in ("/you-said-we-did", "/you-said-we-did/feed.atom", "/scoreboard"):
         text = feedback.get(path).get_data(as_text=True)
         assert "41.3" not in text and ">23<" not in text and ">7<" not in text
+
+
+def test_the_feed_and_pages_escape_what_agencies_wrote(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    close_survey(pump, sponsors=("council",), title="Parks & <play> areas")
+    officer = keys["council"]["officer"]
+    report = clients["feedback"].get("/api/v1/reports", headers=bearer(officer)).json[0]
+    assert complete_and_publish(clients["feedback"], officer, report["id"],
+                                we_did="Swings <b>fixed</b> & benches painted.").status_code == 200
+    feed = ET.fromstring(clients["feedback"].get("/you-said-we-did/feed.atom").data)
+    entry = feed.find(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == "Parks & <play> areas"
+    assert "Swings <b>fixed</b> & benches painted." in entry.find(f"{ATOM}summary").text
+    page = clients["feedback"].get(f"/you-said-we-did/{report['id']}").get_data(as_text=True)
+    assert "Parks &amp; &lt;play&gt; areas" in page and "<b>fixed</b>" not in page
