@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.surveys.models import (
@@ -87,10 +87,11 @@ def _text(value) -> str | None:
 
 
 def refresh_cells(session: Session, survey_ids: Sequence[int]) -> None:
-    """Count each survey's respondents and answers by profile cell, when newer responses came.
+    """Count each survey's respondents and answers by profile cell, as new responses come.
 
-    Responses are only ever added, so the highest response id tells whether the counts
-    are current; the counts are rebuilt in the caller's transaction.
+    Responses are only ever added, so the highest response id counted tells what is new:
+    only responses after it are counted, in the caller's transaction, into rows of their
+    own (readers sum the rows of a cell).
     """
     # One max() per survey: PostgreSQL answers it from the primary key's index, where a
     # GROUP BY over several surveys would read every response.
@@ -103,12 +104,11 @@ def refresh_cells(session: Session, survey_ids: Sequence[int]) -> None:
     fields = [getattr(AnalysisCell, f) for f in PROFILE_FIELDS]
     labels = [f"profile_{f}" for f in PROFILE_FIELDS]
     for survey_id in survey_ids:
-        last = latest.get(survey_id, 0)
-        if built.get(survey_id, 0) == last:
+        last, counted = latest.get(survey_id, 0), built.get(survey_id, 0)
+        if counted >= last:
             continue
-        session.execute(delete(AnalysisCell).where(AnalysisCell.survey_id == survey_id))
         profile = [_profile(f) for f in PROFILE_FIELDS]
-        scope = (Response.survey_id == survey_id, Response.id <= last)
+        scope = (Response.survey_id == survey_id, Response.id > counted, Response.id <= last)
         session.execute(insert(AnalysisCell).from_select(
             [AnalysisCell.survey_id, AnalysisCell.question, AnalysisCell.value, *fields,
              AnalysisCell.count],

@@ -277,8 +277,8 @@ class ExportJob(Base):
 class AnalysisCell(Base):
     """A count of one survey's respondents (question "") or answers sharing a profile cell.
 
-    Tables and weights read these few thousand rows instead of a million responses; they
-    are rebuilt whenever the survey has a response newer than they were built from.
+    Tables and weights read these few thousand rows instead of a million responses, and
+    sum them per cell: responses newer than the last count add rows of their own.
     """
 
     __tablename__ = "analysis_cells"
