@@ -72,6 +72,9 @@ def test_the_list_filters_by_agency_area_and_topic_on_pages_and_api(apps, client
 
 def test_the_atom_feed_lists_published_reports(apps, clients, pump):
     three_reports(apps, clients, pump)
+    listing = clients["feedback"].get("/you-said-we-did").get_data(as_text=True)
+    assert ('<link rel="alternate" type="application/atom+xml" title="You said, we did" '
+            'href="/you-said-we-did/feed.atom">') in listing
     response = clients["feedback"].get("/you-said-we-did/feed.atom")
     assert response.status_code == 200
     assert response.mimetype == "application/atom+xml"
