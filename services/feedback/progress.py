@@ -113,8 +113,3 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
         told += len(due)
     return told
 
-
-def commitments_of(session: Session, report_id: int) -> list[Commitment]:
-    return list(session.scalars(select(Commitment).where(Commitment.report_id == report_id)
-                                .options(selectinload(Commitment.updates))
-                                .order_by(Commitment.id)))
