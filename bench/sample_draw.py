@@ -35,6 +35,7 @@ WARDS = tuple(f"E0500{code:04d}" for code in range(1001, 1021))
 ADMIN_URL = os.environ.get("CIVICPANEL_TEST_POSTGRES_URL",
                            "postgresql://postgres@127.0.0.1:5432/postgres")
 REPEATS = 5
+DRAW_REPEATS = 3
 
 
 def targets_for(cells: int, total: int) -> np.ndarray:
@@ -146,7 +147,7 @@ def whole_draw_figures(url: str) -> dict:
     times, drawn = [], 0
     with app.app_context():
         sessions = app.extensions["database"].sessions
-        for repeat in range(REPEATS):
+        for repeat in range(DRAW_REPEATS):
             payload = {"survey_id": 100_000 + repeat, "draw_id": "bench", "size": DRAWN,
                        "sponsors": ["council", "police"], "seed": repeat, "quotas": quotas,
                        "proportional_dimensions": [], "filters": {}, "exclude_member_refs": [],

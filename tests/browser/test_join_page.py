@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from services.panel.models import Member
 from shared.db import new_session
-from tests.browser.conftest import LiveServer, browser  # noqa: F401 - the browser fixture
+from tests.browser.conftest import LiveServer
 from tests.panel.test_joining import CONFIRM
 
 
@@ -22,7 +22,7 @@ def live_panel(panel_app) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def no_js_page(browser):  # noqa: F811 - the fixture imported above
+def no_js_page(browser):
     context = browser.new_context(java_script_enabled=False)
     yield context.new_page()
     context.close()
