@@ -72,7 +72,9 @@ class Bus:
         """Write a message to the outbox; it leaves when the caller's transaction commits."""
         envelope = build_message(name, payload)
         session.add(
-            self.outbox_model(message_id=envelope["message_id"], type=name, body=json.dumps(envelope))
+            self.outbox_model(
+                message_id=envelope["message_id"], type=name, body=json.dumps(envelope)
+            )
         )
         return envelope["message_id"]
 

@@ -44,6 +44,20 @@ def parse_int(value: str | None, default: int) -> int:
         raise ConfigError(f"not an integer: {value!r}") from exc
 
 
+def parse_float(value: str | None, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"not a number: {value!r}") from exc
+
+
+def text(env: Mapping[str, str], name: str, default: str) -> str:
+    """A string setting; set but empty (as `KEY=` in an env file) counts as unset."""
+    return env.get(name) or default
+
+
 def default_database_url(service: str) -> str:
     return f"sqlite:///{VAR_DIR / (service + '.db')}"
 
@@ -54,27 +68,27 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
     prefix = service.upper()
     return {
         "SERVICE_NAME": service,
-        "CIVICPANEL_ENV": env.get("CIVICPANEL_ENV", "development"),
-        "SECRET_KEY": env.get("SECRET_KEY", ""),
+        "CIVICPANEL_ENV": text(env, "CIVICPANEL_ENV", "development"),
+        "SECRET_KEY": text(env, "SECRET_KEY", ""),
         "DATABASE_URL": env.get(f"{prefix}_DATABASE_URL") or default_database_url(service),
-        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "PANEL_URL": env.get("PANEL_URL", f"http://127.0.0.1:{DEFAULT_PORTS['panel']}"),
-        "SURVEYS_URL": env.get("SURVEYS_URL", f"http://127.0.0.1:{DEFAULT_PORTS['surveys']}"),
-        "FEEDBACK_URL": env.get("FEEDBACK_URL", f"http://127.0.0.1:{DEFAULT_PORTS['feedback']}"),
-        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "REDIS_URL": text(env, "REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "PANEL_URL": text(env, "PANEL_URL", f"http://127.0.0.1:{DEFAULT_PORTS['panel']}"),
+        "SURVEYS_URL": text(env, "SURVEYS_URL", f"http://127.0.0.1:{DEFAULT_PORTS['surveys']}"),
+        "FEEDBACK_URL": text(env, "FEEDBACK_URL", f"http://127.0.0.1:{DEFAULT_PORTS['feedback']}"),
+        "SMTP_HOST": text(env, "SMTP_HOST", ""),
         "SMTP_PORT": parse_int(env.get("SMTP_PORT"), 587),
-        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
-        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_USERNAME": text(env, "SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": text(env, "SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": parse_boolean(env.get("SMTP_STARTTLS"), default=True),
-        "MAIL_FROM": env.get("MAIL_FROM", "civicpanel <panel@civicpanel.localhost>"),
-        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL", ""),
-        "SMS_ACCOUNT_SID": env.get("SMS_ACCOUNT_SID", ""),
-        "SMS_AUTH_TOKEN": env.get("SMS_AUTH_TOKEN", ""),
-        "SMS_FROM": env.get("SMS_FROM", ""),
+        "MAIL_FROM": text(env, "MAIL_FROM", "civicpanel <panel@civicpanel.localhost>"),
+        "SMS_GATEWAY_URL": text(env, "SMS_GATEWAY_URL", ""),
+        "SMS_ACCOUNT_SID": text(env, "SMS_ACCOUNT_SID", ""),
+        "SMS_AUTH_TOKEN": text(env, "SMS_AUTH_TOKEN", ""),
+        "SMS_FROM": text(env, "SMS_FROM", ""),
         # Ofcom's drama range (07700 900xxx) is accepted outside production, for demos and tests.
         "ALLOW_DRAMA_NUMBERS": parse_boolean(
             env.get("ALLOW_DRAMA_NUMBERS"),
-            default=env.get("CIVICPANEL_ENV", "development") != "production",
+            default=text(env, "CIVICPANEL_ENV", "development") != "production",
         ),
         "SMALL_CELL_THRESHOLD": parse_int(env.get("SMALL_CELL_THRESHOLD"), 10),
         # A closed survey with no report published after this many days is overdue.
@@ -83,9 +97,9 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         "CONTACT_CAP_INVITATIONS": parse_int(env.get("CONTACT_CAP_INVITATIONS"), 3),
         "CONTACT_CAP_WINDOW_DAYS": parse_int(env.get("CONTACT_CAP_WINDOW_DAYS"), 90),
         "CONTACT_CAP_MIN_GAP_DAYS": parse_int(env.get("CONTACT_CAP_MIN_GAP_DAYS"), 14),
-        "UNDER_REPRESENTED_RATIO": float(env.get("UNDER_REPRESENTED_RATIO", "0.8")),
+        "UNDER_REPRESENTED_RATIO": parse_float(env.get("UNDER_REPRESENTED_RATIO"), 0.8),
         "DELIVERY_BATCH_SIZE": parse_int(env.get("DELIVERY_BATCH_SIZE"), 1000),
-        "RELAY_INTERVAL_SECONDS": float(env.get("RELAY_INTERVAL_SECONDS", "0.2")),
+        "RELAY_INTERVAL_SECONDS": parse_float(env.get("RELAY_INTERVAL_SECONDS"), 0.2),
     }
 
 

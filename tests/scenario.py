@@ -18,7 +18,10 @@ def bearer(key: str) -> dict:
 
 
 def setup_agencies(apps: dict, pump) -> dict[str, dict[str, str]]:
-    """Every test agency with a key per role, replicated to panel and feedback: keys[agency][role]."""
+    """Every test agency with a key per role, replicated to panel and feedback.
+
+    Returns keys[agency][role].
+    """
     app = apps["surveys"]
     keys: dict[str, dict[str, str]] = {}
     with app.app_context(), new_session() as session:

@@ -102,7 +102,8 @@ def test_recruit_survey_answer_close_publish_and_tell_every_respondent(
     assert len(outcome) == 5 and {d.status for d in outcome} == {"sent"}
 
     # Publishing again changes nothing and tells nobody twice.
-    assert feedback.post(f"/api/v1/reports/{report['id']}/publish", headers=owner).status_code == 409
+    again = feedback.post(f"/api/v1/reports/{report['id']}/publish", headers=owner)
+    assert again.status_code == 409
 
     listing = feedback.get("/you-said-we-did")
     assert listing.status_code == 200 and b"Feeling safe in the town centre" in listing.data
