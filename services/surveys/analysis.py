@@ -180,7 +180,7 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
     area_counts = dict(session.execute(
         select(AnalysisCell.area, func.sum(AnalysisCell.count))
         .where(*respondents_only).group_by(AnalysisCell.area)).all())
-    respondents = sum(area_counts.values())
+    respondents = int(sum(area_counts.values()))  # PostgreSQL sums to a Decimal
     areas = areas_of_survey or sorted(a for a in area_counts if a)
     targets: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for area, dimension, category, population in session.execute(
@@ -218,6 +218,9 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
             population_by_area.setdefault(area, sum(categories.values()))
         margins[dimension] = dict(summed)
     if "area" in dimensions:
+        for categories_by_area in targets.values():  # any dimension gives an area's people
+            for area, categories in categories_by_area.items():
+                population_by_area.setdefault(area, sum(categories.values()))
         margins["area"] = {area: population_by_area.get(area, 0.0) for area in areas}
 
     columns = [_cell(d) for d in dimensions]

@@ -352,3 +352,24 @@ def test_a_group_too_small_to_publish_is_hidden_with_a_complement_and_failure_na
     assert ethnicity["white"]["suppressed"]
     gender = [r for r in summary["representation"] if r["dimension"] == "gender"]
     assert not any(r["suppressed"] for r in gender)
+
+
+def test_an_analyst_may_weight_by_chosen_dimensions_only(surveys_app):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60)
+    client = surveys_app.test_client()
+    analyst = bearer(keys["council"]["analyst"])
+    summary = client.get(f"/api/v1/analysis/weights?survey_ids={survey_id}&dimensions=area",
+                         headers=analyst).json["surveys"][0]
+    assert summary["dimensions"] == ["area"] and summary["converged"]
+    assert summary["respondents"] == 60
+    rows = client.get(f"/api/v1/analysis/dataset?survey_ids={survey_id}&dimensions=area",
+                      headers=analyst).json["rows"]
+    weights = np.array([r["weight"] for r in rows])
+    second_area = np.array([r["area"] == AREAS[1] for r in rows])
+    assert abs(weights[second_area].sum() / weights.sum() - 2 / 3) < 1e-6
+    refused = client.get(f"/api/v1/analysis/weights?survey_ids={survey_id}&dimensions=height",
+                         headers=analyst)
+    assert refused.status_code == 422
+    assert "dimensions" in refused.json["errors"]["query"]
