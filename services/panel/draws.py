@@ -63,11 +63,8 @@ def _request_filters(payload: dict):
     clauses = []
     for dim, values in (payload.get("filters") or {}).items():
         if dim in PROFILE_DIMENSIONS:
-            column = getattr(Member, dim)
-            if dim == "deprivation_decile":
-                values = [int(v) for v in values]
-            clauses.append(column.in_([v if dim == "deprivation_decile" else str(v)
-                                       for v in values]))
+            wanted = [int(v) if dim == "deprivation_decile" else str(v) for v in values]
+            clauses.append(getattr(Member, dim).in_(wanted))
     clauses.append(Member.preferred_channel.in_(payload.get("channels") or ("email", "sms")))
     return clauses
 
