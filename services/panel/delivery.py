@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Protocol
@@ -83,7 +84,15 @@ class TwilioGateway:
         self.auth = (account_sid, auth_token)
         self.sms_from = sms_from
         self.status_callback = status_callback
-        self.http = requests.Session()
+        # One kept-alive session per sending thread: requests.Session is not thread-safe.
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def send(self, to: str, subject: str, body: str,
              headers: dict[str, str] | None = None) -> str | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.panel.consent import may_receive, member_token
 from services.panel.contact_cap import ContactCap
@@ -32,6 +34,11 @@ log = logging.getLogger(__name__)
 IN_CLAUSE_CHUNK = 1000
 INLINE_ATTEMPTS = 4  # tries of one message within a job run before the job itself retries
 MAX_INLINE_WAIT_SECONDS = 5.0
+# Messages claimed in one commit and then sent at once, one a thread: no more are claimed
+# than can be in flight, so a worker that dies leaves only messages already handed over
+# "sending" (as one message did when they went one by one), never a claimed one unsent.
+SEND_THREADS = 16
+SEND_CHUNK = SEND_THREADS
 
 
 class DeliveriesDeferred(RuntimeError):
@@ -128,10 +135,16 @@ def email_headers(member: Member) -> dict[str, str]:
 
 
 def send_batch(batch_id: str) -> int:
+    """Send the batch's pending messages chunk by chunk; returns how many were sent.
+
+    Each chunk is claimed ("sending") in one commit before any of it is sent, so a crash
+    mid-chunk leaves those messages claimed and never sends them twice; the chunk then goes
+    out concurrently and its outcomes are recorded in one more commit.
+    """
     senders = senders_from_config(current_app.config)
     sent = 0
-    deferred = False
-    with new_session() as session:
+    with new_session() as session, ThreadPoolExecutor(
+            max_workers=SEND_THREADS, thread_name_prefix="panel-send") as pool:
         pending = list(session.scalars(
             select(Delivery).where(Delivery.batch_id == batch_id, Delivery.status == "pending")
             .order_by(Delivery.id)
@@ -141,68 +154,123 @@ def send_batch(batch_id: str) -> int:
             members.update((m.member_ref, m) for m in session.scalars(
                 select(Member).where(Member.member_ref.in_(chunk))))
         reports = []
+        to_send = []
         for delivery in pending:
             member = members.get(delivery.member_ref)
             # Consent may have been withdrawn since the batch was recorded: STOP wins.
             refusal = may_receive(member, delivery.template) if member else "failed"
             if refusal:
                 delivery.status = refusal
-                if delivery.template != "confirm_join":
-                    reports.append({"delivery_ref": delivery.delivery_ref, "status": refusal})
-                session.commit()
-                continue
-            outcome = _send_one(session, senders, delivery, member)
-            if outcome == "pending":
-                deferred = True
-                continue
-            sent += outcome == "sent"
-            if delivery.template != "confirm_join":  # panel's own message, not surveys'
-                reports.append({"delivery_ref": delivery.delivery_ref, "status": delivery.status})
+                _report(reports, delivery)
+            else:
+                to_send.append(delivery)
+        session.commit()
+        wait = 0.5
+        for attempt in range(INLINE_ATTEMPTS):
+            retry_after = None
+            deferred = []
+            for chunk in _chunks(to_send, SEND_CHUNK):
+                chunk_sent, chunk_deferred, chunk_wait = _send_chunk(
+                    session, pool, senders, chunk, members, reports)
+                sent += chunk_sent
+                deferred.extend(chunk_deferred)
+                if chunk_wait is not None:
+                    retry_after = max(retry_after or 0.0, chunk_wait)
+            to_send = deferred
+            if not to_send or attempt == INLINE_ATTEMPTS - 1:
+                break
+            # The gateway said "not now": wait as it asked (bounded) before the next round.
+            time.sleep(min(MAX_INLINE_WAIT_SECONDS,
+                           retry_after if retry_after is not None else wait))
+            wait *= 2
         if reports:
             bus().send(session, "surveys.delivery_report", {"deliveries": reports})
             session.commit()
-    if deferred:
+    if to_send:
         raise DeliveriesDeferred(f"batch {batch_id}: some messages wait for the gateway")
     return sent
 
 
-def _send_one(session: Session, senders: dict, delivery: Delivery, member: Member) -> str:
-    """Send one message, retrying in place when the gateway says it did not take it."""
-    address = member.email if delivery.channel == "email" else member.phone
-    headers = email_headers(member) if delivery.channel == "email" else None
-    wait = 0.5
-    for _attempt in range(INLINE_ATTEMPTS):
-        # Claim it before sending: a crash now leaves "sending", never a second send.
-        delivery.status = "sending"
-        delivery.attempts += 1
-        session.commit()
-        try:
-            if address is None:
-                raise DeliveryFailed("no address for this channel")
-            delivery.provider_id = senders[delivery.channel].send(
-                address, delivery.subject, delivery.body, headers=headers)
-            delivery.status, delivery.sent_at = "sent", utcnow()
-        except TryLater as exc:
-            log.info("delivery %s deferred: %s", delivery.delivery_ref, exc)
-            delivery.status, delivery.error = "pending", str(exc)
-            session.commit()
-            time.sleep(min(MAX_INLINE_WAIT_SECONDS,
-                           exc.retry_after if exc.retry_after is not None else wait))
-            wait *= 2
+def _report(reports: list[dict], delivery: Delivery) -> None:
+    if delivery.template != "confirm_join":  # panel's own message, not surveys'
+        reports.append({"delivery_ref": delivery.delivery_ref, "status": delivery.status})
+
+
+def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
+    """Mark the chunk's still-pending messages "sending" in one statement and commit."""
+    claimed = set(session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_([d.id for d in chunk]), Delivery.status == "pending")
+        .values(status="sending", attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)))
+    session.commit()
+    mine = [d for d in chunk if d.id in claimed]
+    for delivery in mine:  # mirror the claim without reloading each row
+        set_committed_value(delivery, "status", "sending")
+        set_committed_value(delivery, "attempts", (delivery.attempts or 0) + 1)
+    return mine
+
+
+def _send_chunk(session: Session, pool: ThreadPoolExecutor, senders: dict,
+                chunk: list[Delivery], members: dict[str, Member],
+                reports: list[dict]) -> tuple[int, list[Delivery], float | None]:
+    """Claim, send concurrently, record: (sent, deferred, the gateway's longest wait)."""
+    allowed = []
+    for delivery in chunk:
+        # A STOP from the gateway earlier in this batch wins over the rest of it.
+        refusal = may_receive(members[delivery.member_ref], delivery.template)
+        if refusal:
+            delivery.status = refusal
+            _report(reports, delivery)
+        else:
+            allowed.append(delivery)
+    claimed = _claim(session, allowed) if allowed else []
+    # Everything that needs the app or the database is worked out here, not on the threads.
+    outcomes = pool.map(_attempt, [_envelope(senders, d, members[d.member_ref]) for d in claimed])
+    sent, deferred, retry_after = 0, [], None
+    for delivery, (provider_id, failure) in zip(claimed, outcomes, strict=True):
+        member = members[delivery.member_ref]
+        if failure is None:
+            delivery.provider_id, delivery.status, delivery.sent_at = provider_id, "sent", utcnow()
+            sent += 1
+        elif isinstance(failure, TryLater):
+            log.info("delivery %s deferred: %s", delivery.delivery_ref, failure)
+            delivery.status, delivery.error = "pending", str(failure)
+            deferred.append(delivery)
+            if failure.retry_after is not None:
+                retry_after = max(retry_after or 0.0, failure.retry_after)
             continue
-        except RecipientOptedOut as exc:
+        elif isinstance(failure, RecipientOptedOut):
             # The gateway's own STOP list: honour it for every agency and channel.
-            delivery.status, delivery.error = "opted_out", str(exc)
+            delivery.status, delivery.error = "opted_out", str(failure)
             if member.opted_out_at is None:
                 from services.panel.consent import withdraw_everything
 
                 withdraw_everything(session, member, source="gateway-21610", now=utcnow())
-        except DeliveryFailed as exc:
-            log.warning("delivery %s failed: %s", delivery.delivery_ref, exc)
-            delivery.status, delivery.error = "failed", str(exc)
-        session.commit()
-        return delivery.status
-    return "pending"
+        else:
+            log.warning("delivery %s failed: %s", delivery.delivery_ref, failure)
+            delivery.status, delivery.error = "failed", str(failure)
+        _report(reports, delivery)
+    session.commit()
+    return sent, deferred, retry_after
+
+
+def _envelope(senders: dict, delivery: Delivery, member: Member) -> tuple:
+    address = member.email if delivery.channel == "email" else member.phone
+    headers = email_headers(member) if delivery.channel == "email" else None
+    return senders[delivery.channel], address, delivery.subject, delivery.body, headers
+
+
+def _attempt(envelope: tuple) -> tuple[str | None, DeliveryFailed | TryLater | None]:
+    """One send on a pool thread: the provider's id, or why not. No app or database here."""
+    sender, address, subject, body, headers = envelope
+    try:
+        if address is None:
+            raise DeliveryFailed("no address for this channel")
+        return sender.send(address, subject, body, headers=headers), None
+    except (DeliveryFailed, TryLater) as exc:
+        return None, exc
 
 
 def import_members(envelope: dict) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import add_weighted_results
@@ -195,18 +195,20 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
             Invitation.survey_id == survey_id,
             Invitation.member_ref.in_(refs[start:start + 1000]))))
     full = full_cells(session, survey)
-    invitations = [
-        Invitation(survey_id=survey_id, member_ref=str(m["member_ref"]), token=new_token(),
-                   channel=m["channel"], profile=dict(m["profile"]),
-                   language=m.get("language") or "en", draw_id=draw_id)
+    rows = [
+        {"survey_id": survey_id, "member_ref": str(m["member_ref"]), "token": new_token(),
+         "channel": m["channel"], "profile": dict(m["profile"]),
+         "language": m.get("language") or "en", "draw_id": draw_id}
         for m in members
         if str(m["member_ref"]) not in existing
         and cell_of(survey.quotas, m["profile"]) not in full
     ]
-    if not invitations:
+    if not rows:
         return 0
-    session.add_all(invitations)
-    session.flush()
+    # One bulk INSERT ... RETURNING (batched by SQLAlchemy) instead of a unit-of-work flush
+    # of one object per member: the ids come back for the delivery references.
+    invitations = list(session.scalars(
+        insert(Invitation).returning(Invitation, sort_by_parameter_order=True), rows))
     names = dict(session.execute(select(Agency.slug, Agency.name)).all())
     context = invitation_context(survey, names)
     for start in range(0, len(invitations), batch_size):

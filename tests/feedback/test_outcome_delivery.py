@@ -20,13 +20,16 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from services.feedback.models import Outbox, Respondent
+from services.panel.jobs import SEND_CHUNK
 from services.panel.models import Delivery
 from shared.bus import queue_for
 from shared.db import new_session
 from tests.feedback.closing import close_survey, complete_and_publish, only_report
 from tests.scenario import add_members, setup_agencies
 
-RESPONDENTS = 12
+# Panel claims and sends SEND_CHUNK messages at a time: enough people for several chunks,
+# so the worker dies with some sent, one chunk in flight and the rest not yet claimed.
+RESPONDENTS = 2 * SEND_CHUNK + 4  # one batch of the tests' 50
 
 
 def wait_for(check, timeout: float = 60.0, every: float = 0.02):
@@ -105,14 +108,15 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
     assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
     pump.relay("feedback")
     pump.work("feedback")  # feedback's worker writes the batch for panel ...
-    assert pump.relay("feedback") == 1  # ... one batch of twelve, now on the panel queue
+    assert pump.relay("feedback") == 1  # ... one batch for everyone, now on the panel queue
 
     smtp_server.store.reply_delay = 0.5
     first = start_worker()
-    wait_for(lambda: len(smtp_server.messages) >= 4)
+    wait_for(lambda: len(smtp_server.messages) > SEND_CHUNK)
+    time.sleep(0.25)  # the second chunk is all handed over and awaits the server's answers
     kill_with_its_work_horse(first)
     sent_before = len(smtp_server.messages)
-    assert 4 <= sent_before < RESPONDENTS, "the worker died in the middle of the batch"
+    assert SEND_CHUNK < sent_before < RESPONDENTS, "the worker died in the middle of the batch"
 
     smtp_server.store.reply_delay = 0.0
     start_worker()
@@ -126,8 +130,8 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
     with apps["panel"].app_context(), new_session() as session:
         statuses = session.scalars(select(Delivery.status).where(
             Delivery.template == "outcome")).all()
-    # The message in flight when the worker died stays claimed, never sent again.
-    assert len(statuses) == RESPONDENTS and statuses.count("sending") <= 1
+    # The messages in flight when the worker died stay claimed, never sent again.
+    assert len(statuses) == RESPONDENTS and statuses.count("sending") <= SEND_CHUNK
     assert statuses.count("sent") + statuses.count("sending") == RESPONDENTS
 
 
