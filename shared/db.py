@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -65,20 +63,6 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["database"].sessions()
     return g.db_session
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """A fresh session whose work is committed together, or not at all."""
-    session = current_app.extensions["database"].sessions()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def migration_config(migrations_dir: Path, url: str) -> Config:
