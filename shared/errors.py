@@ -5,9 +5,24 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+
+
+class RuleBroken(ValueError):
+    """A request a domain rule refuses; `errors` names the fields, `status` the HTTP answer."""
+
+    def __init__(self, message: str, errors: dict | None = None, status: int = 422):
+        super().__init__(message)
+        self.errors = errors or {}
+        self.status = status
+
+
+def refuse(exc: RuleBroken):
+    """Answer a broken rule in the one JSON error shape, naming the fields."""
+    abort(exc.status, message=str(exc), errors={"json": exc.errors})
 
 
 def error_body(status: int, name: str, message: str, errors: dict | None = None) -> dict:

@@ -35,6 +35,7 @@ from services.feedback.schemas import (
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
 from shared.db import get_session, page_of
+from shared.errors import refuse
 from shared.service import bus
 
 reports_blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
@@ -62,10 +63,6 @@ def sponsored_report_or_404(session: Session, report_id: int) -> Report:
     if report is None:
         abort(404, message="No such report.")
     return report
-
-
-def broken(exc: ReportRuleBroken):
-    abort(exc.status, message=str(exc), errors={"json": exc.errors})
 
 
 @reports_blp.route("")
@@ -100,7 +97,7 @@ class ReportById(MethodView):
         try:
             complete_report(report, changes)
         except ReportRuleBroken as exc:
-            broken(exc)
+            refuse(exc)
         session.commit()
         return report
 
@@ -117,7 +114,7 @@ class ReportPublish(MethodView):
         try:
             told = publish_report(session, bus(), report)
         except ReportRuleBroken as exc:
-            broken(exc)
+            refuse(exc)
         session.commit()
         return {"report": report, "respondents_to_tell": told}
 
@@ -135,7 +132,7 @@ class ReportCommitments(MethodView):
         try:
             commitment = add_commitment(report, data)
         except ReportRuleBroken as exc:
-            broken(exc)
+            refuse(exc)
         session.commit()
         return commitment
 
@@ -159,7 +156,7 @@ class CommitmentUpdates(MethodView):
         try:
             update = record_progress(report, commitment, data)
         except ReportRuleBroken as exc:
-            broken(exc)
+            refuse(exc)
         session.commit()
         return update
 

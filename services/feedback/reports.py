@@ -12,6 +12,7 @@ from services.feedback.findings import most_preferred, preference_question, rela
 from services.feedback.member_links import member_page_url
 from services.feedback.models import Report, ReportSponsor, ReportTag, Respondent
 from shared.bus import Bus, utcnow
+from shared.errors import RuleBroken
 
 RELATIONS = ("follows", "partly_follows", "goes_against")
 RELATION_WORDS = {"follows": "follows what most people preferred",
@@ -19,11 +20,8 @@ RELATION_WORDS = {"follows": "follows what most people preferred",
                   "goes_against": "goes against what most people preferred"}
 
 
-class ReportRuleBroken(ValueError):
-    def __init__(self, message: str, errors: dict | None = None, status: int = 422):
-        super().__init__(message)
-        self.errors = errors or {}
-        self.status = status
+class ReportRuleBroken(RuleBroken):
+    """A request the report's state or rules do not allow; `errors` names the fields."""
 
 
 @dataclass(frozen=True)

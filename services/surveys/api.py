@@ -48,6 +48,7 @@ from services.surveys.schemas import (
 )
 from shared.auth import current_caller, hash_api_key, require_role
 from shared.db import get_session, page_of
+from shared.errors import refuse
 from shared.service import bus
 
 agencies_blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies",
@@ -76,10 +77,6 @@ def sponsored_survey_or_404(session: Session, survey_id: int) -> Survey:
     if survey is None:
         abort(404, message="No such survey.")
     return survey
-
-
-def refuse(exc: SurveyRuleBroken):
-    abort(exc.status, message=str(exc), errors={"json": exc.errors})
 
 
 @agencies_blp.route("")

@@ -24,15 +24,11 @@ from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
 from shared.bus import Bus, utcnow
+from shared.errors import RuleBroken
 
 
-class SurveyRuleBroken(ValueError):
+class SurveyRuleBroken(RuleBroken):
     """A request the survey's state or rules do not allow; `errors` names the fields."""
-
-    def __init__(self, message: str, errors: dict | None = None, status: int = 422):
-        super().__init__(message)
-        self.errors = errors or {}
-        self.status = status
 
 
 def new_token() -> str:
