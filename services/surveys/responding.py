@@ -5,8 +5,24 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import Integer, Text, column, delete, insert, select, true, values
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,33 +55,87 @@ class AskedQuestion:
     translations: dict
 
 
+@dataclass(frozen=True)
+class Link:
+    """What answering needs to know of the invitation behind a link, and of its survey."""
+
+    token: str
+    invitation_id: int
+    survey_id: int
+    started_at: datetime | None
+    dialogue_code: str | None
+    survey_status: str
+    fieldwork_end: date | None
+    launched_at: datetime | None
+    answered: bool
+
+
+_invitations, _surveys, _responses = Invitation.__table__, Survey.__table__, Response.__table__
+# Answering is the busiest path there is: one Core statement, built and compiled once, reads
+# the link, its survey and whether it was answered.
+_LINK = (select(_invitations.c.id, _invitations.c.survey_id, _invitations.c.started_at,
+                _invitations.c.dialogue_code, _surveys.c.status, _surveys.c.fieldwork_end,
+                _surveys.c.launched_at, _responses.c.id.is_not(None))
+         .select_from(_invitations
+                      .join(_surveys, _surveys.c.id == _invitations.c.survey_id)
+                      .outerjoin(_responses, _responses.c.invitation_id == _invitations.c.id))
+         .where(_invitations.c.token == bindparam("token")))
+
+
+def find_link(session: Session, token: str) -> Link | None:
+    row = session.connection().execute(_LINK, {"token": token}).first()
+    return Link(token, *row) if row is not None else None
+
+
 _ASKED: dict[tuple, list[AskedQuestion]] = {}
 _ASKED_LOCK = threading.Lock()
 ASKED_CACHE_SIZE = 256
 
 
-def asked_questions(session: Session, survey: Survey) -> list:
-    """The survey's questions; once launched they are fixed, so each process keeps a copy.
-
-    Answering is the busiest path there is, and this saves it a query per response.
-    """
-    if survey.status == "draft" or survey.launched_at is None:
-        return list(survey.questions)
-    key = (survey.id, survey.launched_at.isoformat())
-    cached = _ASKED.get(key)
+def asked_questions(session: Session, link: Link) -> list:
+    """The link's survey's questions; once launched they are fixed, so each process keeps a
+    copy, which saves the busiest path a query per response."""
+    if link.survey_status == "draft" or link.launched_at is None:
+        return list(session.scalars(select(Question).where(Question.survey_id == link.survey_id)
+                                    .order_by(Question.position)))
+    cached = cached_questions(link.survey_id, link.launched_at)
     if cached is None:
         cached = [AskedQuestion(
             id=q.id, code=q.code, type=q.type, text=q.text, options=list(q.options or []),
             required=q.required, scale_min=q.scale_min, scale_max=q.scale_max,
             scale_labels=list(q.scale_labels or []), min_value=q.min_value,
             max_value=q.max_value, show_if=q.show_if, translations=q.translations or {})
-            for q in session.scalars(select(Question).where(Question.survey_id == survey.id)
+            for q in session.scalars(select(Question).where(Question.survey_id == link.survey_id)
                                      .order_by(Question.position))]
         with _ASKED_LOCK:
             if len(_ASKED) >= ASKED_CACHE_SIZE:
                 _ASKED.clear()
-            _ASKED[key] = cached
+            _ASKED[(link.survey_id, link.launched_at.isoformat())] = cached
     return cached
+
+
+def cached_questions(survey_id: int, launched_at: datetime) -> list[AskedQuestion] | None:
+    """The questions of this launch of the survey, if this process has them already."""
+    return _ASKED.get((survey_id, launched_at.isoformat()))
+
+
+# -- the questionnaire a page shows ------------------------------------------
+# The page names the launch of the survey it shows, so a whole response to it can be
+# checked against the questions this process keeps and saved in one statement that also
+# checks the link belongs to that launch. A hyphen keeps it apart from question codes.
+QUESTIONNAIRE_FIELD = "questionnaire-version"
+
+
+def questionnaire_version(survey_id: int, launched_at: datetime | None) -> str:
+    return f"{survey_id}@{launched_at.isoformat()}" if launched_at else ""
+
+
+def read_questionnaire_version(value: str) -> tuple[int, datetime] | None:
+    survey_id, _, launched_at = value.partition("@")
+    try:
+        return int(survey_id), datetime.fromisoformat(launched_at)
+    except ValueError:
+        return None
 
 
 def saved_answers(session: Session, invitation: Invitation,
@@ -132,46 +202,93 @@ def complete_response(session: Session, invitation: Invitation, questions: list[
     return response
 
 
-def save_response(session: Session, invitation: Invitation, questions: list[Question],
-                  answers: dict, channel: str = "web") -> Response | None:
+def save_response(session: Session, link: Link, questions: list[Question], answers: dict,
+                  channel: str = "web") -> None:
     """Save the complete response and commit; a second submission raises AlreadyAnswered."""
-    response = None
     try:
-        if _in_one_statement(session, invitation, answers):
-            _insert_response_and_answers(session, invitation, questions, answers, channel)
-        else:
-            response = complete_response(session, invitation, questions, answers, channel)
+        saved = _in_one_statement(session.get_bind().dialect.name, link, answers) and \
+            insert_whole_response(session.connection(), link.token, link.survey_id,
+                                  link.launched_at, questions, answers, channel)
+        if not saved:
+            complete_response(session, session.get(Invitation, link.invitation_id), questions,
+                              answers, channel)
         session.commit()
     except IntegrityError:
         session.rollback()
         raise AlreadyAnswered() from None
-    return response
 
 
-def _in_one_statement(session: Session, invitation: Invitation, answers: dict) -> bool:
+def save_response_at_once(connection: Connection, token: str, version: tuple[int, datetime],
+                          questions: list[AskedQuestion], answers: dict,
+                          channel: str = "web") -> bool:
+    """The busiest path: a whole response to this launch of the survey in one statement, on a
+    connection outside any transaction (the statement is atomic by itself).
+
+    False when the link is not one this statement may answer (unknown, of another launch,
+    closed, expired, progress saved, an SMS dialogue open); the caller then takes the long way.
+    A second submission raises AlreadyAnswered.
+    """
+    if not _in_one_statement(connection.dialect.name, None, answers):
+        return False
+    try:
+        return insert_whole_response(connection, token, *version, questions, answers, channel)
+    except IntegrityError:
+        raise AlreadyAnswered() from None
+
+
+def _in_one_statement(dialect: str, link: Link | None, answers: dict) -> bool:
     """Whether the response and its answers can go in one statement: PostgreSQL, nothing else
     to change on the invitation, at least one answer."""
-    return (session.get_bind().dialect.name == "postgresql" and invitation.started_at is None
-            and invitation.dialogue_code is None
+    return (dialect == "postgresql"
+            and (link is None or (link.started_at is None and link.dialogue_code is None))
             and any(value is not None for value in answers.values()))
 
 
-def _insert_response_and_answers(session: Session, invitation: Invitation,
-                                 questions: list[Question], answers: dict, channel: str) -> None:
-    """One round trip for the busiest write there is (PostgreSQL's data-modifying WITH)."""
-    by_code = {q.code: q for q in questions}
+def _whole_response_statement():
+    """PostgreSQL's data-modifying WITH: the response row, if the link is of this launch of the
+    survey, in fieldwork and untouched, then its answers from two arrays.
+
+    Built once with bound parameters, so SQLAlchemy compiles it once per process.
+    """
+    link = (select(_invitations.c.survey_id, _invitations.c.id,
+                   bindparam("channel", type_=String),
+                   bindparam("submitted_at", type_=DateTime(timezone=True)))
+            .select_from(_invitations.join(_surveys, _surveys.c.id == _invitations.c.survey_id))
+            .where(_invitations.c.token == bindparam("token"),
+                   _invitations.c.survey_id == bindparam("survey_id"),
+                   _surveys.c.launched_at == bindparam("launched_at"),
+                   _surveys.c.status == "fieldwork",
+                   or_(_surveys.c.fieldwork_end.is_(None),
+                       _surveys.c.fieldwork_end >= bindparam("today", type_=Date)),
+                   _invitations.c.started_at.is_(None), _invitations.c.dialogue_code.is_(None)))
     response = (insert(Response)
-                .values(survey_id=invitation.survey_id, invitation_id=invitation.id,
-                        channel=channel, submitted_at=utcnow())
+                .from_select(["survey_id", "invitation_id", "channel", "submitted_at"], link)
                 .returning(Response.id).cte("response"))
-    given = values(column("question_id", Integer), column("value", Text), name="given").data(
-        [(by_code[code].id, encode(by_code[code], value))
-         for code, value in answers.items() if value is not None])
-    # Through the connection: a Core statement, not an ORM bulk insert.
-    session.connection().execute(insert(Answer).from_select(
+    given = func.unnest(bindparam("question_ids", type_=ARRAY(Integer)),
+                        bindparam("values", type_=ARRAY(Text))
+                        ).table_valued("question_id", "value").render_derived(name="given")
+    return insert(Answer).from_select(
         ["response_id", "question_id", "value"],
         select(response.c.id, given.c.question_id, given.c.value)
-        .select_from(response.join(given, true()))).add_cte(response))
+        .select_from(response.join(given, true()))
+    ).add_cte(response).returning(Answer.response_id)
+
+
+_WHOLE_RESPONSE = _whole_response_statement()
+
+
+def insert_whole_response(connection: Connection, token: str, survey_id: int,
+                          launched_at: datetime, questions: list, answers: dict,
+                          channel: str) -> bool:
+    """One round trip for the busiest write there is; whether the response was saved."""
+    by_code = {q.code: q for q in questions}
+    given = [(by_code[code].id, encode(by_code[code], value))
+             for code, value in answers.items() if value is not None]
+    result = connection.execute(_WHOLE_RESPONSE, {
+        "token": token, "survey_id": survey_id, "launched_at": launched_at,
+        "today": date.today(), "channel": channel, "submitted_at": utcnow(),
+        "question_ids": [g[0] for g in given], "values": [g[1] for g in given]})
+    return result.first() is not None
 
 
 # -- the SMS dialogue --------------------------------------------------------

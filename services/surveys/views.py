@@ -12,14 +12,21 @@ from services.surveys.fieldwork import monitor
 from services.surveys.models import Agency, Invitation, Response, Survey
 from services.surveys.questions import choices, read_answers, text_in
 from services.surveys.responding import (
+    QUESTIONNAIRE_FIELD,
     AlreadyAnswered,
+    Link,
     asked_questions,
+    cached_questions,
+    find_link,
+    questionnaire_version,
+    read_questionnaire_version,
     save_progress,
     save_response,
+    save_response_at_once,
     saved_answers,
 )
 from shared.auth import require_role
-from shared.db import get_session
+from shared.db import autocommit_connection, get_session
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -39,30 +46,24 @@ def _unknown_link():
                         "Check that you copied the whole link from your message.")
 
 
-def _invitation_or_page(token: str):
-    # One query for the link, its survey and whether it was answered: the busiest path.
-    found = get_session().execute(
-        select(Invitation, Survey, Response.id)
-        .join(Survey, Survey.id == Invitation.survey_id)
-        .outerjoin(Response, Response.invitation_id == Invitation.id)
-        .where(Invitation.token == token)
-    ).first()
-    if found is None:
-        return None, None, _unknown_link()
-    invitation, survey, answered = found
-    if answered:
-        return None, None, _already_answered()
-    ended = survey.fieldwork_end is not None and survey.fieldwork_end < date.today()
-    if survey.status == "fieldwork" and ended:
-        return None, None, message_page(
+def _link_or_page(token: str) -> tuple[Link | None, tuple | None]:
+    """The link behind the token, or the page to show instead of its survey."""
+    link = find_link(get_session(), token)
+    if link is None:
+        return None, _unknown_link()
+    if link.answered:
+        return None, _already_answered()
+    ended = link.fieldwork_end is not None and link.fieldwork_end < date.today()
+    if link.survey_status == "fieldwork" and ended:
+        return None, message_page(
             410, "This link has expired",
-            f"The survey took answers until {survey.fieldwork_end.strftime('%-d %B %Y')}.",
+            f"The survey took answers until {link.fieldwork_end.strftime('%-d %B %Y')}.",
             "Thank you for your interest. We will tell the panel what was decided and why.")
-    if survey.status != "fieldwork":
-        return None, None, message_page(
+    if link.survey_status != "fieldwork":
+        return None, message_page(
             410, "This survey has closed",
             "It is no longer taking answers. Thank you for your interest.")
-    return invitation, survey, None
+    return link, None
 
 
 def _condition(survey: Survey, question, language: str) -> str | None:
@@ -92,6 +93,8 @@ def _render_form(survey: Survey, invitation: Invitation, values: dict, errors: d
         conditions={q.code: _condition(survey, q, language) for q in survey.questions
                     if q.show_if},
         sponsor_names=sponsor_names, saved=saved, closes=closes,
+        questionnaire_field=QUESTIONNAIRE_FIELD,
+        questionnaire_version=questionnaire_version(survey.id, survey.launched_at),
     ), status
 
 
@@ -102,35 +105,64 @@ def _given(questions: list) -> dict:
             for q in questions}
 
 
+def _render_link_form(link: Link, values: dict, errors: dict, status: int = 200,
+                      saved: bool = False):
+    session = get_session()
+    return _render_form(session.get(Survey, link.survey_id),
+                        session.get(Invitation, link.invitation_id), values, errors,
+                        status=status, saved=saved)
+
+
 @pages.get("/r/<token>")
 def respond(token: str):
-    invitation, survey, page = _invitation_or_page(token)
+    link, page = _link_or_page(token)
     if page:
         return page
-    values = saved_answers(get_session(), invitation, asked_questions(get_session(), survey))
-    return _render_form(survey, invitation, values, {})
+    session = get_session()
+    values = saved_answers(session, session.get(Invitation, link.invitation_id),
+                           asked_questions(session, link))
+    return _render_link_form(link, values, {})
+
+
+def _saved_at_once(token: str) -> bool:
+    """A whole, valid response to the launch of the survey the page showed, saved in one
+    statement without reading the link first; False sends the caller the long way."""
+    version = read_questionnaire_version(request.form.get(QUESTIONNAIRE_FIELD, ""))
+    questions = cached_questions(*version) if version else None
+    if questions is None or request.form.get("action") == "save":
+        return False
+    answers, errors = read_answers(questions, _given(questions))
+    if errors:
+        return False
+    with autocommit_connection() as connection:
+        return save_response_at_once(connection, token, version, questions, answers)
 
 
 @pages.post("/r/<token>")
 def submit(token: str):
-    invitation, survey, page = _invitation_or_page(token)
+    try:
+        if _saved_at_once(token):
+            return redirect(url_for("pages.thanks", token=token), code=303)
+    except AlreadyAnswered:
+        return _already_answered()
+    link, page = _link_or_page(token)
     if page:
         return page
     session = get_session()
-    questions = asked_questions(session, survey)
+    questions = asked_questions(session, link)
     given = _given(questions)
     if request.form.get("action") == "save":
         answers, errors = read_answers(questions, given, partial=True)
         if errors:
-            return _render_form(survey, invitation, given, errors, status=422)
-        save_progress(session, invitation, questions, answers)
+            return _render_link_form(link, given, errors, status=422)
+        save_progress(session, session.get(Invitation, link.invitation_id), questions, answers)
         session.commit()
-        return _render_form(survey, invitation, given, {}, saved=True)
+        return _render_link_form(link, given, {}, saved=True)
     answers, errors = read_answers(questions, given)
     if errors:
-        return _render_form(survey, invitation, given, errors, status=422)
+        return _render_link_form(link, given, errors, status=422)
     try:
-        save_response(session, invitation, questions, answers)
+        save_response(session, link, questions, answers)
     except AlreadyAnswered:
         return _already_answered()
     return redirect(url_for("pages.thanks", token=token), code=303)

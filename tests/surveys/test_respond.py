@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
-from services.surveys.models import Answer, Invitation, Question
+from services.surveys.models import Answer, Invitation, Question, Response, SavedAnswer
 from shared.db import new_session
 from tests.scenario import add_members, bearer, setup_agencies, survey_payload
 from tests.surveys.steps import drawn, invitations, launch, member
@@ -160,3 +162,78 @@ def test_the_page_is_in_the_members_language(apps, clients, pump):
     clients["surveys"].post(f"/r/{token}", data={"feel_safe": "yes", "priority": "Patrols"})
     with apps["surveys"].app_context(), new_session() as session:
         assert sorted(session.scalars(select(Answer.value))) == ["Patrols", "yes"]
+
+
+# -- answers sent from the page itself, which names the launch of the survey it shows ----------
+
+
+def page_form(client, token: str, **answers) -> dict:
+    """What a browser sends from the survey's page: its hidden fields and these answers."""
+    page = client.get(f"/r/{token}").data.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert hidden, "the page names the questionnaire it shows"
+    return {**hidden, **answers}
+
+
+def saved_responses(apps) -> dict[int, dict[str, str]]:
+    """Each saved response's answers by question code, by invitation id."""
+    with apps["surveys"].app_context(), new_session() as session:
+        rows = session.execute(select(Response.invitation_id, Question.code, Answer.value)
+                               .join(Answer, Answer.response_id == Response.id)
+                               .join(Question, Question.id == Answer.question_id)).all()
+    saved: dict[int, dict[str, str]] = {}
+    for invitation_id, code, value in rows:
+        saved.setdefault(invitation_id, {})[code] = value
+    return saved
+
+
+def test_answers_sent_from_the_page_are_saved_once(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    form = page_form(clients["surveys"], tokens[0], feel_safe="4", priority="Police patrols",
+                     comments="Brighter lights")
+    first = clients["surveys"].post(f"/r/{tokens[0]}", data=form)
+    assert first.status_code == 303 and first.headers["Location"].endswith("/thanks")
+    again = clients["surveys"].post(f"/r/{tokens[0]}", data={**form, "feel_safe": "1"})
+    assert again.status_code == 409 and b"already answered" in again.data
+    assert list(saved_responses(apps).values()) == [
+        {"feel_safe": "4", "priority": "Police patrols", "comments": "Brighter lights"}]
+
+
+def test_a_page_left_open_until_the_survey_closed_gets_the_closed_page(apps, clients, pump):
+    survey_id, officer, tokens = launched(apps, clients, pump)
+    answered = clients["surveys"].post(f"/r/{tokens[0]}", data=page_form(
+        clients["surveys"], tokens[0], feel_safe="2", priority="Street lighting"))
+    assert answered.status_code == 303
+    form = page_form(clients["surveys"], tokens[1], feel_safe="3", priority="Police patrols")
+    assert clients["surveys"].post(f"/api/v1/surveys/{survey_id}/close",
+                                   headers=officer).status_code == 200
+    late = clients["surveys"].post(f"/r/{tokens[1]}", data=form)
+    assert late.status_code == 410 and b"This survey has closed" in late.data
+    assert len(saved_responses(apps)) == 1
+
+
+def test_sending_the_page_after_saving_progress_keeps_only_the_final_answers(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    form = page_form(clients["surveys"], tokens[0])
+    clients["surveys"].post(f"/r/{tokens[0]}", data={**form, "feel_safe": "2",
+                                                      "comments": "Later", "action": "save"})
+    sent = clients["surveys"].post(f"/r/{tokens[0]}", data={**form, "feel_safe": "5",
+                                                             "priority": "Welfare services"})
+    assert sent.status_code == 303
+    assert list(saved_responses(apps).values()) == [
+        {"feel_safe": "5", "priority": "Welfare services"}]
+    with apps["surveys"].app_context(), new_session() as session:
+        assert session.scalar(select(func.count()).select_from(SavedAnswer)) == 0
+
+
+def test_answers_are_only_ever_checked_against_the_survey_of_the_link(apps, clients, pump):
+    """A page of one survey cannot be used to answer another survey's link."""
+    first, _, keys = launch(apps, clients, pump)
+    other, _, _ = launch(apps, clients, pump, keys=keys, questions=SKIP_LOGIC)
+    drawn(pump, first, [member()])
+    drawn(pump, other, [member()])
+    token, other_token = (invitations(apps["surveys"], s)[0].token for s in (first, other))
+    other_page = page_form(clients["surveys"], other_token, victim="no", visits="2")
+    crossed = clients["surveys"].post(f"/r/{token}", data=other_page)
+    assert crossed.status_code == 422 and b"Answer this question." in crossed.data
+    assert saved_responses(apps) == {}
