@@ -3,8 +3,9 @@
 Both run under gunicorn with 2 sync workers on the same PostgreSQL database in the same run:
 surveys' real respond endpoint (checks the link, validates every answer, saves the response
 and its answers) and a minimal Flask endpoint doing one INSERT of the same response row.
-The client posts the same form to each with a few concurrent connections, one response per
-invitation. Run as `.venv/bin/python bench/ingest.py`; prints one JSON line.
+The client posts the same answers to each with a few concurrent connections, one response per
+invitation, as a browser sends them from surveys' page (its hidden fields included); the two
+take turns in rounds, so a slow spell of the machine falls on both. Run as `.venv/bin/python bench/ingest.py`; prints one JSON line.
 """
 
 from __future__ import annotations
