@@ -34,6 +34,7 @@ ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
 MEMBERS = int(os.environ.get("DISTRIBUTE_MEMBERS", "100000"))
 BUDGET_SECONDS = float(os.environ.get("DISTRIBUTE_BUDGET_SECONDS", "90"))
 PANEL_WORKERS = int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "2"))
+WORKER_LOGS = os.environ.get("DISTRIBUTE_WORKER_LOGS")
 BASELINE_MESSAGES = 2000
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "bench-token"
 
@@ -163,10 +164,12 @@ def main() -> None:
             officer = issue_key(session, surveys_app.extensions["bus"], agency="council",
                                 role="officer")
             session.commit()
-        for name in ["surveys"] + ["panel"] * PANEL_WORKERS:
+        for number, name in enumerate(["surveys"] + ["panel"] * PANEL_WORKERS):
+            # DISTRIBUTE_WORKER_LOGS=<dir> keeps each worker's log there, to see its jobs' times.
+            log = open(Path(WORKER_LOGS) / f"{name}-{number}.log", "w") if WORKER_LOGS \
+                else subprocess.DEVNULL
             workers.append(subprocess.Popen([sys.executable, "-m", "shared.worker", name],
-                                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL))
+                                            cwd=ROOT, env=env, stdout=log, stderr=log))
         baseline = baseline_rate(gateway)
         gateway.accepted = 0
         time.sleep(2)  # the workers start and take the API keys

@@ -10,7 +10,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import Table, any_, bindparam, create_engine, event, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +75,32 @@ def autocommit_connection() -> Iterator[Connection]:
     engine = current_app.extensions["database"].engine
     with engine.connect() as connection:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def among(session: Session, column, values: list):
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter rather than a
+    thousand, which spares the driver and the server parsing them for every chunk."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """Many rows into one table in the session's transaction, every row with the same keys:
+    PostgreSQL's COPY (several times faster than INSERT for the big fan-outs), else one
+    executemany INSERT."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    columns = ", ".join(f'"{name}"' for name in names)
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def migration_config(migrations_dir: Path, url: str) -> Config:

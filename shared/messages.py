@@ -350,12 +350,13 @@ def message_type(name: str) -> MessageType:
 
 
 def build_message(name: str, payload: dict) -> dict:
-    """An envelope ready for JSON: the payload dumped through its contract and checked."""
-    schema = message_type(name).schema()
-    dumped = schema.dump(payload)
-    errors = schema.validate(dumped)
-    if errors:
-        raise ContractError(name, errors)
+    """An envelope ready for JSON: the payload dumped through its contract.
+
+    The receiver loads it through the same contract and refuses what breaks it; checking it
+    here as well would double the cost of the big fan-outs (a 100,000-member draw spent half
+    its time there) for what the contract tests of every message type already check.
+    """
+    dumped = message_type(name).schema().dump(payload)
     return {
         "message_id": str(uuid.uuid4()),
         "type": name,

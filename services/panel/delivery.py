@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Protocol
 
-import requests
+import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +38,32 @@ class TryLater(RuntimeError):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as a sender sees it: no member, no database."""
+
+    to: str | None
+    subject: str
+    body: str
+    headers: dict[str, str] | None = None
+
+
+# What became of one message: the provider's id, or why it was not sent.
+Outcome = tuple[str | None, "DeliveryFailed | TryLater | None"]
+
+
 class Sender(Protocol):
-    def send(self, to: str, subject: str, body: str,
-             headers: dict[str, str] | None = None) -> str | None: ...
+    # How many messages it sends at once; panel claims no more than that at a time.
+    in_flight: int
+
+    def send_all(self, messages: list[Outgoing]) -> list[Outcome]: ...
+
+    def close(self) -> None: ...
 
 
 class SmtpSender:
+    in_flight = 16  # SMTP sessions at once, one a thread
+
     def __init__(self, *, host: str, port: int, username: str, password: str,
                  starttls: bool, mail_from: str):
         self.host, self.port = host, port
@@ -46,8 +73,24 @@ class SmtpSender:
         # this host's FQDN on every connection.
         self.helo_name = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
 
-    def send(self, to: str, subject: str, body: str,
-             headers: dict[str, str] | None = None) -> str | None:
+    def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
+        with ThreadPoolExecutor(max_workers=self.in_flight,
+                                thread_name_prefix="panel-smtp") as pool:
+            return list(pool.map(self._outcome, messages))
+
+    def close(self) -> None:
+        pass
+
+    def _outcome(self, message: Outgoing) -> Outcome:
+        if message.to is None:
+            return None, DeliveryFailed("no address for this channel")
+        try:
+            return self._send(message.to, message.subject, message.body, message.headers), None
+        except (DeliveryFailed, TryLater) as exc:
+            return None, exc
+
+    def _send(self, to: str, subject: str, body: str,
+              headers: dict[str, str] | None = None) -> str | None:
         message = EmailMessage()
         message["From"] = self.mail_from
         message["To"] = to
@@ -76,49 +119,77 @@ class SmtpSender:
 
 
 class TwilioGateway:
-    """An SMS gateway speaking Twilio's Messages REST format."""
+    """An SMS gateway speaking Twilio's Messages REST format.
+
+    Messages go out concurrently from one asyncio loop on a thread of its own, over one pool
+    of kept-alive connections, so a synchronous job can hand it a chunk at a time.
+    """
 
     def __init__(self, *, base_url: str, account_sid: str, auth_token: str, sms_from: str,
-                 status_callback: str | None = None):
+                 status_callback: str | None = None, in_flight: int = 100):
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
-        self.auth = (account_sid, auth_token)
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self.authorization = f"Basic {credentials}"
         self.sms_from = sms_from
         self.status_callback = status_callback
-        # One kept-alive session per sending thread: requests.Session is not thread-safe.
-        self._local = threading.local()
+        self.in_flight = in_flight
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._http: aiohttp.ClientSession | None = None
 
-    @property
-    def http(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
+    def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                            name="panel-sms")
+            self._thread.start()
+        return asyncio.run_coroutine_threadsafe(self._send_all(messages), self._loop).result()
 
-    def send(self, to: str, subject: str, body: str,
-             headers: dict[str, str] | None = None) -> str | None:
-        data = {"To": to, "From": self.sms_from, "Body": body}
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        if self._http is not None:
+            asyncio.run_coroutine_threadsafe(self._http.close(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+        self._loop = self._thread = self._http = None
+
+    async def _send_all(self, messages: list[Outgoing]) -> list[Outcome]:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.in_flight),
+                timeout=aiohttp.ClientTimeout(total=30),
+                headers={"Authorization": self.authorization})
+        return list(await asyncio.gather(*(self._send(m) for m in messages)))
+
+    async def _send(self, message: Outgoing) -> Outcome:
+        if message.to is None:
+            return None, DeliveryFailed("no address for this channel")
+        data = {"To": message.to, "From": self.sms_from, "Body": message.body}
         if self.status_callback:
             data["StatusCallback"] = self.status_callback
         try:
-            response = self.http.post(self.url, data=data, auth=self.auth, timeout=30)
-        except requests.ConnectionError as exc:
-            # Refused or reset before an answer: Twilio documents create as not idempotent,
-            # but a refused connection never reached it.
-            if isinstance(exc.args[0] if exc.args else None, ConnectionRefusedError) or \
-                    "refused" in str(exc).lower():
-                raise TryLater(f"gateway: {exc}") from exc
-            raise DeliveryFailed(f"gateway: {exc}") from exc
-        except requests.RequestException as exc:
-            raise DeliveryFailed(f"gateway: {exc}") from exc
-        if response.status_code in (429, 503):  # not processed: Twilio says retry
-            raise TryLater(f"gateway: HTTP {response.status_code}",
-                           _retry_after(response.headers.get("Retry-After")))
-        if response.status_code >= 300:
-            code = _error_code(response)
+            async with self._http.post(self.url, data=data) as response:
+                status, text = response.status, await response.text()
+                retry_after = response.headers.get("Retry-After")
+        except aiohttp.ClientConnectorError as exc:
+            # Refused before an answer: Twilio documents create as not idempotent, but a
+            # connection that was never made never reached it.
+            return None, TryLater(f"gateway: {exc}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return None, DeliveryFailed(f"gateway: {exc.__class__.__name__} {exc}")
+        if status in (429, 503):  # not processed: Twilio says retry
+            return None, TryLater(f"gateway: HTTP {status}", _retry_after(retry_after))
+        if status >= 300:
+            code = _error_code(text)
             if code == 21610:
-                raise RecipientOptedOut(f"gateway: {code} recipient opted out")
-            raise DeliveryFailed(f"gateway: HTTP {response.status_code} {response.text[:200]}")
-        return response.json().get("sid")
+                return None, RecipientOptedOut(f"gateway: {code} recipient opted out")
+            return None, DeliveryFailed(f"gateway: HTTP {status} {text[:200]}")
+        try:
+            return json.loads(text).get("sid"), None
+        except (ValueError, AttributeError):
+            return None, None  # accepted (2xx) without a readable body: sent, id unknown
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -128,9 +199,9 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _error_code(response: requests.Response) -> int | None:
+def _error_code(text: str) -> int | None:
     try:
-        return int(response.json().get("code"))
+        return int(json.loads(text).get("code"))
     except (ValueError, TypeError, AttributeError):
         return None
 
@@ -138,13 +209,30 @@ def _error_code(response: requests.Response) -> int | None:
 class LogOnlySender:
     """With nothing configured, a message is logged and kept in the delivery log only."""
 
+    in_flight = 100
+
     def __init__(self, channel: str):
         self.channel = channel
 
-    def send(self, to: str, subject: str, body: str,
-             headers: dict[str, str] | None = None) -> str | None:
-        log.info("[%s not configured: logged only] %s | %s", self.channel, subject, body)
-        return None
+    def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
+        for message in messages:
+            log.info("[%s not configured: logged only] %s | %s", self.channel, message.subject,
+                     message.body)
+        return [(None, None) for _ in messages]
+
+    def close(self) -> None:
+        pass
+
+
+@contextmanager
+def opened_senders(config) -> Iterator[dict[str, Sender]]:
+    """The sender of each channel, closed (connections, threads) when done."""
+    senders = senders_from_config(config)
+    try:
+        yield senders
+    finally:
+        for sender in senders.values():
+            sender.close()
 
 
 def senders_from_config(config) -> dict[str, Sender]:

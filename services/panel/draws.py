@@ -15,7 +15,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -33,6 +32,7 @@ from services.panel.quotas import (
 )
 from services.panel.sampling import rank_within_cells
 from services.panel.targets import margins_from_db
+from shared.db import among, insert_rows
 from shared.messages import PROFILE_DIMENSIONS
 
 RESERVE_FACTOR = 2  # ranked spares per cell, for members lost at reservation
@@ -204,7 +204,8 @@ def reserve(session: Session, queues: list[list[int]], targets: list[int], cap: 
         for start in range(0, len(ordered), IN_CHUNK):
             chunk = ordered[start:start + IN_CHUNK]
             query = select(Member.id, Member.status, Member.consent_surveys,
-                           Member.opted_out_at, Member.cap_free_at).where(Member.id.in_(chunk))
+                           Member.opted_out_at, Member.cap_free_at).where(
+                               among(session, Member.id, chunk))
             if postgres:
                 query = query.order_by(Member.id).with_for_update(of=Member)
             for m in session.execute(query):
@@ -221,7 +222,7 @@ def log_contacts(session: Session, member_ids: list[int], payload: dict,
     if not member_ids:
         return
     sponsors = ",".join(payload["sponsors"])[:400]
-    session.execute(insert(ContactEvent), [
+    insert_rows(session, ContactEvent.__table__, [
         {"member_id": i, "survey_id": payload["survey_id"], "draw_id": payload.get("draw_id"),
          "sponsors": sponsors, "cell": cell_names.get(i, "")[:400], "contacted_at": now}
         for i in member_ids])
@@ -237,14 +238,16 @@ def refresh_cap(session: Session, member_ids: list[int], cap: ContactCap, now: d
         times: dict[int, list[datetime]] = {i: [] for i in chunk}
         for member_id, at in session.execute(
                 select(ContactEvent.member_id, ContactEvent.contacted_at)
-                .where(ContactEvent.member_id.in_(chunk), ContactEvent.contacted_at > since)):
+                .where(among(session, ContactEvent.member_id, chunk),
+                       ContactEvent.contacted_at > since)):
             times[member_id].append(at)
         for member_id in chunk:
             by_free_at.setdefault(free_at(cap, times[member_id] or [now]), []).append(member_id)
     # Most members share one value (now + the gap): one UPDATE per value, not per member.
     for value, ids in by_free_at.items():
         for start in range(0, len(ids), IN_CHUNK):
-            session.execute(update(Member).where(Member.id.in_(ids[start:start + IN_CHUNK]))
+            session.execute(update(Member).where(among(session, Member.id,
+                                                       ids[start:start + IN_CHUNK]))
                             .values(last_contacted_at=now, cap_free_at=value)
                             .execution_options(synchronize_session=False))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from flask import current_app
@@ -15,10 +14,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from services.panel.consent import may_receive, member_token
 from services.panel.contact_cap import ContactCap
 from services.panel.delivery import (
-    DeliveryFailed,
+    Outgoing,
     RecipientOptedOut,
+    Sender,
     TryLater,
-    senders_from_config,
+    opened_senders,
 )
 from services.panel.draws import draw
 from services.panel.imports import run_import
@@ -26,7 +26,8 @@ from services.panel.messaging import render
 from services.panel.models import ApiKey, Delivery, Member, MemberImport
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
-from shared.db import new_session
+from shared.db import among, insert_rows, new_session
+from shared.messages import PROFILE_DIMENSIONS
 from shared.service import bus
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,6 @@ log = logging.getLogger(__name__)
 IN_CLAUSE_CHUNK = 1000
 INLINE_ATTEMPTS = 4  # tries of one message within a job run before the job itself retries
 MAX_INLINE_WAIT_SECONDS = 5.0
-# Messages claimed in one commit and then sent at once, one a thread: no more are claimed
-# than can be in flight, so a worker that dies leaves only messages already handed over
-# "sending" (as one message did when they went one by one), never a claimed one unsent.
-SEND_THREADS = 16
-SEND_CHUNK = SEND_THREADS
 
 
 class DeliveriesDeferred(RuntimeError):
@@ -61,19 +57,31 @@ def _draw_sample(session: Session, payload: dict) -> None:
     batches = list(_chunks(result.member_ids, batch_size)) or [[]]
     # Cells travel in the first batch only: they describe the whole draw.
     for number, ids in enumerate(batches):
-        members = session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.id)) \
-            if ids else []
         bus().send(session, "surveys.sample_drawn", {
             "survey_id": payload["survey_id"],
             "draw_id": payload.get("draw_id"),
-            "members": [
-                {"member_ref": m.member_ref, "channel": m.preferred_channel,
-                 "language": m.language, "profile": m.profile()}
-                for m in members
-            ],
+            "members": sampled_members(session, ids),
             "shortfall": result.shortfall,
             "cells": result.cells if number == 0 else [],
         })
+
+
+_SAMPLED = select(Member.member_ref, Member.preferred_channel, Member.language,
+                  *[getattr(Member, d) for d in PROFILE_DIMENSIONS], Member.extra)
+
+
+def sampled_members(session: Session, ids: list[int]) -> list[dict]:
+    """What surveys is told of each drawn member: ref, channel, language and profile only.
+
+    Columns, not Member objects: a 100,000-member draw builds a hundred of these batches.
+    """
+    if not ids:
+        return []
+    rows = session.execute(_SAMPLED.where(among(session, Member.id, ids)).order_by(Member.id))
+    return [{"member_ref": row[0], "channel": row[1], "language": row[2],
+             "profile": {**dict(zip(PROFILE_DIMENSIONS, row[3:-1], strict=True)),
+                         "extra": dict(row[-1] or {})}}
+            for row in rows]
 
 
 def deliver(envelope: dict) -> int:
@@ -94,12 +102,12 @@ def _record_batch(session: Session, payload: dict, batch_id: str) -> None:
     members, already = {}, set()
     for chunk in _chunks(refs, IN_CLAUSE_CHUNK):
         members.update((m.member_ref, m) for m in session.scalars(
-            select(Member).where(Member.member_ref.in_(chunk))))
+            select(Member).where(among(session, Member.member_ref, chunk))))
     for chunk in _chunks([r["delivery_ref"] for r in recipients], IN_CLAUSE_CHUNK):
         already.update(session.scalars(select(Delivery.delivery_ref).where(
-            Delivery.delivery_ref.in_(chunk))))
+            among(session, Delivery.delivery_ref, chunk))))
     template = payload["template"]
-    reports = []
+    reports, rows, now = [], [], utcnow()
     for recipient in recipients:
         member = members.get(str(recipient["member_ref"]))
         if recipient["delivery_ref"] in already:
@@ -108,17 +116,18 @@ def _record_batch(session: Session, payload: dict, batch_id: str) -> None:
             reports.append({"delivery_ref": recipient["delivery_ref"], "status": "failed"})
             continue
         channel = recipient.get("channel") or member.preferred_channel
+        # Only an email carries the unsubscribe link (an SMS says "Reply STOP").
         subject, body = render(template, channel, payload["context"], recipient.get("link"),
-                               language=member.language, unsubscribe=unsubscribe_url(member),
-                               text=recipient.get("text"))
+                               language=member.language, text=recipient.get("text"),
+                               unsubscribe=unsubscribe_url(member) if channel == "email" else "")
         status = may_receive(member, template) or "pending"
-        session.add(Delivery(
-            delivery_ref=recipient["delivery_ref"], batch_id=batch_id,
-            member_ref=member.member_ref, template=template,
-            channel=channel, subject=subject[:200], body=body, status=status,
-        ))
+        rows.append({"delivery_ref": recipient["delivery_ref"], "batch_id": batch_id,
+                     "member_ref": member.member_ref, "template": template, "channel": channel,
+                     "subject": subject[:200], "body": body, "status": status, "attempts": 0,
+                     "created_at": now})
         if status != "pending":
             reports.append({"delivery_ref": recipient["delivery_ref"], "status": status})
+    insert_rows(session, Delivery.__table__, rows)
     if reports:
         bus().send(session, "surveys.delivery_report", {"deliveries": reports})
 
@@ -137,14 +146,12 @@ def email_headers(member: Member) -> dict[str, str]:
 def send_batch(batch_id: str) -> int:
     """Send the batch's pending messages chunk by chunk; returns how many were sent.
 
-    Each chunk is claimed ("sending") in one commit before any of it is sent, so a crash
-    mid-chunk leaves those messages claimed and never sends them twice; the chunk then goes
-    out concurrently and its outcomes are recorded in one more commit.
+    Each chunk is claimed ("sending") in one commit before any of it is sent, and is no bigger
+    than its sender sends at once, so a crash leaves only messages already handed over
+    claimed and never sends them twice; the chunk's outcomes are recorded in one more commit.
     """
-    senders = senders_from_config(current_app.config)
     sent = 0
-    with new_session() as session, ThreadPoolExecutor(
-            max_workers=SEND_THREADS, thread_name_prefix="panel-send") as pool:
+    with new_session() as session, opened_senders(current_app.config) as senders:
         pending = list(session.scalars(
             select(Delivery).where(Delivery.batch_id == batch_id, Delivery.status == "pending")
             .order_by(Delivery.id)
@@ -152,7 +159,7 @@ def send_batch(batch_id: str) -> int:
         members = {}
         for chunk in _chunks([d.member_ref for d in pending], IN_CLAUSE_CHUNK):
             members.update((m.member_ref, m) for m in session.scalars(
-                select(Member).where(Member.member_ref.in_(chunk))))
+                select(Member).where(among(session, Member.member_ref, chunk))))
         reports = []
         to_send = []
         for delivery in pending:
@@ -169,13 +176,16 @@ def send_batch(batch_id: str) -> int:
         for attempt in range(INLINE_ATTEMPTS):
             retry_after = None
             deferred = []
-            for chunk in _chunks(to_send, SEND_CHUNK):
-                chunk_sent, chunk_deferred, chunk_wait = _send_chunk(
-                    session, pool, senders, chunk, members, reports)
-                sent += chunk_sent
-                deferred.extend(chunk_deferred)
-                if chunk_wait is not None:
-                    retry_after = max(retry_after or 0.0, chunk_wait)
+            for channel in sorted({d.channel for d in to_send}):
+                sender = senders[channel]
+                for chunk in _chunks([d for d in to_send if d.channel == channel],
+                                     sender.in_flight):
+                    chunk_sent, chunk_deferred, chunk_wait = _send_chunk(
+                        session, sender, chunk, members, reports)
+                    sent += chunk_sent
+                    deferred.extend(chunk_deferred)
+                    if chunk_wait is not None:
+                        retry_after = max(retry_after or 0.0, chunk_wait)
             to_send = deferred
             if not to_send or attempt == INLINE_ATTEMPTS - 1:
                 break
@@ -200,7 +210,7 @@ def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
     """Mark the chunk's still-pending messages "sending" in one statement and commit."""
     claimed = set(session.scalars(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d in chunk]), Delivery.status == "pending")
+        .where(among(session, Delivery.id, [d.id for d in chunk]), Delivery.status == "pending")
         .values(status="sending", attempts=Delivery.attempts + 1)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)))
@@ -212,10 +222,10 @@ def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
     return mine
 
 
-def _send_chunk(session: Session, pool: ThreadPoolExecutor, senders: dict,
-                chunk: list[Delivery], members: dict[str, Member],
+def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
+                members: dict[str, Member],
                 reports: list[dict]) -> tuple[int, list[Delivery], float | None]:
-    """Claim, send concurrently, record: (sent, deferred, the gateway's longest wait)."""
+    """Claim, send at once, record: (sent, deferred, the gateway's longest wait)."""
     allowed = []
     for delivery in chunk:
         # A STOP from the gateway earlier in this batch wins over the rest of it.
@@ -226,8 +236,8 @@ def _send_chunk(session: Session, pool: ThreadPoolExecutor, senders: dict,
         else:
             allowed.append(delivery)
     claimed = _claim(session, allowed) if allowed else []
-    # Everything that needs the app or the database is worked out here, not on the threads.
-    outcomes = pool.map(_attempt, [_envelope(senders, d, members[d.member_ref]) for d in claimed])
+    # Everything that needs the app or the database is worked out here, not by the sender.
+    outcomes = sender.send_all([_outgoing(d, members[d.member_ref]) for d in claimed])
     sent, deferred, retry_after = 0, [], None
     for delivery, (provider_id, failure) in zip(claimed, outcomes, strict=True):
         member = members[delivery.member_ref]
@@ -256,21 +266,10 @@ def _send_chunk(session: Session, pool: ThreadPoolExecutor, senders: dict,
     return sent, deferred, retry_after
 
 
-def _envelope(senders: dict, delivery: Delivery, member: Member) -> tuple:
-    address = member.email if delivery.channel == "email" else member.phone
-    headers = email_headers(member) if delivery.channel == "email" else None
-    return senders[delivery.channel], address, delivery.subject, delivery.body, headers
-
-
-def _attempt(envelope: tuple) -> tuple[str | None, DeliveryFailed | TryLater | None]:
-    """One send on a pool thread: the provider's id, or why not. No app or database here."""
-    sender, address, subject, body, headers = envelope
-    try:
-        if address is None:
-            raise DeliveryFailed("no address for this channel")
-        return sender.send(address, subject, body, headers=headers), None
-    except (DeliveryFailed, TryLater) as exc:
-        return None, exc
+def _outgoing(delivery: Delivery, member: Member) -> Outgoing:
+    email = delivery.channel == "email"
+    return Outgoing(to=member.email if email else member.phone, subject=delivery.subject,
+                    body=delivery.body, headers=email_headers(member) if email else None)
 
 
 def import_members(envelope: dict) -> bool:

@@ -20,15 +20,17 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from services.feedback.models import Outbox, Respondent
-from services.panel.jobs import SEND_CHUNK
+from services.panel.delivery import SmtpSender
 from services.panel.models import Delivery
 from shared.bus import queue_for
 from shared.db import new_session
 from tests.feedback.closing import close_survey, complete_and_publish, only_report
 from tests.scenario import add_members, setup_agencies
 
-# Panel claims and sends SEND_CHUNK messages at a time: enough people for several chunks,
-# so the worker dies with some sent, one chunk in flight and the rest not yet claimed.
+# Panel claims and sends as many emails at a time as it holds SMTP sessions open: enough
+# people for several chunks, so the worker dies with some sent, one chunk in flight and the
+# rest not yet claimed.
+SEND_CHUNK = SmtpSender.in_flight
 RESPONDENTS = 2 * SEND_CHUNK + 4  # one batch of the tests' 50
 
 
@@ -154,7 +156,7 @@ def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_ret
     queue = queue_for("feedback", pump.redis)
     first = start_worker("feedback")
     wait_for(lambda: StartedJobRegistry(queue=queue).count == 1, every=0.01)
-    time.sleep(0.5)
+    time.sleep(0.15)
     kill_with_its_work_horse(first)
     # Killed inside its one transaction: not one batch written, nobody marked told.
     assert outcome_batches(apps["feedback"]) == []

@@ -240,8 +240,14 @@ def test_two_draws_racing_in_threads_share_out_members_without_overlap(panel_app
     assert len(council) + len(health) == 40
 
 
-def test_draw_message_is_refused_when_it_breaks_the_contract():
+def test_draw_message_breaking_the_contract_is_refused_and_draws_nobody(panel_app):
+    from services.panel.jobs import draw_sample
     from shared.messages import ContractError
 
-    with pytest.raises(ContractError):
-        build_message("panel.draw_sample", {"survey_id": 1, "size": 0, "sponsors": []})
+    make_members(panel_app, 5)
+    with panel_app.app_context():
+        with pytest.raises(ContractError):
+            draw_sample(build_message("panel.draw_sample",
+                                      {"survey_id": 1, "size": 0, "sponsors": []}))
+        with new_session() as session:
+            assert session.scalars(select(ContactEvent)).all() == []
