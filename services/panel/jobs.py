@@ -7,7 +7,7 @@ import time
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -238,13 +238,17 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
     claimed = _claim(session, allowed) if allowed else []
     # Everything that needs the app or the database is worked out here, not by the sender.
     outcomes = sender.send_all([_outgoing(d, members[d.member_ref]) for d in claimed])
-    sent, deferred, retry_after = 0, [], None
-    for delivery, (provider_id, failure) in zip(claimed, outcomes, strict=True):
+    deferred, retry_after = [], None
+    sent = [(delivery, provider_id) for delivery, (provider_id, failure)
+            in zip(claimed, outcomes, strict=True) if failure is None]
+    _record_sent(session, sent, utcnow())
+    for delivery, _ in sent:
+        _report(reports, delivery)
+    for delivery, (_, failure) in zip(claimed, outcomes, strict=True):
         member = members[delivery.member_ref]
         if failure is None:
-            delivery.provider_id, delivery.status, delivery.sent_at = provider_id, "sent", utcnow()
-            sent += 1
-        elif isinstance(failure, TryLater):
+            continue
+        if isinstance(failure, TryLater):
             log.info("delivery %s deferred: %s", delivery.delivery_ref, failure)
             delivery.status, delivery.error = "pending", str(failure)
             deferred.append(delivery)
@@ -263,7 +267,25 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
             delivery.status, delivery.error = "failed", str(failure)
         _report(reports, delivery)
     session.commit()
-    return sent, deferred, retry_after
+    return len(sent), deferred, retry_after
+
+
+_MARK_SENT = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam("delivery_id"))
+              .values(status="sent", provider_id=bindparam("provider_id"),
+                      sent_at=bindparam("sent_at")))
+
+
+def _record_sent(session: Session, sent: list[tuple[Delivery, str | None]], now) -> None:
+    """The chunk's sent messages in one executemany UPDATE (most of a chunk, usually)."""
+    if not sent:
+        return
+    session.connection().execute(_MARK_SENT, [
+        {"delivery_id": delivery.id, "provider_id": provider_id, "sent_at": now}
+        for delivery, provider_id in sent])
+    for delivery, provider_id in sent:  # mirror the update without reloading each row
+        set_committed_value(delivery, "status", "sent")
+        set_committed_value(delivery, "provider_id", provider_id)
+        set_committed_value(delivery, "sent_at", now)
 
 
 def _outgoing(delivery: Delivery, member: Member) -> Outgoing:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from services.surveys.exports import run_export
@@ -40,8 +40,14 @@ def _record_delivery(session: Session, payload: dict) -> None:
         kind, _, invitation_id = item["delivery_ref"].partition(":")
         if kind == "invitation" and invitation_id.isdigit():
             statuses[int(invitation_id)] = item["status"]
-    for invitation in session.scalars(select(Invitation).where(Invitation.id.in_(statuses))):
-        invitation.delivery_status = statuses[invitation.id]
+    # One executemany UPDATE, not an object loaded and flushed per invitation: a launch to
+    # 100,000 members reports 100,000 statuses.
+    if statuses:
+        session.connection().execute(
+            update(Invitation.__table__)
+            .where(Invitation.__table__.c.id == bindparam("invitation_id"))
+            .values(delivery_status=bindparam("status")),
+            [{"invitation_id": i, "status": status} for i, status in statuses.items()])
 
 
 def population_targets(envelope: dict) -> bool:

@@ -24,6 +24,7 @@ from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
 from shared.bus import Bus, utcnow
+from shared.db import among
 from shared.errors import RuleBroken
 
 
@@ -189,7 +190,7 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
     for start in range(0, len(refs), 1000):
         existing.update(session.scalars(select(Invitation.member_ref).where(
             Invitation.survey_id == survey_id,
-            Invitation.member_ref.in_(refs[start:start + 1000]))))
+            among(session, Invitation.member_ref, refs[start:start + 1000]))))
     full = full_cells(session, survey)
     rows = [
         {"survey_id": survey_id, "member_ref": str(m["member_ref"]), "token": new_token(),
@@ -201,25 +202,39 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
     ]
     if not rows:
         return 0
-    # One bulk INSERT ... RETURNING (batched by SQLAlchemy) instead of a unit-of-work flush
-    # of one object per member: the ids come back for the delivery references.
-    invitations = list(session.scalars(
-        insert(Invitation).returning(Invitation, sort_by_parameter_order=True), rows))
+    # One bulk INSERT ... RETURNING of the columns needed here (batched by SQLAlchemy), not a
+    # unit-of-work flush of one object per member: the ids come back for the references.
+    invitations = _inserted(session, rows)
     names = dict(session.execute(select(Agency.slug, Agency.name)).all())
     context = invitation_context(survey, names)
     for start in range(0, len(invitations), batch_size):
         bus.send(session, "panel.deliver", {
             "template": "invitation", "context": context,
             "recipients": [
-                {"member_ref": inv.member_ref, "delivery_ref": f"invitation:{inv.id}",
-                 "link": f"{surveys_url}/r/{inv.token}"}
-                for inv in invitations[start:start + batch_size]
+                {"member_ref": member_ref, "delivery_ref": f"invitation:{invitation_id}",
+                 "link": f"{surveys_url}/r/{token}"}
+                for invitation_id, member_ref, token, _ in invitations[start:start + batch_size]
             ],
         })
     if "sms_dialogue" in survey.channels:
-        open_dialogues(session, bus, survey, [i for i in invitations if i.channel == "sms"],
-                       batch_size)
+        by_sms = [invitation_id for invitation_id, _, _, channel in invitations
+                  if channel == "sms"]
+        open_dialogues(session, bus, survey, list(session.scalars(
+            select(Invitation).where(among(session, Invitation.id, by_sms))
+            .order_by(Invitation.id))) if by_sms else [], batch_size)
     return len(invitations)
+
+
+_INVITATION_COLUMNS = (Invitation.__table__.c.id, Invitation.__table__.c.member_ref,
+                       Invitation.__table__.c.token, Invitation.__table__.c.channel)
+
+
+def _inserted(session: Session, rows: list[dict]) -> list[tuple[int, str, str, str]]:
+    """Insert the invitations: (id, member_ref, token, channel) of each, in the rows' order."""
+    result = session.connection().execute(
+        insert(Invitation.__table__).returning(*_INVITATION_COLUMNS,
+                                               sort_by_parameter_order=True), rows)
+    return [tuple(row) for row in result]
 
 
 def survey_results(session: Session, survey: Survey) -> dict:
