@@ -5,7 +5,8 @@ surveys' real respond endpoint (checks the link, validates every answer, saves t
 and its answers) and a minimal Flask endpoint doing one INSERT of the same response row.
 The client posts the same answers to each with a few concurrent connections, one response per
 invitation, as a browser sends them from surveys' page (its hidden fields included); the two
-take turns in rounds, so a slow spell of the machine falls on both. Run as `.venv/bin/python bench/ingest.py`; prints one JSON line.
+take turns in rounds, so a slow spell of the machine falls on both.
+Run as `.venv/bin/python bench/ingest.py`; prints one JSON line.
 """
 
 from __future__ import annotations
