@@ -146,7 +146,8 @@ def outcome_batches(feedback_app) -> list[dict]:
 def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_retry_tells_all(
         apps, clients, pump, start_worker):
     keys = setup_agencies(apps, pump)
-    respondents = 12000  # a fan-out of a second or more, so the kill lands inside it
+    respondents = 12000  # a fan-out long enough for the kill to land inside it (if it had
+    # finished first, its batches would be in the outbox and the next assertion would fail)
     refs = close_survey(pump, {"Mornings": respondents}, sponsors=("council",))
     officer = keys["council"]["officer"]
     report = only_report(clients["feedback"], officer)
