@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import Table, any_, bindparam, create_engine, event, func, select
+from sqlalchemy import JSON, Table, any_, bindparam, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,19 +89,47 @@ def among(session: Session, column, values: list):
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     """Many rows into one table in the session's transaction, every row with the same keys:
     PostgreSQL's COPY (several times faster than INSERT for the big fan-outs), else one
-    executemany INSERT."""
+    executemany INSERT. Columns a row leaves out get their Python-side defaults."""
     if not rows:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         connection.execute(table.insert(), rows)
         return
-    names = list(rows[0])
+    defaults = {column.name: _default_of(column) for column in table.columns
+                if column.name not in rows[0] and column.default is not None
+                and not column.primary_key}
+    names = [*rows[0], *defaults]
     columns = ", ".join(f'"{name}"' for name in names)
+    json_columns = {column.name for column in table.columns if isinstance(column.type, JSON)}
     with connection.connection.driver_connection.cursor() as cursor, \
             cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            values = {**row, **defaults}
+            copy.write_row([json.dumps(values[name]) if name in json_columns else values[name]
+                            for name in names])
+
+
+def insert_rows_with_ids(session: Session, table: Table, rows: list[dict]) -> list[int]:
+    """Like insert_rows, and the new ids in the rows' order: on PostgreSQL the ids are taken
+    from the table's sequence first, so the rows can still go in by COPY."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        result = session.connection().execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in result]
+    ids = list(session.scalars(
+        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": len(rows)}))
+    insert_rows(session, table, [{"id": new_id, **row} for new_id, row in zip(ids, rows,
+                                                                               strict=True)])
+    return ids
+
+
+def _default_of(column):
+    default = column.default
+    return default.arg(None) if default.is_callable else default.arg
 
 
 def migration_config(migrations_dir: Path, url: str) -> Config:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import add_weighted_results
@@ -24,7 +24,7 @@ from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
 from shared.bus import Bus, utcnow
-from shared.db import among
+from shared.db import among, insert_rows_with_ids
 from shared.errors import RuleBroken
 
 
@@ -202,8 +202,7 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
     ]
     if not rows:
         return 0
-    # One bulk INSERT ... RETURNING of the columns needed here (batched by SQLAlchemy), not a
-    # unit-of-work flush of one object per member: the ids come back for the references.
+    # In bulk (COPY on PostgreSQL), not a unit-of-work flush of one object per member.
     invitations = _inserted(session, rows)
     names = dict(session.execute(select(Agency.slug, Agency.name)).all())
     context = invitation_context(survey, names)
@@ -225,16 +224,11 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
     return len(invitations)
 
 
-_INVITATION_COLUMNS = (Invitation.__table__.c.id, Invitation.__table__.c.member_ref,
-                       Invitation.__table__.c.token, Invitation.__table__.c.channel)
-
-
 def _inserted(session: Session, rows: list[dict]) -> list[tuple[int, str, str, str]]:
     """Insert the invitations: (id, member_ref, token, channel) of each, in the rows' order."""
-    result = session.connection().execute(
-        insert(Invitation.__table__).returning(*_INVITATION_COLUMNS,
-                                               sort_by_parameter_order=True), rows)
-    return [tuple(row) for row in result]
+    ids = insert_rows_with_ids(session, Invitation.__table__, rows)
+    return [(new_id, row["member_ref"], row["token"], row["channel"])
+            for new_id, row in zip(ids, rows, strict=True)]
 
 
 def survey_results(session: Session, survey: Survey) -> dict:
