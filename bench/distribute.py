@@ -34,7 +34,7 @@ ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
                            "postgresql://postgres@127.0.0.1:5432/postgres")
 MEMBERS = int(os.environ.get("DISTRIBUTE_MEMBERS", "100000"))
 BUDGET_SECONDS = float(os.environ.get("DISTRIBUTE_BUDGET_SECONDS", "90"))
-PANEL_WORKERS = int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "2"))
+PANEL_WORKERS = int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "3"))
 WORKER_LOGS = os.environ.get("DISTRIBUTE_WORKER_LOGS")
 BASELINE_MESSAGES = 20_000
 IN_FLIGHT = 100  # as panel's SMS sender

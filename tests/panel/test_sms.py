@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services.panel.models import Delivery, Member
 from shared.db import new_session
+from tests.fakes.smtp_server import free_port
 from tests.panel.factories import make_members, member, run_draw
 from tests.panel.test_joining import _deliver
 
@@ -167,6 +168,27 @@ def test_a_gateway_that_keeps_refusing_leaves_the_message_waiting_not_lost(apps,
         assert send_batch(delivery.batch_id) == 1  # what RQ's retry runs
         assert send_batch(delivery.batch_id) == 0  # and never twice
     assert len(sms_gateway.messages) == 1
+
+
+def test_messages_wait_while_the_gateway_is_unreachable_and_go_once_it_is_back(
+        apps, pump, sms_gateway, monkeypatch):
+    refs = make_members(apps["panel"], 3, channel="sms")
+    # Nothing listens on this port: every connection is refused before reaching a gateway.
+    monkeypatch.setitem(apps["panel"].config, "SMS_GATEWAY_URL", f"http://127.0.0.1:{free_port()}")
+    _deliver(apps, "invitation", *refs)
+    pump.relay("surveys")
+    pump.work("panel")  # the job fails this run; RQ schedules its retry
+    with apps["panel"].app_context(), new_session() as session:
+        deliveries = session.scalars(select(Delivery)).all()
+    assert [d.status for d in deliveries] == ["pending"] * 3
+    assert all(d.error.startswith("gateway:") for d in deliveries)
+    monkeypatch.undo()
+    from services.panel.jobs import send_batch
+
+    with apps["panel"].app_context():
+        assert send_batch(deliveries[0].batch_id) == 3  # what RQ's retry runs
+    assert sorted(m["to"] for m in sms_gateway.messages) == [
+        "+447700900000", "+447700900001", "+447700900002"]
 
 
 def test_dialogue_text_goes_by_sms_exactly_as_given(apps, pump, sms_gateway):
