@@ -35,6 +35,7 @@ ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
 MEMBERS = int(os.environ.get("DISTRIBUTE_MEMBERS", "100000"))
 BUDGET_SECONDS = float(os.environ.get("DISTRIBUTE_BUDGET_SECONDS", "90"))
 PANEL_WORKERS = int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "3"))
+SURVEYS_WORKERS = int(os.environ.get("DISTRIBUTE_SURVEYS_WORKERS", "1"))
 WORKER_LOGS = os.environ.get("DISTRIBUTE_WORKER_LOGS")
 BASELINE_MESSAGES = 20_000
 IN_FLIGHT = 100  # as panel's SMS sender
@@ -186,7 +187,7 @@ def main() -> None:
             officer = issue_key(session, surveys_app.extensions["bus"], agency="council",
                                 role="officer")
             session.commit()
-        for number, name in enumerate(["surveys"] + ["panel"] * PANEL_WORKERS):
+        for number, name in enumerate(["surveys"] * SURVEYS_WORKERS + ["panel"] * PANEL_WORKERS):
             # DISTRIBUTE_WORKER_LOGS=<dir> keeps each worker's log there, to see its jobs' times.
             log = open(Path(WORKER_LOGS) / f"{name}-{number}.log", "w") if WORKER_LOGS \
                 else subprocess.DEVNULL
@@ -233,7 +234,7 @@ def main() -> None:
                     "messages_per_second": round(rate, 1),
                     "baseline_gateway_alone_per_second": round(baseline, 1),
                     "baseline_gateway_alone_projected_s": round(MEMBERS / baseline, 1),
-                    "panel_workers": PANEL_WORKERS, "surveys_workers": 1,
+                    "panel_workers": PANEL_WORKERS, "surveys_workers": SURVEYS_WORKERS,
                     "database": "postgresql", "budget_s": BUDGET_SECONDS},
         "ratio": round(rate / baseline, 3) if baseline else None,
         "goal": "every invitation of a 100,000-member launch accepted by the gateway in < 20 s",
