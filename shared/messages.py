@@ -126,7 +126,8 @@ class SampleDrawnMessage(Schema):
 class DeliveryStatusSchema(Schema):
     delivery_ref = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(
-        ("sent", "delivered", "failed", "undelivered", "no_consent", "opted_out")))
+        ("sent", "delivered", "failed", "undelivered", "no_consent", "opted_out",
+         "unconfirmed")))
 
 
 class SmsReplySchema(Schema):

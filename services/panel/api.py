@@ -19,6 +19,7 @@ from services.panel.schemas import (
     CampaignCreateSchema,
     CampaignSchema,
     ConsentChangeSchema,
+    DeliveryQuerySchema,
     DeliverySchema,
     MemberCreateSchema,
     MemberImportSchema,
@@ -303,9 +304,12 @@ def respondents_representativeness(body, args):
 class Deliveries(MethodView):
     decorators = [require_role("panel_manager")]
 
+    @deliveries_blp.arguments(DeliveryQuerySchema, location="query")
     @deliveries_blp.response(200, DeliverySchema(many=True))
     @deliveries_blp.paginate()
-    def get(self, pagination_parameters):
-        """List deliveries, newest first"""
-        return page_of(get_session(), select(Delivery).order_by(Delivery.id.desc()),
-                       pagination_parameters)
+    def get(self, args, pagination_parameters):
+        """List deliveries, newest first; `status` narrows them to one status"""
+        query = select(Delivery).order_by(Delivery.id.desc())
+        if args.get("status"):
+            query = query.where(Delivery.status == args["status"])
+        return page_of(get_session(), query, pagination_parameters)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -211,7 +212,7 @@ def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
     claimed = set(session.scalars(
         update(Delivery)
         .where(among(session, Delivery.id, [d.id for d in chunk]), Delivery.status == "pending")
-        .values(status="sending", attempts=Delivery.attempts + 1)
+        .values(status="sending", attempts=Delivery.attempts + 1, claimed_at=utcnow())
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)))
     session.commit()
@@ -292,6 +293,36 @@ def _outgoing(delivery: Delivery, member: Member) -> Outgoing:
     email = delivery.channel == "email"
     return Outgoing(to=member.email if email else member.phone, subject=delivery.subject,
                     body=delivery.body, headers=email_headers(member) if email else None)
+
+
+# Far longer than a chunk can take to send (30 s at most a message): a delivery claimed this
+# long ago and still "sending" was claimed by a worker that stopped before recording it.
+UNCONFIRMED_AFTER = timedelta(minutes=15)
+UNCONFIRMED_ERROR = ("the sender stopped before recording what the server answered; "
+                     "not sent again, so nobody gets it twice")
+
+
+def sweep_unconfirmed_deliveries(now: datetime | None = None) -> int:
+    """Periodic: deliveries a stopped worker left "sending" become "unconfirmed", and surveys
+    hears of them. They may have gone out, so they are never sent again; a later status
+    callback from the gateway still moves one on to "delivered" or "undelivered"."""
+    cutoff = (now or utcnow()) - UNCONFIRMED_AFTER
+    with new_session() as session:
+        stuck = list(session.scalars(select(Delivery).where(
+            Delivery.status == "sending",
+            or_(Delivery.claimed_at < cutoff,
+                and_(Delivery.claimed_at.is_(None), Delivery.created_at < cutoff)))))
+        reports: list[dict] = []
+        for delivery in stuck:
+            delivery.status, delivery.error = "unconfirmed", UNCONFIRMED_ERROR
+            _report(reports, delivery)
+        if reports:
+            bus().send(session, "surveys.delivery_report", {"deliveries": reports})
+        session.commit()
+    if stuck:
+        log.warning("%d deliveries left sending by a stopped worker are now unconfirmed",
+                    len(stuck))
+    return len(stuck)
 
 
 def import_members(envelope: dict) -> bool:

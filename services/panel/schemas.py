@@ -144,15 +144,27 @@ class ConsentChangeSchema(Schema):
     source = fields.String(load_default="api", validate=validate.Length(max=40))
 
 
+DELIVERY_STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed",
+                     "canceled", "no_consent", "opted_out", "unconfirmed")
+
+
 class DeliverySchema(Schema):
     delivery_ref = fields.String()
     member_ref = fields.String()
     template = fields.String()
     channel = fields.String()
     status = fields.String()
+    error = fields.String(allow_none=True)
     attempts = fields.Integer()
     created_at = fields.DateTime()
+    claimed_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryQuerySchema(Schema):
+    """Narrow the delivery log, e.g. to the "unconfirmed" ones a stopped worker left."""
+
+    status = fields.String(validate=validate.OneOf(DELIVERY_STATUSES))
 
 
 class ImportErrorSchema(Schema):
