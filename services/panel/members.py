@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.panel.contacts import normalise_phone
@@ -65,8 +66,17 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
         extra=dict(profile.get("extra") or {}),
         **{k: profile.get(k) for k in PROFILE_COLUMNS},
     )
-    session.add(member)
-    session.flush()
+    try:
+        # In a savepoint: a sign-up that loses a race to the same email or phone is refused
+        # like any duplicate, and the caller's transaction carries on.
+        with session.begin_nested():
+            session.add(member)
+            session.flush()
+    except IntegrityError:
+        duplicate = find_duplicate(session, email, phone)
+        if duplicate is None:
+            raise
+        raise DuplicateMember(duplicate) from None
     for purpose in ("surveys", "outcomes", "recontact"):
         session.add(ConsentRecord(member_id=member.id, purpose=purpose,
                                   granted=bool(consent.get(purpose, False)), source=source))

@@ -57,8 +57,11 @@ class Member(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_ref: Mapped[str] = mapped_column(String(36), unique=True, default=new_member_ref)
     external_id: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
-    email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
-    phone: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    # Unique in the database too: two sign-ups at once cannot both pass the check.
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True,
+                                              unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True,
+                                              unique=True)
     preferred_channel: Mapped[str] = mapped_column(String(10))
     language: Mapped[str] = mapped_column(String(10), default="en")
     age_band: Mapped[str] = mapped_column(String(10))

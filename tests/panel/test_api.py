@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from services.panel.models import Member
+from shared.db import new_session
 from tests.scenario import bearer, member_payload, setup_agencies
 
 
@@ -77,3 +84,35 @@ def test_a_revoked_key_stops_working_on_every_service(apps, clients, pump):
         assert clients[name].get("/api/v1/surveys" if name == "surveys" else
                                  "/api/v1/members" if name == "panel" else "/api/v1/reports",
                                  headers=bearer(key)).status_code == 401
+
+
+@pytest.mark.postgresql_only
+def test_two_sign_ups_with_one_email_at_the_same_moment_leave_one_member(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    engine = apps["panel"].extensions["database"].engine
+    answered: dict = {}
+
+    def sign_up():
+        answered["response"] = clients["panel"].post(
+            "/api/v1/members", json=member_payload(1),
+            headers=bearer(keys["council"]["panel_manager"]))
+
+    with engine.connect() as other:
+        # Another sign-up with this address, written but not yet committed: the API's check
+        # for duplicates cannot see it, so only the database can stop the second member.
+        other_sign_up = other.begin()
+        other.execute(insert(Member).values(
+            email="person1@example.org", preferred_channel="email", age_band="25-34",
+            gender="female", ethnicity="white", disability="not_disabled", area="E05001001"))
+        request = threading.Thread(target=sign_up)
+        request.start()
+        request.join(timeout=1.0)
+        assert request.is_alive(), "the API's insert waits for the other sign-up to finish"
+        other_sign_up.commit()
+        request.join(timeout=30)
+    response = answered["response"]
+    assert response.status_code == 409
+    assert "already on the panel" in response.json["errors"]["json"]["email"][0]
+    with apps["panel"].app_context(), new_session() as session:
+        assert session.scalar(select(func.count()).select_from(Member).where(
+            Member.email == "person1@example.org")) == 1
