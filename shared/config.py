@@ -100,6 +100,11 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         "UNDER_REPRESENTED_RATIO": parse_float(env.get("UNDER_REPRESENTED_RATIO"), 0.8),
         "DELIVERY_BATCH_SIZE": parse_int(env.get("DELIVERY_BATCH_SIZE"), 1000),
         "RELAY_INTERVAL_SECONDS": parse_float(env.get("RELAY_INTERVAL_SECONDS"), 0.2),
+        # Sign-ups through the join page from one client address (flask-limiter's notation).
+        "JOIN_RATE_LIMIT": text(env, "JOIN_RATE_LIMIT", "20 per hour"),
+        # Reverse proxies in front of the web processes whose X-Forwarded-* headers to trust:
+        # without it every citizen behind a proxy shares the proxy's address and its limits.
+        "TRUSTED_PROXIES": parse_int(env.get("TRUSTED_PROXIES"), 0),
     }
 
 

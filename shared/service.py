@@ -11,6 +11,7 @@ from flask_smorest import Api
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import db
 from shared.bus import Bus
@@ -35,6 +36,9 @@ def configure_service(
     if test_config:
         app.config.update(test_config)
     check_production_secrets(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = f"development-only-{service}"
     app.config.update(

@@ -89,6 +89,7 @@ def _join_page(values: dict, errors: dict, campaign: Campaign | None, status: in
 
 @pages.route("/join", methods=["GET", "POST"])
 def join():
+    """Sign up to the panel (rate-limited per client address: see ratelimits.py)."""
     session = get_session()
     code = (request.values.get("c") or request.values.get("campaign") or "").strip().upper()
     campaign = session.scalar(select(Campaign).where(Campaign.code == code)) if code else None
