@@ -49,7 +49,7 @@ class Outgoing:
 
 
 # What became of one message: the provider's id, or why it was not sent.
-Outcome = tuple[str | None, "DeliveryFailed | TryLater | None"]
+Outcome = tuple[str | None, DeliveryFailed | TryLater | None]
 
 
 class Sender(Protocol):
