@@ -72,14 +72,18 @@ class SmtpSender:
         # Name ourselves in EHLO from the sender's domain: smtplib would otherwise ask DNS for
         # this host's FQDN on every connection.
         self.helo_name = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+        self._pool: ThreadPoolExecutor | None = None
 
     def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
-        with ThreadPoolExecutor(max_workers=self.in_flight,
-                                thread_name_prefix="panel-smtp") as pool:
-            return list(pool.map(self._outcome, messages))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.in_flight,
+                                            thread_name_prefix="panel-smtp")
+        return list(self._pool.map(self._outcome, messages))
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _outcome(self, message: Outgoing) -> Outcome:
         if message.to is None:

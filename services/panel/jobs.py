@@ -24,7 +24,7 @@ from services.panel.delivery import (
 from services.panel.draws import draw
 from services.panel.imports import run_import
 from services.panel.messaging import render
-from services.panel.models import ApiKey, Delivery, Member, MemberImport
+from services.panel.models import ApiKey, Delivery, Member, MemberImport, profile_of
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
 from shared.db import among, insert_rows, new_session
@@ -80,9 +80,7 @@ def sampled_members(session: Session, ids: list[int]) -> list[dict]:
         return []
     rows = session.execute(_SAMPLED.where(among(session, Member.id, ids)).order_by(Member.id))
     return [{"member_ref": row[0], "channel": row[1], "language": row[2],
-             "profile": {**dict(zip(PROFILE_DIMENSIONS, row[3:-1], strict=True)),
-                         "extra": dict(row[-1] or {})}}
-            for row in rows]
+             "profile": profile_of(row[3:-1], row[-1])} for row in rows]
 
 
 def deliver(envelope: dict) -> int:
@@ -108,7 +106,7 @@ def _record_batch(session: Session, payload: dict, batch_id: str) -> None:
         already.update(session.scalars(select(Delivery.delivery_ref).where(
             among(session, Delivery.delivery_ref, chunk))))
     template = payload["template"]
-    reports, rows, now = [], [], utcnow()
+    reports, rows = [], []
     for recipient in recipients:
         member = members.get(str(recipient["member_ref"]))
         if recipient["delivery_ref"] in already:
@@ -124,8 +122,7 @@ def _record_batch(session: Session, payload: dict, batch_id: str) -> None:
         status = may_receive(member, template) or "pending"
         rows.append({"delivery_ref": recipient["delivery_ref"], "batch_id": batch_id,
                      "member_ref": member.member_ref, "template": template, "channel": channel,
-                     "subject": subject[:200], "body": body, "status": status, "attempts": 0,
-                     "created_at": now})
+                     "subject": subject[:200], "body": body, "status": status})
         if status != "pending":
             reports.append({"delivery_ref": recipient["delivery_ref"], "status": status})
     insert_rows(session, Delivery.__table__, rows)
@@ -276,7 +273,8 @@ _MARK_SENT = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindpa
                       sent_at=bindparam("sent_at")))
 
 
-def _record_sent(session: Session, sent: list[tuple[Delivery, str | None]], now) -> None:
+def _record_sent(session: Session, sent: list[tuple[Delivery, str | None]],
+                 now: datetime) -> None:
     """The chunk's sent messages in one executemany UPDATE (most of a chunk, usually)."""
     if not sent:
         return

@@ -4,6 +4,7 @@ imports, the delivery log, and the bus tables."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.auth import ApiKeyMixin
 from shared.bus import InboxMixin, OutboxMixin, utcnow
+from shared.messages import PROFILE_DIMENSIONS
 
 
 class Base(DeclarativeBase):
@@ -91,16 +93,12 @@ class Member(Base):
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def profile(self) -> dict:
-        return {
-            "age_band": self.age_band,
-            "gender": self.gender,
-            "ethnicity": self.ethnicity,
-            "disability": self.disability,
-            "area": self.area,
-            "deprivation_decile": self.deprivation_decile,
-            "tenure": self.tenure,
-            "extra": dict(self.extra or {}),
-        }
+        return profile_of([getattr(self, d) for d in PROFILE_DIMENSIONS], self.extra)
+
+
+def profile_of(values: Sequence, extra: dict | None) -> dict:
+    """The non-identifying profile other services see: PROFILE_DIMENSIONS' values and extras."""
+    return {**dict(zip(PROFILE_DIMENSIONS, values, strict=True)), "extra": dict(extra or {})}
 
 
 class ConsentRecord(Base):

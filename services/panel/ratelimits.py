@@ -13,7 +13,7 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 
 
-def init_rate_limits(app: Flask) -> Limiter:
+def init_rate_limits(app: Flask) -> None:
     """The app's own limiter (its own Redis), applied to its public forms."""
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["REDIS_URL"],
                       strategy="fixed-window", headers_enabled=True, swallow_errors=True,
@@ -22,7 +22,6 @@ def init_rate_limits(app: Flask) -> Limiter:
     app.view_functions["pages.join"] = limiter.limit(
         join_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 303,
         on_breach=too_many_sign_ups)(app.view_functions["pages.join"])
-    return limiter
 
 
 def join_limit() -> str:

@@ -62,8 +62,6 @@ class Link:
     token: str
     invitation_id: int
     survey_id: int
-    started_at: datetime | None
-    dialogue_code: str | None
     survey_status: str
     fieldwork_end: date | None
     launched_at: datetime | None
@@ -73,9 +71,8 @@ class Link:
 _invitations, _surveys, _responses = Invitation.__table__, Survey.__table__, Response.__table__
 # Answering is the busiest path there is: one Core statement, built and compiled once, reads
 # the link, its survey and whether it was answered.
-_LINK = (select(_invitations.c.id, _invitations.c.survey_id, _invitations.c.started_at,
-                _invitations.c.dialogue_code, _surveys.c.status, _surveys.c.fieldwork_end,
-                _surveys.c.launched_at, _responses.c.id.is_not(None))
+_LINK = (select(_invitations.c.id, _invitations.c.survey_id, _surveys.c.status,
+                _surveys.c.fieldwork_end, _surveys.c.launched_at, _responses.c.id.is_not(None))
          .select_from(_invitations
                       .join(_surveys, _surveys.c.id == _invitations.c.survey_id)
                       .outerjoin(_responses, _responses.c.invitation_id == _invitations.c.id))
@@ -98,7 +95,8 @@ def asked_questions(session: Session, link: Link) -> list:
     if link.survey_status == "draft" or link.launched_at is None:
         return list(session.scalars(select(Question).where(Question.survey_id == link.survey_id)
                                     .order_by(Question.position)))
-    cached = cached_questions(link.survey_id, link.launched_at)
+    key = _asked_key(link.survey_id, link.launched_at)
+    cached = _ASKED.get(key)
     if cached is None:
         cached = [AskedQuestion(
             id=q.id, code=q.code, type=q.type, text=q.text, options=list(q.options or []),
@@ -110,13 +108,17 @@ def asked_questions(session: Session, link: Link) -> list:
         with _ASKED_LOCK:
             if len(_ASKED) >= ASKED_CACHE_SIZE:
                 _ASKED.clear()
-            _ASKED[(link.survey_id, link.launched_at.isoformat())] = cached
+            _ASKED[key] = cached
     return cached
 
 
 def cached_questions(survey_id: int, launched_at: datetime) -> list[AskedQuestion] | None:
     """The questions of this launch of the survey, if this process has them already."""
-    return _ASKED.get((survey_id, launched_at.isoformat()))
+    return _ASKED.get(_asked_key(survey_id, launched_at))
+
+
+def _asked_key(survey_id: int, launched_at: datetime) -> tuple[int, str]:
+    return survey_id, launched_at.isoformat()
 
 
 # -- the questionnaire a page shows ------------------------------------------
@@ -206,7 +208,8 @@ def save_response(session: Session, link: Link, questions: list[Question], answe
                   channel: str = "web") -> None:
     """Save the complete response and commit; a second submission raises AlreadyAnswered."""
     try:
-        saved = _in_one_statement(session.get_bind().dialect.name, link, answers) and \
+        # The statement itself leaves alone a link with progress saved or a dialogue open.
+        saved = _in_one_statement(session.get_bind().dialect.name, answers) and \
             insert_whole_response(session.connection(), link.token, link.survey_id,
                                   link.launched_at, questions, answers, channel)
         if not saved:
@@ -228,7 +231,7 @@ def save_response_at_once(connection: Connection, token: str, version: tuple[int
     closed, expired, progress saved, an SMS dialogue open); the caller then takes the long way.
     A second submission raises AlreadyAnswered.
     """
-    if not _in_one_statement(connection.dialect.name, None, answers):
+    if not _in_one_statement(connection.dialect.name, answers):
         return False
     try:
         return insert_whole_response(connection, token, *version, questions, answers, channel)
@@ -236,12 +239,10 @@ def save_response_at_once(connection: Connection, token: str, version: tuple[int
         raise AlreadyAnswered() from None
 
 
-def _in_one_statement(dialect: str, link: Link | None, answers: dict) -> bool:
-    """Whether the response and its answers can go in one statement: PostgreSQL, nothing else
-    to change on the invitation, at least one answer."""
-    return (dialect == "postgresql"
-            and (link is None or (link.started_at is None and link.dialogue_code is None))
-            and any(value is not None for value in answers.values()))
+def _in_one_statement(dialect: str, answers: dict) -> bool:
+    """Whether the response and its answers can go in one statement: PostgreSQL (its
+    data-modifying WITH), and at least one answer to insert."""
+    return dialect == "postgresql" and any(value is not None for value in answers.values())
 
 
 def _whole_response_statement():

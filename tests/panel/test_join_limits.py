@@ -51,3 +51,25 @@ def test_a_sign_up_goes_through_while_redis_is_down(apps, database_urls):
         assert members(app) == 2  # kept, for panel's relay to announce when Redis is back
     finally:
         app.extensions["database"].engine.dispose()
+
+
+def test_behind_a_trusted_proxy_each_citizen_has_their_own_count(apps, database_urls,
+                                                                  redis_server):
+    app = panel.create_app({"DATABASE_URL": database_urls["panel"], "REDIS_URL": redis_server.url,
+                            "TESTING": True, "JOIN_RATE_LIMIT": "1 per hour",
+                            "TRUSTED_PROXIES": 1})
+    client = app.test_client()
+
+    def via_proxy(citizen: str, index: int):
+        # Every request comes from the proxy's own address; X-Forwarded-For names the citizen.
+        return client.post("/join", data={**FORM, "email": f"proxied{index}@example.org"},
+                           headers={"X-Forwarded-For": citizen},
+                           environ_base={"REMOTE_ADDR": "10.0.0.2"})
+
+    try:
+        assert via_proxy("198.51.100.1", 1).status_code == 303
+        assert via_proxy("198.51.100.2", 2).status_code == 303
+        assert via_proxy("198.51.100.1", 3).status_code == 429
+        assert members(app) == 2
+    finally:
+        app.extensions["database"].engine.dispose()
