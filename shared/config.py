@@ -105,7 +105,23 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Reverse proxies in front of the web processes whose X-Forwarded-* headers to trust:
         # without it every citizen behind a proxy shares the proxy's address and its limits.
         "TRUSTED_PROXIES": parse_int(env.get("TRUSTED_PROXIES"), 0),
+        # Days the bus tables keep sent outbox rows and handled inbox rows, and surveys keeps
+        # finished export files (see shared/retention.py).
+        "RETENTION_DAYS": retention_days(env.get("RETENTION_DAYS")),
     }
+
+
+def retention_days(value: str | None) -> int:
+    """RETENTION_DAYS, never shorter than a failed job may wait to be requeued: a message
+    arriving again after its inbox row was pruned would apply twice."""
+    from shared.bus import FAILURE_TTL_SECONDS
+
+    days = parse_int(value, 30)
+    shortest = FAILURE_TTL_SECONDS // 86400 + 1
+    if days < shortest:
+        raise ConfigError(f"RETENTION_DAYS must be at least {shortest} (failed jobs are kept "
+                          f"{FAILURE_TTL_SECONDS // 86400} days and may be requeued): {days}")
+    return days
 
 
 def check_production_secrets(config: Mapping) -> None:

@@ -45,16 +45,18 @@ class PeriodicJob:
         if self.interval < 1:
             raise ValueError(f"{self.job_path}: interval must be at least 1 second")
 
-    @property
-    def digest(self) -> str:
-        return hashlib.sha1(f"{self.job_path}|{self.interval}".encode()).hexdigest()[:16]
+    def digest(self, queue_name: str) -> str:
+        # The queue is part of it: services may run the same shared job, and RQ's job ids
+        # are one namespace for every queue.
+        text = f"{queue_name}|{self.job_path}|{self.interval}"
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
 
     def next_slot(self, now: float) -> int:
         """The index of the next interval boundary strictly after `now` (epoch seconds)."""
         return math.floor(now / self.interval) + 1
 
-    def job_id(self, slot: int) -> str:
-        return f"periodic-{self.digest}-{slot}"
+    def job_id(self, queue_name: str, slot: int) -> str:
+        return f"periodic-{self.digest(queue_name)}-{slot}"
 
 
 def periodic_jobs(service: str) -> list[PeriodicJob]:
@@ -75,7 +77,7 @@ def schedule_next(connection: Redis, queue_name: str, job: PeriodicJob,
     slot = job.next_slot(time.time() if now is None else now)
     queue = queue_for(queue_name, connection)
     rq_job = queue.create_job(
-        RUNNER, args=(queue_name, job.job_path, job.interval), job_id=job.job_id(slot),
+        RUNNER, args=(queue_name, job.job_path, job.interval), job_id=job.job_id(queue_name, slot),
         result_ttl=RESULT_TTL_SECONDS, failure_ttl=FAILURE_TTL_SECONDS,
         description=f"periodic {job.job_path} every {job.interval}s",
     )

@@ -5,5 +5,6 @@ from __future__ import annotations
 from shared.schedule import PeriodicJob
 
 PERIODIC_JOBS = [
+    PeriodicJob("shared.retention.prune_bus", 24 * 3600),
     PeriodicJob("services.panel.jobs.sweep_unconfirmed_deliveries", 300),
 ]

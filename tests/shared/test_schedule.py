@@ -52,7 +52,21 @@ def test_a_run_calls_the_job_and_schedules_the_next_one(redis):
     queue.enqueue(RUNNER, "periodic-test", job.job_path, job.interval)
     BurstWorker([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
     assert int(redis.get(RUNS_KEY)) == 1
-    assert scheduled_runs(redis, "periodic-test") == [job.job_id(job.next_slot(time.time()))]
+    next_run = job.job_id("periodic-test", job.next_slot(time.time()))
+    assert scheduled_runs(redis, "periodic-test") == [next_run]
     # A worker starting now finds the next run already there.
     assert schedule_next(redis, "periodic-test", job) is None
 
+
+
+def test_the_same_shared_job_is_scheduled_once_in_each_service(redis):
+    """Every service prunes its own bus tables with one shared job: one run per service."""
+    now = time.time()
+    for service in ("panel", "surveys", "feedback"):
+        register_periodic_jobs(service, redis, now=now)
+    prune = PeriodicJob("shared.retention.prune_bus", 24 * 3600)
+    runs = {service: [r for r in scheduled_runs(redis, service)
+                      if r == prune.job_id(service, prune.next_slot(now))]
+            for service in ("panel", "surveys", "feedback")}
+    assert all(len(found) == 1 for found in runs.values()), runs
+    assert len({found[0] for found in runs.values()}) == 3
