@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import uuid
 
-SALT = b"civicpanel.feedback.member-page:"
+from shared.signing import sign, unsign
 
-
-def _signature(member_ref: str, secret: str) -> str:
-    digest = hmac.new(secret.encode(), SALT + member_ref.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+PURPOSE = "feedback.member-page"
 
 
 def member_token(member_ref: str, secret: str) -> str:
-    """An unguessable token naming one member: their ref and its 256-bit HMAC."""
-    ref = uuid.UUID(str(member_ref)).hex
-    return f"{ref}.{_signature(ref, secret)}"
+    """An unguessable token naming one member: their ref (hex) and its signature."""
+    return sign(secret, PURPOSE, uuid.UUID(str(member_ref)).hex)
 
 
 def member_ref_from_token(token: str, secret: str) -> str | None:
     """The member_ref a token names, or None when it was not signed with this secret."""
-    ref, _, signature = token.partition(".")
+    ref = unsign(secret, PURPOSE, token)
     try:
-        ref = uuid.UUID(ref).hex
+        return str(uuid.UUID(ref)) if ref is not None else None
     except ValueError:
         return None
-    if not hmac.compare_digest(signature, _signature(ref, secret)):
-        return None
-    return str(uuid.UUID(ref))
 
 
 def member_page_url(feedback_url: str, member_ref: str, secret: str) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.panel.models import AgencyOptOut, ConsentRecord, Member
+from shared.signing import sign, unsign
 
 PURPOSES = ("surveys", "outcomes", "recontact")
 
@@ -57,17 +57,10 @@ def may_receive(member: Member, template: str) -> str | None:
     return None if needed else "no_consent"
 
 
-def _serializer(secret: str, salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt=salt)
-
-
 def member_token(secret: str, member_ref: str, salt: str = "unsubscribe") -> str:
     """An opaque signed token naming the member: unsubscribe and confirm links carry it."""
-    return _serializer(secret, salt).dumps(member_ref)
+    return sign(secret, f"panel.{salt}", member_ref)
 
 
 def member_from_token(secret: str, token: str, salt: str = "unsubscribe") -> str | None:
-    try:
-        return str(_serializer(secret, salt).loads(token))
-    except BadSignature:
-        return None
+    return unsign(secret, f"panel.{salt}", token)

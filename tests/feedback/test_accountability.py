@@ -60,7 +60,8 @@ def test_overdue_days_come_from_configuration(apps, clients, pump):
 
 def test_the_daily_and_hourly_jobs_are_declared_and_importable():
     jobs = {job.job_path: job.interval for job in periodic_jobs("feedback")}
-    assert jobs == {"services.feedback.jobs.flag_overdue": 86400,
+    assert jobs == {"shared.retention.prune_bus": 86400,
+                    "services.feedback.jobs.flag_overdue": 86400,
                     "services.feedback.jobs.send_progress_news": 3600}
     for path in jobs:
         module, _, name = path.rpartition(".")
