@@ -70,7 +70,8 @@ def require_role(*roles: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            caller = authenticate(request.headers.get("Authorization"))
+            # A MethodView may check its class's roles and then a method's: one look-up.
+            caller = g.get("caller") or authenticate(request.headers.get("Authorization"))
             if caller is None:
                 abort(401, message="A valid API key is needed: Authorization: Bearer <key>.")
             if roles and caller.role not in roles:

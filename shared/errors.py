@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,14 @@ class RuleBroken(ValueError):
         super().__init__(message)
         self.errors = errors or {}
         self.status = status
+
+
+class NotFound(RuleBroken):
+    """What was asked for does not exist for this caller: answered exactly as if it did not
+    exist at all, so an answer never tells another agency's data apart from nothing."""
+
+    def __init__(self, message: str = "Not found."):
+        super().__init__(message, status=404)
 
 
 def refuse(exc: RuleBroken):
@@ -47,6 +56,18 @@ def register_error_handlers(app: Flask) -> None:
         errors = data.get("messages") or data.get("errors")
         body = error_body(exc.code or 500, exc.name, data.get("message") or exc.description, errors)
         return jsonify(body), exc.code
+
+    @app.errorhandler(RuleBroken)
+    def _rule_broken(exc: RuleBroken):
+        """A domain rule refused the request: JSON naming the fields, or a page saying why."""
+        if wants_json():
+            body = error_body(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), str(exc),
+                              {"json": exc.errors} if exc.errors else None)
+            return jsonify(body), exc.status
+        paragraphs = [str(reason) for reasons in exc.errors.values()
+                      for reason in (reasons if isinstance(reasons, list) else [reasons])]
+        return render_template("message_page.html", heading=str(exc),
+                               paragraphs=paragraphs), exc.status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

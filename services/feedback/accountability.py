@@ -111,3 +111,10 @@ def flag_overdue_reports(session: Session, *, now: datetime, overdue_days: int) 
             OverdueFlag.resolved.is_(False), Report.status == "published")):
         flag.resolved = True
     return raised
+
+
+def raise_overdue_flags(session: Session, *, now: datetime, overdue_days: int) -> list[dict]:
+    """The daily run: flag overdue reports to their sponsors, and keep the flags."""
+    flags = flag_overdue_reports(session, now=now, overdue_days=overdue_days)
+    session.commit()
+    return flags

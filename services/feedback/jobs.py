@@ -9,9 +9,9 @@ from functools import partial
 
 from flask import current_app
 
-from services.feedback.accountability import flag_overdue_reports
+from services.feedback.accountability import raise_overdue_flags
 from services.feedback.models import ApiKey
-from services.feedback.progress import notify_progress
+from services.feedback.progress import tell_progress
 from services.feedback.reports import Links, draft_report, forget_member, tell_respondents
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
@@ -57,9 +57,8 @@ def member_erased(envelope: dict) -> bool:
 def flag_overdue(now: datetime | None = None) -> int:
     """Daily: flag to each sponsor agency the reports overdue for publication."""
     with new_session() as session:
-        flags = flag_overdue_reports(session, now=now or utcnow(),
-                                     overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
-        session.commit()
+        flags = raise_overdue_flags(session, now=now or utcnow(),
+                                    overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
     for flag in flags:
         log.warning("report %(report_id)s (%(title)s) is %(days_overdue)s day(s) overdue "
                     "for %(agency)s", flag)
@@ -69,7 +68,5 @@ def flag_overdue(now: datetime | None = None) -> int:
 def send_progress_news(now: datetime | None = None) -> int:
     """Hourly: tell respondents of news on commitments, nobody more than once a week."""
     with new_session() as session:
-        told = notify_progress(session, bus(), links=links_from_config(),
-                               batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=now)
-        session.commit()
-    return told
+        return tell_progress(session, bus(), links=links_from_config(),
+                             batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=now)

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.feedback.accountability import as_utc
 from services.feedback.models import Commitment, CommitmentUpdate, Report, Respondent
+from services.feedback.queries import sponsored_report
 from services.feedback.reports import Links, ReportRuleBroken
 from shared.bus import Bus, utcnow
+from shared.errors import NotFound
 
 STATUSES = ("planned", "in_progress", "done", "dropped")
 FINAL = ("done", "dropped")
@@ -56,6 +58,29 @@ def record_progress(report: Report, commitment: Commitment, data: dict, *,
         commitment.dropped_reason = data["reason"]
     if report.status == "published":
         report.news_at = now
+    return update
+
+
+def make_commitment(session: Session, *, agency: str, report_id: int, data: dict) -> Commitment:
+    """A sponsor adds a commitment to its report."""
+    commitment = add_commitment(sponsored_report(session, agency=agency, report_id=report_id),
+                                data)
+    session.commit()
+    return commitment
+
+
+def report_progress(session: Session, *, agency: str, report_id: int, commitment_id: int,
+                    data: dict) -> CommitmentUpdate:
+    """The agency that made a commitment records its progress."""
+    report = sponsored_report(session, agency=agency, report_id=report_id)
+    commitment = next((c for c in report.commitments if c.id == commitment_id), None)
+    if commitment is None:
+        raise NotFound("No such commitment in this report.")
+    if commitment.agency != agency:
+        raise ReportRuleBroken(f"Only {commitment.agency}, who made this commitment, reports "
+                               "its progress.", status=403)
+    update = record_progress(report, commitment, data)
+    session.commit()
     return update
 
 
@@ -113,3 +138,10 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
         told += len(due)
     return told
 
+
+def tell_progress(session: Session, bus: Bus, *, links: Links, batch_size: int,
+                  now: datetime | None = None) -> int:
+    """The hourly run: tell respondents of news, and keep who was told."""
+    told = notify_progress(session, bus, links=links, batch_size=batch_size, now=now)
+    session.commit()
+    return told

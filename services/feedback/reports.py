@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.feedback.findings import most_preferred, preference_question, relation_implied
 from services.feedback.member_links import member_page_url
 from services.feedback.models import Report, ReportSponsor, ReportTag, Respondent
+from services.feedback.queries import sponsored_report
 from shared.bus import Bus, utcnow
 from shared.errors import RuleBroken
 
@@ -138,6 +139,23 @@ def publish_report(session: Session, bus: Bus, report: Report,
     bus.send(session, "feedback.report_published", {"report_id": report.id})
     return session.scalar(select(func.count()).select_from(Respondent).where(
         Respondent.report_id == report.id))
+
+
+def complete(session: Session, *, agency: str, report_id: int, changes: dict) -> Report:
+    """A sponsor writes "we did" into its report."""
+    report = sponsored_report(session, agency=agency, report_id=report_id)
+    complete_report(report, changes)
+    session.commit()
+    return report
+
+
+def publish(session: Session, bus: Bus, *, agency: str, report_id: int,
+            now: datetime | None = None) -> tuple[Report, int]:
+    """A sponsor publishes its report; the report and how many respondents will be told."""
+    report = sponsored_report(session, agency=agency, report_id=report_id)
+    told = publish_report(session, bus, report, now)
+    session.commit()
+    return report, told
 
 
 def tell_respondents(session: Session, payload: dict, *, bus: Bus, links: Links,

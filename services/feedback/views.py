@@ -9,13 +9,13 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.feedback.accountability import as_utc, is_overdue
-from services.feedback.api import published, published_report, scoreboard_now
+from services.feedback.accountability import agency_scoreboard, as_utc, is_overdue
 from services.feedback.disclosure import published_results
 from services.feedback.findings import headline, representativeness_note
 from services.feedback.member_links import member_ref_from_token
 from services.feedback.models import Commitment, Report, ReportSponsor, ReportTag, Respondent
 from services.feedback.progress import STATUS_WORDS
+from services.feedback.queries import published, published_report
 from services.feedback.reports import RELATION_WORDS, effective_relation
 from services.feedback.schemas import PublicReportSchema
 from shared.bus import utcnow
@@ -104,7 +104,9 @@ def report_page(report_id: int):
 
 @pages.get("/scoreboard")
 def scoreboard_page():
-    return render_template("scoreboard.html", rows=scoreboard_now(),
+    rows = agency_scoreboard(get_session(), now=utcnow(),
+                             overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
+    return render_template("scoreboard.html", rows=rows,
                            overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
 
 
