@@ -27,9 +27,10 @@ DIALOGUE_QUESTIONS = [
 ]
 
 
-def reply(pump, member_ref: str, body: str) -> None:
+def reply(pump, member_ref: str, body: str, provider_id: str | None = None) -> None:
     from_panel(pump, "surveys.sms_reply", {"member_ref": member_ref, "body": body,
-                                           "received_at": datetime.now(UTC)})
+                                           "received_at": datetime.now(UTC),
+                                           "provider_id": provider_id})
 
 
 def texts_to(app, member_ref: str) -> list[str]:
@@ -49,6 +50,20 @@ def start_dialogue(apps, clients, pump, language: str = "en", **changes):
     texter = member("sms", language=language)
     drawn(pump, survey_id, [texter])
     return survey_id, texter["member_ref"]
+
+
+def test_the_same_reply_reaching_surveys_twice_is_read_once(apps, clients, pump):
+    app = apps["surveys"]
+    _, ref = start_dialogue(apps, clients, pump)
+    # Two messages (two message ids) carrying one inbound SMS, e.g. sent by panel twice.
+    reply(pump, ref, "4", provider_id="SM" + "5" * 32)
+    reply(pump, ref, "4", provider_id="SM" + "5" * 32)
+    assert len(texts_to(app, ref)) == 2  # the first question, then the second once
+    assert "What should we spend most on?" in texts_to(app, ref)[-1]
+    reply(pump, ref, "2", provider_id="SM" + "6" * 32)
+    assert "Were you a victim" in texts_to(app, ref)[-1]
+    with app.app_context(), new_session() as session:
+        assert len(session.scalars(select(SavedAnswer)).all()) == 2
 
 
 def test_sms_dialogue_is_completed_with_messy_replies(apps, clients, pump):
