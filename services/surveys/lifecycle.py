@@ -179,27 +179,35 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
                   surveys_url: str, batch_size: int, draw_id: str | None = None) -> int:
     """Make an invitation for each newly sampled member and send them through panel in batches.
 
-    Members in a quota cell already full of completed responses are not invited. Members
+    Members in a quota cell already full of completed responses, members invited before, and
+    every member once the survey has left fieldwork are not invited, and panel is told so in
+    the same transaction, to give back the contact-cap slots the draw took. Members
     reached by SMS on a survey with an SMS dialogue get its first question straight after.
     """
+    refs = [str(m["member_ref"]) for m in members]
     survey = session.get(Survey, survey_id)
     if survey is None or survey.status != "fieldwork":
+        give_back_contacts(session, bus, survey_id, draw_id, refs)
         return 0
-    refs = [str(m["member_ref"]) for m in members]
-    existing = set()
+    invited_before: dict[str, str | None] = {}
     for start in range(0, len(refs), 1000):
-        existing.update(session.scalars(select(Invitation.member_ref).where(
-            Invitation.survey_id == survey_id,
-            among(session, Invitation.member_ref, refs[start:start + 1000]))))
+        invited_before.update(session.execute(select(Invitation.member_ref, Invitation.draw_id)
+                                              .where(Invitation.survey_id == survey_id,
+                                                     among(session, Invitation.member_ref,
+                                                           refs[start:start + 1000]))).all())
     full = full_cells(session, survey)
-    rows = [
-        {"survey_id": survey_id, "member_ref": str(m["member_ref"]), "token": new_token(),
-         "channel": m["channel"], "profile": dict(m["profile"]),
-         "language": m.get("language") or "en", "draw_id": draw_id}
-        for m in members
-        if str(m["member_ref"]) not in existing
-        and cell_of(survey.quotas, m["profile"]) not in full
-    ]
+    rows, unused = [], []
+    for m in members:
+        ref = str(m["member_ref"])
+        if ref in invited_before or cell_of(survey.quotas, m["profile"]) in full:
+            # A slot stays taken only when this draw's invitation already uses it.
+            if not (ref in invited_before and invited_before[ref] == draw_id):
+                unused.append(ref)
+            continue
+        rows.append({"survey_id": survey_id, "member_ref": ref, "token": new_token(),
+                     "channel": m["channel"], "profile": dict(m["profile"]),
+                     "language": m.get("language") or "en", "draw_id": draw_id})
+    give_back_contacts(session, bus, survey_id, draw_id, unused)
     if not rows:
         return 0
     # In bulk (COPY on PostgreSQL), not a unit-of-work flush of one object per member.
@@ -222,6 +230,14 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
             select(Invitation).where(among(session, Invitation.id, by_sms))
             .order_by(Invitation.id))) if by_sms else [], batch_size)
     return len(invitations)
+
+
+def give_back_contacts(session: Session, bus: Bus, survey_id: int, draw_id: str | None,
+                       member_refs: list[str]) -> None:
+    """Tell panel these sampled members were not invited, so their contact slots are freed."""
+    if member_refs:
+        bus.send(session, "panel.contacts_unused", {
+            "survey_id": survey_id, "draw_id": draw_id, "member_refs": member_refs})
 
 
 def _inserted(session: Session, rows: list[dict]) -> list[tuple[int, str, str, str]]:
