@@ -90,7 +90,7 @@ class Survey(Base):
         back_populates="survey", cascade="all, delete-orphan", order_by="Question.position"
     )
     join_requests: Mapped[list[JoinRequest]] = relationship(
-        cascade="all, delete-orphan", order_by="JoinRequest.id"
+        back_populates="survey", cascade="all, delete-orphan", order_by="JoinRequest.id"
     )
 
 
@@ -206,6 +206,8 @@ class JoinRequest(Base):
     cost_share: Mapped[float | None] = mapped_column(Numeric(5, 2), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    survey: Mapped[Survey] = relationship(back_populates="join_requests")
 
 
 class SmsReplyReceived(Base):
