@@ -171,3 +171,17 @@ def test_only_the_lead_agency_launches_and_closes(apps, clients, pump):
                                    headers=bearer(keys["college"]["admin"])).status_code == 404
     assert clients["surveys"].post(f"{survey}/close",
                                    headers=bearer(keys["council"]["officer"])).status_code == 200
+
+
+def test_the_demo_survey_is_launched_with_the_sponsors_that_accepted(apps):
+    from datetime import date
+
+    from services.surveys.demo import seed_demo
+    from shared.db import new_session
+
+    app = apps["surveys"]
+    with app.app_context(), new_session() as session:
+        seeded = seed_demo(session, app.extensions["bus"], date.today())
+    [drawn] = sent(app, "panel.draw_sample")
+    assert drawn["survey_id"] == seeded["survey_id"]
+    assert sorted(drawn["sponsors"]) == ["council", "health", "police"]
