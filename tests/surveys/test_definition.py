@@ -145,6 +145,32 @@ def test_a_co_sponsor_joins_a_draft_with_its_own_module_once_the_lead_approves(
                                    json={"approve": False}).status_code == 409
 
 
+def test_approving_a_request_while_an_invitation_waits_sets_its_proposed_share_too(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    council = bearer(keys["council"]["officer"])
+    draft = post_survey(clients, keys["council"]["officer"],
+                        sponsors=(("council", "60"), ("police", "40"))).json
+    asked = clients["surveys"].post(f"/api/v1/surveys/{draft['id']}/join-requests",
+                                    headers=bearer(keys["health"]["officer"]), json={})
+    decision = f"/api/v1/surveys/{draft['id']}/join-requests/{asked.json['id']}/decision"
+    without_police = clients["surveys"].post(decision, headers=council, json={
+        "approve": True, "sponsors": [{"agency": "council", "cost_share": "60"},
+                                      {"agency": "health", "cost_share": "40"}]})
+    assert without_police.status_code == 422
+    assert without_police.json["errors"]["json"]["sponsors"] == [
+        "Expected shares for council, health, police."]
+    approved = clients["surveys"].post(decision, headers=council, json={
+        "approve": True, "sponsors": [{"agency": "council", "cost_share": "50"},
+                                      {"agency": "health", "cost_share": "20"},
+                                      {"agency": "police", "cost_share": "30"}]})
+    assert approved.status_code == 200, approved.json
+    assert [(s["agency"], s["cost_share"]) for s in approved.json["sponsors"]] == [
+        ("council", "50.00"), ("health", "20.00")]
+    assert [(i["agency"], i["proposed_cost_share"], i["status"])
+            for i in approved.json["invitations"]] == [("police", "30.00", "pending")]
+
+
 def test_a_join_request_with_clashing_codes_is_refused_naming_the_question(apps, clients, pump):
     keys = setup_agencies(apps, pump)
     survey_id = post_survey(clients, keys["council"]["officer"]).json["id"]
