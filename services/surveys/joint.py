@@ -84,8 +84,8 @@ def _still_a_draft(survey: Survey) -> None:
 
 def _pending(request: JoinRequest) -> None:
     if request.status != "pending":
-        raise SurveyRuleBroken(f"This {'invitation' if request.kind == 'invitation' else 'request'}"
-                               f" was {request.status} already.",
+        what = "invitation" if request.kind == "invitation" else "request"
+        raise SurveyRuleBroken(f"This {what} was {request.status} already.",
                                {"status": [request.status]}, status=409)
 
 
