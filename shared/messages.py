@@ -103,6 +103,15 @@ class DeliverMessage(Schema):
     )
 
 
+class ContactsUnusedMessage(Schema):
+    """Sampled members surveys did not invite (the survey had closed, their quota cell was
+    full, they were invited already): panel gives back the contact-cap slots the draw took."""
+
+    survey_id = fields.Integer(required=True)
+    draw_id = fields.String(load_default=None, allow_none=True)
+    member_refs = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1))
+
+
 # -- panel -> surveys -------------------------------------------------------
 
 
@@ -278,6 +287,10 @@ def _register(*types: MessageType) -> dict[str, MessageType]:
 MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType("panel.draw_sample", "panel", "services.panel.jobs.draw_sample", DrawSampleMessage),
     MessageType("panel.deliver", "panel", "services.panel.jobs.deliver", DeliverMessage),
+    MessageType(
+        "panel.contacts_unused", "panel", "services.panel.jobs.contacts_unused",
+        ContactsUnusedMessage,
+    ),
     MessageType(
         "panel.api_key_issued", "panel", "services.panel.jobs.api_key_issued", ApiKeyIssuedMessage
     ),

@@ -84,3 +84,12 @@ def survey_payload(sponsors=(("council", "100.00"),), sample_size: int = 10, **c
     }
     payload.update(changes)
     return payload
+
+
+def accept_invitations(client, keys: dict[str, dict[str, str]], survey: dict) -> None:
+    """Each agency a new draft names as a co-sponsor accepts, by one of its officers."""
+    for invitation in survey["invitations"]:
+        answered = client.post(f"/api/v1/surveys/invitations/{invitation['id']}/answer",
+                               headers=bearer(keys[invitation["agency"]]["officer"]),
+                               json={"accept": True})
+        assert answered.status_code == 200, answered.json

@@ -25,6 +25,7 @@ from services.panel.draws import draw
 from services.panel.imports import run_import
 from services.panel.messaging import render
 from services.panel.models import ApiKey, Delivery, Member, MemberImport, profile_of
+from services.panel.unused_contacts import give_back_contacts
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
 from shared.db import among, insert_rows, new_session
@@ -81,6 +82,18 @@ def sampled_members(session: Session, ids: list[int]) -> list[dict]:
     rows = session.execute(_SAMPLED.where(among(session, Member.id, ids)).order_by(Member.id))
     return [{"member_ref": row[0], "channel": row[1], "language": row[2],
              "profile": profile_of(row[3:-1], row[-1])} for row in rows]
+
+
+def contacts_unused(envelope: dict) -> bool:
+    """Surveys did not invite some sampled members: their contact-cap slots are free again."""
+    with new_session() as session:
+        return bus().handle(session, "panel.contacts_unused", envelope, _give_back_contacts)
+
+
+def _give_back_contacts(session: Session, payload: dict) -> None:
+    give_back_contacts(session, survey_id=payload["survey_id"], draw_id=payload["draw_id"],
+                       member_refs=[str(ref) for ref in payload["member_refs"]],
+                       cap=ContactCap.from_config(current_app.config))
 
 
 def deliver(envelope: dict) -> int:

@@ -204,6 +204,15 @@ class SmsJoin(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class InboundSms(Base):
+    """An inbound SMS already acted on, by the gateway's id: a replayed webhook does nothing."""
+
+    __tablename__ = "inbound_sms"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Delivery(Base):
     """One message to one member: the contact log, keyed so nothing is ever sent twice."""
 

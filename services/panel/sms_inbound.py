@@ -6,11 +6,12 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.panel.consent import resume, set_consent, withdraw_everything
 from services.panel.members import DuplicateMember, add_member
-from services.panel.models import Campaign, Member, SmsJoin
+from services.panel.models import Campaign, InboundSms, Member, SmsJoin
 from shared.bus import Bus
 
 STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
@@ -53,7 +54,13 @@ def keyword(body: str) -> str:
 
 def handle_inbound(session: Session, bus: Bus, *, phone: str, body: str, provider_id: str,
                    now: datetime, allow_drama: bool) -> str | None:
-    """Act on one inbound SMS; the text to reply with, or None for no reply."""
+    """Act on one inbound SMS once; the text to reply with, or None for no reply.
+
+    The gateway retries a webhook it thinks failed, and a captured request can be replayed:
+    a message whose provider id was seen before has no effect and gets no reply.
+    """
+    if provider_id and not first_receipt(session, provider_id, now):
+        return None
     word = keyword(body)
     member = session.scalar(select(Member).where(Member.phone == phone,
                                                  Member.status != "erased"))
@@ -92,6 +99,24 @@ def handle_inbound(session: Session, bus: Bus, *, phone: str, body: str, provide
             "member_ref": member.member_ref, "body": body[:1600], "received_at": now,
             "provider_id": provider_id or None})
     return None
+
+
+def first_receipt(session: Session, provider_id: str, now: datetime) -> bool:
+    """Record the message's provider id; False when it was recorded before.
+
+    Called first in the request's transaction: two copies racing each other meet on the
+    primary key, and the loser rolls back nothing but this row.
+    """
+    provider_id = provider_id[:64]
+    if session.get(InboundSms, provider_id) is not None:
+        return False
+    session.add(InboundSms(provider_id=provider_id, received_at=now))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
 
 
 def _continue_dialogue(session: Session, dialogue: SmsJoin, word: str, now: datetime,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.surveys.fieldwork import monitor, top_up
-from services.surveys.joint import decide, request_to_join
+from services.surveys.joint import NotOpenToJoin, answer_invitation, decide, request_to_join
 from services.surveys.keys import issue_key, revoke_key
 from services.surveys.lifecycle import (
     SurveyRuleBroken,
@@ -35,6 +35,8 @@ from services.surveys.schemas import (
     ApiKeySchema,
     BankListQuerySchema,
     BankQuestionSchema,
+    InvitationAnswerSchema,
+    InvitationSchema,
     JoinDecisionSchema,
     JoinRequestInputSchema,
     JoinRequestSchema,
@@ -67,7 +69,8 @@ def sponsored_by(agency: str):
     return (
         select(Survey)
         .where(Survey.id.in_(select(SurveySponsor.survey_id).where(SurveySponsor.agency == agency)))
-        .options(selectinload(Survey.sponsors), selectinload(Survey.questions))
+        .options(selectinload(Survey.sponsors), selectinload(Survey.questions),
+                 selectinload(Survey.join_requests))
     )
 
 
@@ -76,6 +79,20 @@ def sponsored_survey_or_404(session: Session, survey_id: int) -> Survey:
     survey = session.scalar(sponsored_by(current_caller().agency).where(Survey.id == survey_id))
     if survey is None:
         abort(404, message="No such survey.")
+    return survey
+
+
+def led_survey_or_404(session: Session, survey_id: int, doing: str) -> Survey:
+    """The survey when the caller's agency leads it: 403 for a co-sponsor, 404 for the rest.
+
+    Only the lead agency launches and closes: a co-sponsor agreed to a share of the lead's
+    survey, not to decide when it starts or stops.
+    """
+    survey = sponsored_survey_or_404(session, survey_id)
+    if survey.lead_agency != current_caller().agency:
+        lead = session.get(Agency, survey.lead_agency)
+        abort(403, message=f"Only the lead agency, {lead.name}, {doing} this survey; your "
+                           "agency co-sponsors it.")
     return survey
 
 
@@ -135,9 +152,9 @@ class SurveyLaunch(MethodView):
 
     @surveys_blp.response(202, SurveySchema)
     def post(self, survey_id):
-        """Launch a draft: the panel draws the sample and invitations go out"""
+        """Launch a draft (its lead agency only): the panel draws the sample, invitations go out"""
         session = get_session()
-        survey = sponsored_survey_or_404(session, survey_id)
+        survey = led_survey_or_404(session, survey_id, "launches")
         try:
             launch_survey(session, bus(), survey, date.today())
         except SurveyRuleBroken as exc:
@@ -153,9 +170,9 @@ class SurveyClose(MethodView):
 
     @surveys_blp.response(200, SurveySchema)
     def post(self, survey_id):
-        """Close fieldwork and hand the results to feedback"""
+        """Close fieldwork (its lead agency only) and hand the results to feedback"""
         session = get_session()
-        survey = sponsored_survey_or_404(session, survey_id)
+        survey = led_survey_or_404(session, survey_id, "closes")
         try:
             close_survey(session, bus(), survey)
         except SurveyRuleBroken as exc:
@@ -218,11 +235,8 @@ class SurveyTopUp(MethodView):
         return monitor(session, survey)
 
 
-def _survey_or_404(session: Session, survey_id: int) -> Survey:
-    survey = session.get(Survey, survey_id)
-    if survey is None:
-        abort(404, message="No such survey.")
-    return survey
+def _no_such_survey():
+    abort(404, message="No such survey.")
 
 
 @surveys_blp.route("/<int:survey_id>/join-requests")
@@ -244,10 +258,15 @@ class SurveyJoinRequests(MethodView):
         if current_caller().role not in WRITERS:
             abort(403, message="Only officers and admins ask to join surveys.")
         session = get_session()
-        # Any agency may ask to join a draft it was told overlaps; it still cannot read it.
-        survey = _survey_or_404(session, survey_id)
+        # Any agency may ask to join a draft open to joining (overlaps offer them); it still
+        # cannot read it. Any other survey answers as if it did not exist.
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            _no_such_survey()
         try:
             request = request_to_join(session, survey, current_caller().agency, data)
+        except NotOpenToJoin:
+            _no_such_survey()
         except SurveyRuleBroken as exc:
             refuse(exc)
         session.commit()
@@ -267,7 +286,7 @@ class SurveyJoinDecision(MethodView):
         if survey.lead_agency != current_caller().agency:
             abort(403, message="Only the lead agency decides who joins.")
         request = session.get(JoinRequest, request_id)
-        if request is None or request.survey_id != survey.id:
+        if request is None or request.survey_id != survey.id or request.kind != "request":
             abort(404, message="No such request.")
         try:
             decide(session, survey, request, approve=data["approve"], sponsors=data["sponsors"])
@@ -275,6 +294,40 @@ class SurveyJoinDecision(MethodView):
             refuse(exc)
         session.commit()
         return survey
+
+
+@surveys_blp.route("/invitations")
+class SponsorInvitations(MethodView):
+    decorators = [require_role()]
+
+    @surveys_blp.response(200, InvitationSchema(many=True))
+    def get(self):
+        """Invitations to your agency to co-sponsor other agencies' drafts, newest first"""
+        return get_session().scalars(
+            select(JoinRequest).where(JoinRequest.kind == "invitation",
+                                      JoinRequest.agency == current_caller().agency)
+            .options(selectinload(JoinRequest.survey)).order_by(JoinRequest.id.desc())).all()
+
+
+@surveys_blp.route("/invitations/<int:invitation_id>/answer")
+class SponsorInvitationAnswer(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.arguments(InvitationAnswerSchema)
+    @surveys_blp.response(200, InvitationSchema)
+    def post(self, data, invitation_id):
+        """Accept (becoming a sponsor at the proposed share) or decline an invitation"""
+        session = get_session()
+        invitation = session.get(JoinRequest, invitation_id)
+        if invitation is None or invitation.kind != "invitation" \
+                or invitation.agency != current_caller().agency:
+            abort(404, message="No such invitation.")
+        try:
+            answer_invitation(invitation.survey, invitation, accept=data["accept"])
+        except SurveyRuleBroken as exc:
+            refuse(exc)
+        session.commit()
+        return invitation
 
 
 @keys_blp.route("")

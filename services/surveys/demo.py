@@ -1,4 +1,5 @@
-"""Demo data for surveys: three agencies, their keys, and one joint survey in fieldwork."""
+"""Demo data for surveys: three agencies, their keys, and one joint survey in fieldwork (the
+council leads it; police and health accepted its invitation to co-sponsor)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.surveys.joint import answer_invitation
 from services.surveys.keys import issue_key, revoke_key
 from services.surveys.lifecycle import create_survey, launch_survey
 from services.surveys.models import Agency, ApiKey, Survey
@@ -74,6 +76,9 @@ def seed_demo(session: Session, bus: Bus, today: date) -> dict:
     survey = session.scalar(select(Survey).where(Survey.title == DEMO_SURVEY_TITLE))
     if survey is None:
         survey = create_survey(session, data=demo_survey(today), lead_agency="council")
+        # The council names police and health as sponsors; in the demo they both accept.
+        for invitation in list(survey.join_requests):
+            answer_invitation(survey, invitation, accept=True)
         launch_survey(session, bus, survey, today)
     session.commit()
     return {"keys": keys, "survey_id": survey.id}

@@ -1,14 +1,28 @@
-"""Joint surveys: an agency asks to co-sponsor a draft with its own questions; the lead decides."""
+"""Joint surveys by consent: an agency asks to co-sponsor a draft and the lead decides, or the
+lead invites an agency and that agency decides. Nobody becomes a sponsor unasked."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.surveys.lifecycle import SurveyRuleBroken, build_questions, resolve_bank_questions
 from services.surveys.models import JoinRequest, Survey, SurveySponsor
+from services.surveys.overlap import open_to_join
 from services.surveys.schemas import check_question_module
 from shared.bus import utcnow
+
+
+class NotOpenToJoin(Exception):
+    """The survey takes no requests to join: answered exactly as a survey that does not exist."""
+
+
+def knows_of(survey: Survey, agency: str) -> bool:
+    """Whether the agency sponsors the survey or is invited to: it may be told its state."""
+    return any(s.agency == agency for s in survey.sponsors) or any(
+        r.kind == "invitation" and r.agency == agency for r in survey.join_requests)
 
 
 def _as_definition(question) -> dict:
@@ -16,12 +30,25 @@ def _as_definition(question) -> dict:
 
 
 def request_to_join(session: Session, survey: Survey, agency: str, data: dict) -> JoinRequest:
-    if survey.status != "draft":
-        raise SurveyRuleBroken("Only a draft can take a co-sponsor.",
-                               {"survey": [f"This survey is {survey.status}."]}, status=409)
+    """Ask to co-sponsor; NotOpenToJoin unless the survey is open to join or known to the agency.
+
+    An agency that does not sponsor the survey learns nothing of it (not its status, not its
+    question codes) unless it is open to join.
+    """
     if any(s.agency == agency for s in survey.sponsors):
         raise SurveyRuleBroken("Your agency already sponsors this survey.",
                                {"agency": [agency]}, status=409)
+    if any(r.kind == "invitation" and r.agency == agency and r.status == "pending"
+           for r in survey.join_requests):
+        raise SurveyRuleBroken("Your agency is invited to co-sponsor this survey already: "
+                               "accept or decline the invitation.",
+                               {"agency": [agency]}, status=409)
+    if not open_to_join(survey):
+        if not knows_of(survey, agency):
+            raise NotOpenToJoin(survey.id)
+        _still_a_draft(survey)
+        raise SurveyRuleBroken("The lead agency takes no requests to join this survey.",
+                               {"survey": ["Not open to join."]}, status=409)
     pending = session.scalar(select(JoinRequest.id).where(
         JoinRequest.survey_id == survey.id, JoinRequest.agency == agency,
         JoinRequest.status == "pending"))
@@ -49,21 +76,35 @@ def _plain(question: dict) -> dict:
     return {key: value for key, value in question.items() if value is not None}
 
 
-def decide(session: Session, survey: Survey, request: JoinRequest, *, approve: bool,
-           sponsors: list[dict]) -> None:
-    """The lead's decision; approving adds the sponsor, its cost share and its module."""
-    if request.status != "pending":
-        raise SurveyRuleBroken(f"This request was {request.status} already.",
-                               {"status": [request.status]}, status=409)
+def _still_a_draft(survey: Survey) -> None:
     if survey.status != "draft":
         raise SurveyRuleBroken("Only a draft can take a co-sponsor.",
                                {"survey": [f"This survey is {survey.status}."]}, status=409)
-    request.decided_at = utcnow()
+
+
+def _pending(request: JoinRequest) -> None:
+    if request.status != "pending":
+        what = "invitation" if request.kind == "invitation" else "request"
+        raise SurveyRuleBroken(f"This {what} was {request.status} already.",
+                               {"status": [request.status]}, status=409)
+
+
+def decide(session: Session, survey: Survey, request: JoinRequest, *, approve: bool,
+           sponsors: list[dict]) -> None:
+    """The lead's decision on a request; approving adds the sponsor, its share and its module.
+
+    Approving sets every cost share again: the sponsors', the new one's, and the proposed
+    share of every agency still invited.
+    """
+    _pending(request)
+    _still_a_draft(survey)
     if not approve:
-        request.status = "refused"
+        request.status, request.decided_at = "refused", utcnow()
         return
+    invited = {r.agency: r for r in survey.join_requests
+               if r.kind == "invitation" and r.status == "pending"}
     named = {s["agency"] for s in sponsors}
-    expected = {s.agency for s in survey.sponsors} | {request.agency}
+    expected = {s.agency for s in survey.sponsors} | set(invited) | {request.agency}
     if named != expected:
         raise SurveyRuleBroken("Give a cost share for every sponsor, the new one included.",
                                {"sponsors": [
@@ -71,9 +112,29 @@ def decide(session: Session, survey: Survey, request: JoinRequest, *, approve: b
     shares = {s["agency"]: s["cost_share"] for s in sponsors}
     for sponsor in survey.sponsors:
         sponsor.cost_share = shares[sponsor.agency]
+    for agency, invitation in invited.items():
+        invitation.cost_share = shares[agency]
     survey.sponsors.append(SurveySponsor(agency=request.agency,
                                          cost_share=shares[request.agency]))
     survey.questions.extend(build_questions(request.questions, survey.channels,
                                             start=len(survey.questions),
                                             module_agency=request.agency))
-    request.status = "approved"
+    request.status, request.decided_at = "approved", utcnow()
+
+
+def answer_invitation(survey: Survey, invitation: JoinRequest, *, accept: bool) -> None:
+    """The invited agency's answer: accepting makes it a sponsor at the proposed share.
+
+    Declining gives the proposed share to the lead agency, so the shares still add up to 100.
+    """
+    _pending(invitation)
+    _still_a_draft(survey)
+    share = Decimal(str(invitation.cost_share))
+    if accept:
+        survey.sponsors.append(SurveySponsor(agency=invitation.agency, cost_share=share))
+        invitation.status = "accepted"
+    else:
+        lead = next(s for s in survey.sponsors if s.agency == survey.lead_agency)
+        lead.cost_share = Decimal(str(lead.cost_share)) + share
+        invitation.status = "declined"
+    invitation.decided_at = utcnow()

@@ -14,6 +14,7 @@ from services.surveys.models import (
     Answer,
     BankQuestion,
     Invitation,
+    JoinRequest,
     Question,
     Response,
     Survey,
@@ -87,6 +88,11 @@ def build_questions(questions: list[dict], channels: list[str], *, start: int = 
 
 
 def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
+    """A draft led by `lead_agency`; every other agency it names is only invited to sponsor.
+
+    An invited agency becomes a sponsor, at the cost share proposed here, when one of its
+    officers or admins accepts (`joint.answer_invitation`); until then it is no sponsor.
+    """
     sponsors = [s["agency"] for s in data["sponsors"]]
     if lead_agency not in sponsors:
         raise SurveyRuleBroken("Your agency must be one of the sponsors.",
@@ -112,8 +118,12 @@ def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
                 for q in data.get("quotas") or []],
         channels=list(channels), reminder_days=sorted(data.get("reminder_days") or []),
         languages=list(data.get("languages") or ["en"]),
+        open_to_join=data.get("open_to_join", True),
         sponsors=[SurveySponsor(agency=s["agency"], cost_share=s["cost_share"])
-                  for s in data["sponsors"]],
+                  for s in data["sponsors"] if s["agency"] == lead_agency],
+        join_requests=[JoinRequest(agency=s["agency"], kind="invitation",
+                                   cost_share=s["cost_share"], questions=[])
+                       for s in data["sponsors"] if s["agency"] != lead_agency],
         questions=build_questions(questions, channels),
     )
     session.add(survey)
@@ -121,8 +131,14 @@ def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
     return survey
 
 
-def launch_problems(survey: Survey, today: date) -> dict[str, list[str]]:
+def unanswered_invitations(survey: Survey) -> list[JoinRequest]:
+    return [r for r in survey.join_requests if r.kind == "invitation" and r.status == "pending"]
+
+
+def launch_problems(survey: Survey, today: date,
+                    agency_names: dict[str, str] | None = None) -> dict[str, list[str]]:
     """What stops a survey from launching, by field; empty when it may launch."""
+    names = agency_names or {}
     problems: dict[str, list[str]] = {}
     if survey.status != "draft":
         problems["status"] = [f"Only a draft can launch; this survey is {survey.status}."]
@@ -136,11 +152,16 @@ def launch_problems(survey: Survey, today: date) -> dict[str, list[str]]:
         problems["decision"] = ["The decision's due date has passed."]
     if survey.fieldwork_end is not None and survey.fieldwork_end < today:
         problems["fieldwork"] = ["The fieldwork window has ended."]
+    waiting = unanswered_invitations(survey)
+    if waiting:
+        problems["sponsors"] = [
+            f"{names.get(r.agency, r.agency)} has not yet accepted or declined the invitation "
+            "to co-sponsor this survey." for r in waiting]
     return problems
 
 
 def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> None:
-    problems = launch_problems(survey, today)
+    problems = launch_problems(survey, today, agency_names(session))
     if problems:
         raise SurveyRuleBroken("This survey cannot launch yet.", problems)
     survey.status, survey.launched_at = "fieldwork", utcnow()
@@ -165,6 +186,10 @@ def panel_channels(channels: list[str]) -> list[str]:
     return wanted
 
 
+def agency_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Agency.slug, Agency.name)).all())
+
+
 def invitation_context(survey: Survey, agency_names: dict[str, str]) -> dict[str, str]:
     return {
         "survey_title": survey.title,
@@ -179,33 +204,40 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
                   surveys_url: str, batch_size: int, draw_id: str | None = None) -> int:
     """Make an invitation for each newly sampled member and send them through panel in batches.
 
-    Members in a quota cell already full of completed responses are not invited. Members
+    Members in a quota cell already full of completed responses, members invited before, and
+    every member once the survey has left fieldwork are not invited, and panel is told so in
+    the same transaction, to give back the contact-cap slots the draw took. Members
     reached by SMS on a survey with an SMS dialogue get its first question straight after.
     """
+    refs = [str(m["member_ref"]) for m in members]
     survey = session.get(Survey, survey_id)
     if survey is None or survey.status != "fieldwork":
+        give_back_contacts(session, bus, survey_id, draw_id, refs)
         return 0
-    refs = [str(m["member_ref"]) for m in members]
-    existing = set()
+    invited_before: dict[str, str | None] = {}
     for start in range(0, len(refs), 1000):
-        existing.update(session.scalars(select(Invitation.member_ref).where(
-            Invitation.survey_id == survey_id,
-            among(session, Invitation.member_ref, refs[start:start + 1000]))))
+        invited_before.update(session.execute(select(Invitation.member_ref, Invitation.draw_id)
+                                              .where(Invitation.survey_id == survey_id,
+                                                     among(session, Invitation.member_ref,
+                                                           refs[start:start + 1000]))).all())
     full = full_cells(session, survey)
-    rows = [
-        {"survey_id": survey_id, "member_ref": str(m["member_ref"]), "token": new_token(),
-         "channel": m["channel"], "profile": dict(m["profile"]),
-         "language": m.get("language") or "en", "draw_id": draw_id}
-        for m in members
-        if str(m["member_ref"]) not in existing
-        and cell_of(survey.quotas, m["profile"]) not in full
-    ]
+    rows, unused = [], []
+    for m in members:
+        ref = str(m["member_ref"])
+        if ref in invited_before or cell_of(survey.quotas, m["profile"]) in full:
+            # A slot stays taken only when this draw's invitation already uses it.
+            if not (ref in invited_before and invited_before[ref] == draw_id):
+                unused.append(ref)
+            continue
+        rows.append({"survey_id": survey_id, "member_ref": ref, "token": new_token(),
+                     "channel": m["channel"], "profile": dict(m["profile"]),
+                     "language": m.get("language") or "en", "draw_id": draw_id})
+    give_back_contacts(session, bus, survey_id, draw_id, unused)
     if not rows:
         return 0
     # In bulk (COPY on PostgreSQL), not a unit-of-work flush of one object per member.
     invitations = _inserted(session, rows)
-    names = dict(session.execute(select(Agency.slug, Agency.name)).all())
-    context = invitation_context(survey, names)
+    context = invitation_context(survey, agency_names(session))
     for start in range(0, len(invitations), batch_size):
         bus.send(session, "panel.deliver", {
             "template": "invitation", "context": context,
@@ -222,6 +254,14 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
             select(Invitation).where(among(session, Invitation.id, by_sms))
             .order_by(Invitation.id))) if by_sms else [], batch_size)
     return len(invitations)
+
+
+def give_back_contacts(session: Session, bus: Bus, survey_id: int, draw_id: str | None,
+                       member_refs: list[str]) -> None:
+    """Tell panel these sampled members were not invited, so their contact slots are freed."""
+    if member_refs:
+        bus.send(session, "panel.contacts_unused", {
+            "survey_id": survey_id, "draw_id": draw_id, "member_refs": member_refs})
 
 
 def _inserted(session: Session, rows: list[dict]) -> list[tuple[int, str, str, str]]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -79,12 +80,17 @@ class Survey(Base):
     reminder_days: Mapped[list] = mapped_column(JSON, default=list)
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en"])
     top_ups: Mapped[int] = mapped_column(Integer, default=0)
+    # Whether other agencies may ask to co-sponsor it (while it is a draft).
+    open_to_join: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     sponsors: Mapped[list[SurveySponsor]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", order_by="SurveySponsor.agency"
     )
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", cascade="all, delete-orphan", order_by="Question.position"
+    )
+    join_requests: Mapped[list[JoinRequest]] = relationship(
+        back_populates="survey", cascade="all, delete-orphan", order_by="JoinRequest.id"
     )
 
 
@@ -181,7 +187,12 @@ class BankQuestion(Base):
 
 
 class JoinRequest(Base):
-    """Another agency asking to co-sponsor a draft, with its own module of questions."""
+    """Co-sponsoring a draft by consent, either way round.
+
+    kind "request": another agency asks to join with its own module of questions, and the
+    lead decides. kind "invitation": the lead named the agency as a sponsor, proposing
+    `cost_share`, and the agency decides. Until it is approved the agency is no sponsor.
+    """
 
     __tablename__ = "join_requests"
 
@@ -191,8 +202,21 @@ class JoinRequest(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     questions: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    kind: Mapped[str] = mapped_column(String(20), default="request", server_default="request")
+    cost_share: Mapped[float | None] = mapped_column(Numeric(5, 2), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    survey: Mapped[Survey] = relationship(back_populates="join_requests")
+
+
+class SmsReplyReceived(Base):
+    """An SMS reply already read, by the gateway's id: the same text arriving again is ignored."""
+
+    __tablename__ = "sms_replies_received"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Response(Base):

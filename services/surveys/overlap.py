@@ -10,6 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 from services.surveys.models import Survey, SurveySponsor
 
 
+def open_to_join(survey: Survey) -> bool:
+    """Whether another agency may ask to co-sponsor it: a draft its lead left open to joining."""
+    return survey.status == "draft" and survey.open_to_join
+
+
 def window(survey: Survey) -> tuple[date | None, date | None]:
     start = survey.fieldwork_start or (survey.launched_at.date() if survey.launched_at else None)
     return start, survey.fieldwork_end
@@ -49,7 +54,7 @@ def find_overlaps(session: Session, survey: Survey, agency: str) -> list[dict]:
          "status": other.status, "areas": list(other.areas), "topics": list(other.topics),
          "fieldwork": {"start": window(other)[0].isoformat() if window(other)[0] else None,
                        "end": other.fieldwork_end.isoformat() if other.fieldwork_end else None},
-         # Only a draft can take a co-sponsor; a survey in fieldwork can only be noted.
-         "join": f"/api/v1/surveys/{other.id}/join-requests" if other.status == "draft" else ""}
+         # Only a draft its lead left open to joining takes requests; others can only be noted.
+         "join": f"/api/v1/surveys/{other.id}/join-requests" if open_to_join(other) else ""}
         for other in candidates if overlaps_with(survey, other)
     ]

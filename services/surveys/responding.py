@@ -26,7 +26,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.surveys.models import Answer, Invitation, Question, Response, SavedAnswer, Survey
+from services.surveys.models import (
+    Answer,
+    Invitation,
+    Question,
+    Response,
+    SavedAnswer,
+    SmsReplyReceived,
+    Survey,
+)
 from services.surveys.questions import decode, encode, visible
 from services.surveys.sms_dialogue import question_text, read_reply, words
 from shared.bus import Bus, utcnow
@@ -358,11 +366,28 @@ def dialogue_invitation(session: Session, member_ref: str) -> Invitation | None:
     )
 
 
+def first_reading(session: Session, provider_id: str) -> bool:
+    """Record an SMS reply's provider id; False when a reply with it was read before.
+
+    A copy racing this one fails on the primary key with its whole message, and the
+    retry of that message finds the row.
+    """
+    provider_id = provider_id[:64]
+    if session.get(SmsReplyReceived, provider_id) is not None:
+        return False
+    session.add(SmsReplyReceived(provider_id=provider_id))
+    session.flush()
+    return True
+
+
 def reply_to_dialogue(session: Session, bus: Bus, payload: dict, batch_size: int = 1000) -> str:
     """Read one SMS reply: save the answer, then ask the next question or say thank you.
 
-    Returns what happened: "answered", "retry", "completed" or "no_dialogue".
+    Returns what happened: "answered", "retry", "completed", "no_dialogue" or "repeated" (a
+    reply with the provider id of one read before: the gateway or panel sent it twice).
     """
+    if payload.get("provider_id") and not first_reading(session, payload["provider_id"]):
+        return "repeated"
     invitation = dialogue_invitation(session, str(payload["member_ref"]))
     if invitation is None:
         return "no_dialogue"

@@ -180,6 +180,8 @@ class SurveyCreateSchema(Schema):
                                 load_default=list, validate=validate.Length(max=5))
     languages = fields.List(fields.String(validate=LANGUAGE), load_default=lambda: ["en"],
                             validate=validate.Length(min=1))
+    # Whether other agencies may ask to co-sponsor the draft.
+    open_to_join = fields.Boolean(load_default=True)
 
     @validates_schema
     def _whole(self, data, **_kwargs):
@@ -249,9 +251,17 @@ class SurveySchema(Schema):
     channels = fields.List(fields.String())
     reminder_days = fields.List(fields.Integer())
     languages = fields.List(fields.String())
+    open_to_join = fields.Boolean()
+    # Agencies the lead named as sponsors: not sponsors until they accept.
+    invitations = fields.Method("_invitations")
     # Surveys of other agencies in the same areas and time with overlapping topics (on
     # create and launch), each with where to ask to join it instead.
     overlaps = fields.List(fields.Dict(), dump_default=list)
+
+    def _invitations(self, survey):
+        return [{"id": r.id, "agency": r.agency,
+                 "proposed_cost_share": f"{Decimal(str(r.cost_share)):.2f}", "status": r.status}
+                for r in survey.join_requests if r.kind == "invitation"]
 
     def _fieldwork(self, survey):
         if survey.fieldwork_end is None:
@@ -314,6 +324,10 @@ class JoinRequestSchema(Schema):
     id = fields.Integer()
     survey_id = fields.Integer()
     agency = fields.String()
+    # "request" (the agency asked) or "invitation" (the lead named it as a sponsor).
+    kind = fields.String()
+    proposed_cost_share = fields.Decimal(attribute="cost_share", as_string=True, places=2,
+                                         allow_none=True)
     message = fields.String()
     questions = fields.List(fields.Dict())
     status = fields.String()
@@ -338,6 +352,24 @@ class JoinDecisionSchema(Schema):
         if total != Decimal("100"):
             raise ValidationError(f"Cost shares must add up to 100; they add up to {total}.",
                                   "sponsors")
+
+
+class InvitationSchema(Schema):
+    """An invitation to co-sponsor, as the invited agency sees it: enough to decide on."""
+
+    id = fields.Integer()
+    survey_id = fields.Integer()
+    title = fields.String(attribute="survey.title")
+    purpose = fields.String(attribute="survey.purpose", allow_none=True)
+    lead_agency = fields.String(attribute="survey.lead_agency")
+    proposed_cost_share = fields.Decimal(attribute="cost_share", as_string=True, places=2)
+    status = fields.String()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class InvitationAnswerSchema(Schema):
+    accept = fields.Boolean(required=True)
 
 
 class ApiKeyInputSchema(Schema):

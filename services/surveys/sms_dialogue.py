@@ -22,6 +22,13 @@ NUMBER_WORDS = {
 YES_WORDS = {"yes", "y", "yeah", "yep", "yup", "ye", "yes please", "ok", "sure", "ydw", "oes"}
 NO_WORDS = {"no", "n", "nope", "nah", "no thanks", "na", "nac ydw", "nac oes", "naddo"}
 SKIP_WORDS = {"skip", "pass", "next"}
+# Words that say nothing about which option is meant ("more police", "the lighting please"),
+# in English and Welsh; a reply is matched to an option by the words left.
+SMALL_WORDS = {
+    "a", "an", "the", "and", "or", "of", "to", "for", "on", "in", "at", "more", "better",
+    "most", "some", "please", "i", "id", "want", "would", "like", "we", "need", "just",
+    "y", "yr", "r", "ac", "ar", "o", "am", "mwy", "fwy", "gwell", "well", "os", "gwelwch", "dda",
+}
 
 WORDS = {
     "en": {"skip": "Reply SKIP to skip it.", "sorry": "Sorry, we could not read that.",
@@ -97,6 +104,29 @@ def _as_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def meaningful_words(text: str) -> set[str]:
+    """The words of a text that can tell options apart: lower case, no punctuation, no small
+    words."""
+    return {word for word in re.findall(r"\w+", text.lower()) if word not in SMALL_WORDS}
+
+
+def _word_in(word: str, option_words: set[str]) -> bool:
+    # "lights" and "light" for "lighting", "patrol" for "patrols"; a stem shorter than four
+    # letters would match too much.
+    stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
+    return word in option_words or (len(stem) >= 4 and any(w.startswith(stem)
+                                                           for w in option_words))
+
+
+def options_by_words(reply: str, options: list[str]) -> list[int]:
+    """The options (by index) whose words contain every meaningful word of the reply."""
+    wanted = meaningful_words(reply)
+    if not wanted:
+        return []
+    return [index for index, option in enumerate(options)
+            if all(_word_in(word, meaningful_words(option)) for word in wanted)]
+
+
 def read_reply(question: QuestionLike, body: str, language: str = "en") -> Reading:
     """Read a reply leniently: "2", " 2 ", "two", the option's words, "Yes", "y", SKIP."""
     say = words(language)
@@ -120,6 +150,10 @@ def read_reply(question: QuestionLike, body: str, language: str = "en") -> Readi
         starts = [i for i, name in enumerate(labels) if name.startswith(text) and len(text) >= 3]
         if len(starts) == 1:
             return Reading(value=question.options[starts[0]])
+        matches = options_by_words(text, [f"{label} {option}" for label, option in
+                                          zip(labels, canonical, strict=True)])
+        if len(matches) == 1:
+            return Reading(value=question.options[matches[0]])
         return Reading(problem=say["sorry"])
     if kind == "yes_no":
         if text.rstrip(".!") in YES_WORDS or text == "1":

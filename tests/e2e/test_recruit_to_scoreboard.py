@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from services.panel.models import Delivery
 from shared.db import new_session
-from tests.scenario import add_members, bearer, setup_agencies, survey_payload
+from tests.scenario import accept_invitations, add_members, bearer, setup_agencies, survey_payload
 
 WARD = "E05001001"
 INBOUND = "http://panel.test/sms/inbound"
@@ -99,6 +99,7 @@ def test_recruits_answer_a_joint_survey_by_web_and_sms_are_told_the_outcome_and_
         sample_size=12, channels=["web", "sms_dialogue"], areas=[WARD],
         topics=["community safety"]))
     assert created.status_code == 201, created.json
+    accept_invitations(surveys, keys, created.json)
     survey_id = created.json["id"]
     assert surveys.post(f"/api/v1/surveys/{survey_id}/launch", headers=officer).status_code == 202
     pump()

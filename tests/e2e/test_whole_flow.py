@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.panel.models import Delivery
 from services.surveys.models import Invitation
 from shared.db import new_session
-from tests.scenario import add_members, bearer, setup_agencies, survey_payload
+from tests.scenario import accept_invitations, add_members, bearer, setup_agencies, survey_payload
 
 LINK = re.compile(r"http://surveys\.test/r/([A-Za-z0-9_-]+)")
 
@@ -32,6 +32,7 @@ def test_recruit_survey_answer_close_publish_and_tell_every_respondent(
         sponsors=(("council", "50.00"), ("police", "30.00"), ("health", "20.00")),
         sample_size=8))
     assert created.status_code == 201, created.json
+    accept_invitations(surveys, keys, created.json)
     survey_id = created.json["id"]
     assert surveys.post(f"/api/v1/surveys/{survey_id}/launch", headers=officer).status_code == 202
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from services.feedback.disclosure import suppress_counts
 from tests.feedback.closing import close_survey, complete_and_publish, only_report, send
-from tests.scenario import add_members, bearer, setup_agencies, survey_payload
+from tests.scenario import accept_invitations, add_members, bearer, setup_agencies, survey_payload
 
 
 def answer_everyone(apps, clients, pump, answers: list[tuple[str, str]]) -> tuple[dict, int]:
@@ -15,8 +15,10 @@ def answer_everyone(apps, clients, pump, answers: list[tuple[str, str]]) -> tupl
     keys = setup_agencies(apps, pump)
     add_members(clients["panel"], keys["council"]["panel_manager"], len(answers))
     officer = bearer(keys["council"]["officer"])
-    survey_id = clients["surveys"].post("/api/v1/surveys", headers=officer, json=survey_payload(
-        sponsors=(("council", "60.00"), ("police", "40.00")), sample_size=len(answers))).json["id"]
+    created = clients["surveys"].post("/api/v1/surveys", headers=officer, json=survey_payload(
+        sponsors=(("council", "60.00"), ("police", "40.00")), sample_size=len(answers))).json
+    accept_invitations(clients["surveys"], keys, created)
+    survey_id = created["id"]
     assert clients["surveys"].post(f"/api/v1/surveys/{survey_id}/launch",
                                    headers=officer).status_code == 202
     pump()

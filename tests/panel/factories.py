@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.panel.jobs import draw_sample
 from services.panel.models import Member, Outbox
@@ -48,6 +48,19 @@ def run_draw(app, **payload) -> dict:
     return {"members": [m for b in batches for m in b["members"]],
             "shortfall": batches[0]["shortfall"], "cells": batches[0]["cells"],
             "batches": batches}
+
+
+def keep_draw_in_panel(app) -> None:
+    """Never hand surveys the drawn samples waiting in panel's outbox.
+
+    A draw run here is for a survey surveys does not have; told of it, surveys would invite
+    nobody and give the members' contact slots back (panel.contacts_unused).
+    """
+    with app.app_context(), new_session() as session:
+        session.execute(update(Outbox).where(Outbox.type == "surveys.sample_drawn",
+                                             Outbox.sent_at.is_(None))
+                        .values(sent_at=datetime.now(UTC)))
+        session.commit()
 
 
 def set_member(app, member_ref: str, **values) -> None:

@@ -251,3 +251,70 @@ def test_draw_message_breaking_the_contract_is_refused_and_draws_nobody(panel_ap
                                       {"survey_id": 1, "size": 0, "sponsors": []}))
         with new_session() as session:
             assert session.scalars(select(ContactEvent)).all() == []
+
+
+def _members_invited_to(apps, survey_id: int) -> set[str]:
+    from services.surveys.models import Invitation
+
+    with apps["surveys"].app_context(), new_session() as session:
+        return set(session.scalars(select(Invitation.member_ref).where(
+            Invitation.survey_id == survey_id)))
+
+
+def test_a_survey_closed_before_its_draw_is_processed_gives_the_contact_slots_back(
+        apps, clients, pump):
+    from tests.scenario import add_members, setup_agencies
+    from tests.surveys.steps import launch
+
+    keys = setup_agencies(apps, pump)
+    refs = {m["member_ref"] for m in add_members(
+        clients["panel"], keys["council"]["panel_manager"], 3)}
+    first, officer, _ = launch(apps, clients, pump, keys=keys, sample_size=3)
+    closed = clients["surveys"].post(f"/api/v1/surveys/{first}/close", headers=officer)
+    assert closed.status_code == 200  # before panel has even drawn its sample
+    pump()  # panel draws and reserves three slots; surveys invites nobody and says so
+    assert _members_invited_to(apps, first) == set()
+    with apps["panel"].app_context(), new_session() as session:
+        assert session.scalars(select(ContactEvent)).all() == []
+        assert set(session.execute(select(Member.last_contacted_at, Member.cap_free_at))) == {
+            (None, None)}
+    # Another survey can draw the same three members straight away.
+    second, _, _ = launch(apps, clients, pump, keys=keys, sample_size=3)
+    pump()
+    assert _members_invited_to(apps, second) == refs
+
+
+def test_an_unused_slot_is_given_back_but_an_earlier_invitation_still_counts(panel_app):
+    from services.panel.jobs import contacts_unused
+
+    [ref] = make_members(panel_app, 1)
+    run_draw(panel_app, survey_id=1, size=1, draw_id="launch")
+    with panel_app.app_context(), new_session() as session:
+        # That first invitation was long ago: the member is free again.
+        long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+        session.execute(update(ContactEvent).values(contacted_at=long_ago))
+        session.execute(update(Member).values(last_contacted_at=long_ago, cap_free_at=None))
+        session.commit()
+    assert _refs(run_draw(panel_app, survey_id=2, size=1, draw_id="launch")) == {ref}
+    with panel_app.app_context():
+        assert contacts_unused(build_message("panel.contacts_unused", {
+            "survey_id": 2, "draw_id": "launch", "member_refs": [ref]}))
+    cap = ContactCap()
+    freed = member(panel_app, ref)
+    assert freed.last_contacted_at.replace(tzinfo=UTC) == datetime(2026, 1, 1, tzinfo=UTC)
+    assert freed.cap_free_at.replace(tzinfo=UTC) == datetime(2026, 1, 1, tzinfo=UTC) + cap.min_gap
+
+
+def test_surveys_tells_panel_of_sampled_members_it_invited_before(apps, clients, pump):
+    from tests.surveys.steps import drawn, launch, sent
+    from tests.surveys.steps import member as sampled
+
+    survey_id, _, _ = launch(apps, clients, pump, sample_size=2)
+    again, new = sampled(), sampled()
+    drawn(pump, survey_id, [again])
+    drawn(pump, survey_id, [again], draw_id="launch")  # the same draw's batch: slot in use
+    assert sent(apps["surveys"], "panel.contacts_unused") == []
+    drawn(pump, survey_id, [again, new], draw_id="topup:1")
+    assert sent(apps["surveys"], "panel.contacts_unused") == [
+        {"survey_id": survey_id, "draw_id": "topup:1", "member_refs": [again["member_ref"]]}]
+    assert new["member_ref"] in _members_invited_to(apps, survey_id)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from services.panel.models import ContactEvent, Delivery, Member
 from shared.db import new_session
-from tests.panel.factories import make_members, run_draw
+from tests.panel.factories import keep_draw_in_panel, make_members, run_draw
 from tests.panel.test_joining import _deliver
 from tests.scenario import bearer, setup_agencies
 
@@ -17,6 +17,7 @@ def test_erasing_a_member_removes_their_data_and_tells_surveys_and_feedback(
     manager = bearer(keys["council"]["panel_manager"])
     refs = make_members(apps["panel"], 2, channel="sms")
     run_draw(apps["panel"], size=2)
+    keep_draw_in_panel(apps["panel"])
     _deliver(apps, "invitation", refs[0])
     pump()
     assert clients["panel"].delete(f"/api/v1/members/{refs[0]}", headers=manager).status_code \
@@ -42,6 +43,7 @@ def test_subject_access_export_returns_everything_held_as_json(apps, clients, pu
     manager = bearer(keys["health"]["panel_manager"])
     refs = make_members(apps["panel"], 1)
     run_draw(apps["panel"], survey_id=4, size=1, sponsors=["health", "police"])
+    keep_draw_in_panel(apps["panel"])
     clients["panel"].post(f"/api/v1/members/{refs[0]}/agency-opt-outs", headers=manager,
                           json={"agency": "college"})
     _deliver(apps, "invitation", refs[0])

@@ -3,6 +3,8 @@ and a gateway that says 429."""
 
 from __future__ import annotations
 
+import uuid
+
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -18,8 +20,10 @@ INBOUND = "http://panel.test/sms/inbound"
 STATUS = "http://panel.test/sms/status"
 
 
-def text_in(clients, sms_gateway, phone: str, body: str, signature: str | None = None):
-    form = {"MessageSid": "SM" + "1" * 32, "AccountSid": sms_gateway.account_sid,
+def text_in(clients, sms_gateway, phone: str, body: str, signature: str | None = None,
+            sid: str | None = None):
+    """A signed inbound SMS as the gateway posts it; each a new message unless `sid` is given."""
+    form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": sms_gateway.account_sid,
             "From": phone, "To": "+447700900999", "Body": body, "NumMedia": "0",
             "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
     sig = signature if signature is not None else sms_gateway.signature(INBOUND, form)
@@ -84,6 +88,23 @@ def test_other_replies_go_to_surveys_with_the_member_ref(apps, clients, pump, sm
     text_in(clients, sms_gateway, "+447700900555", "hello")  # not a member: nothing forwarded
     pump.relay("panel")
     assert len(surveys_jobs(redis_server, "surveys.sms_reply")) == 1
+
+
+def test_a_replayed_inbound_sms_is_acted_on_once_and_answered_once(apps, clients, pump,
+                                                                   sms_gateway, redis_server):
+    make_members(apps["panel"], 1, channel="sms")
+    sid = "SM" + "7" * 32
+    first = text_in(clients, sms_gateway, "+447700900000", "2", sid=sid)
+    again = text_in(clients, sms_gateway, "+447700900000", "2", sid=sid)
+    assert first.status_code == again.status_code == 200
+    pump.relay("panel")
+    assert len(surveys_jobs(redis_server, "surveys.sms_reply")) == 1
+    # A replayed keyword is not answered a second time either.
+    def help_text(sid):
+        return text_in(clients, sms_gateway, "+447700900000", "HELP", sid=sid).data
+
+    assert b"Reply STOP" in help_text("SMhelp")
+    assert b"<Message>" not in help_text("SMhelp")
 
 
 def test_join_by_sms_asks_for_the_profile_and_yes_confirms(apps, clients, sms_gateway):

@@ -19,6 +19,7 @@ EXAMPLES = {
     "panel.deliver": {"template": "invitation", "context": {"survey_title": "Parks"},
                       "recipients": [{"member_ref": REF, "delivery_ref": "invitation:1",
                                       "link": "http://surveys.test/r/abc"}]},
+    "panel.contacts_unused": {"survey_id": 1, "draw_id": "launch", "member_refs": [REF]},
     "panel.api_key_issued": KEY,
     "panel.api_key_revoked": {"key_hash": "a" * 64},
     "surveys.sample_drawn": {"survey_id": 1, "shortfall": 0, "members": [

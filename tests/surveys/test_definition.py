@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.scenario import bearer, setup_agencies, survey_payload
-from tests.surveys.steps import window
+from tests.scenario import accept_invitations, bearer, setup_agencies, survey_payload
+from tests.surveys.steps import launch, window
 
 ALL_TYPES = [
     {"code": "priority", "type": "single_choice", "text": "What should we spend most on?",
@@ -91,6 +91,7 @@ def test_bank_questions_keep_their_code_across_agencies_and_results_merge(apps, 
         created = post_survey(clients, key, sponsors=sponsors, questions=[
             {"bank_code": "feel_safe_after_dark"}, ALL_TYPES[0]])
         assert created.status_code == 201, created.json
+        accept_invitations(clients["surveys"], keys, created.json)
         first = created.json["questions"][0]
         assert (first["code"], first["bank_code"], first["type"]) == (
             "feel_safe_after_dark", "feel_safe_after_dark", "rating")
@@ -144,6 +145,32 @@ def test_a_co_sponsor_joins_a_draft_with_its_own_module_once_the_lead_approves(
                                    json={"approve": False}).status_code == 409
 
 
+def test_approving_a_request_while_an_invitation_waits_sets_its_proposed_share_too(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    council = bearer(keys["council"]["officer"])
+    draft = post_survey(clients, keys["council"]["officer"],
+                        sponsors=(("council", "60"), ("police", "40"))).json
+    asked = clients["surveys"].post(f"/api/v1/surveys/{draft['id']}/join-requests",
+                                    headers=bearer(keys["health"]["officer"]), json={})
+    decision = f"/api/v1/surveys/{draft['id']}/join-requests/{asked.json['id']}/decision"
+    without_police = clients["surveys"].post(decision, headers=council, json={
+        "approve": True, "sponsors": [{"agency": "council", "cost_share": "60"},
+                                      {"agency": "health", "cost_share": "40"}]})
+    assert without_police.status_code == 422
+    assert without_police.json["errors"]["json"]["sponsors"] == [
+        "Expected shares for council, health, police."]
+    approved = clients["surveys"].post(decision, headers=council, json={
+        "approve": True, "sponsors": [{"agency": "council", "cost_share": "50"},
+                                      {"agency": "health", "cost_share": "20"},
+                                      {"agency": "police", "cost_share": "30"}]})
+    assert approved.status_code == 200, approved.json
+    assert [(s["agency"], s["cost_share"]) for s in approved.json["sponsors"]] == [
+        ("council", "50.00"), ("health", "20.00")]
+    assert [(i["agency"], i["proposed_cost_share"], i["status"])
+            for i in approved.json["invitations"]] == [("police", "30.00", "pending")]
+
+
 def test_a_join_request_with_clashing_codes_is_refused_naming_the_question(apps, clients, pump):
     keys = setup_agencies(apps, pump)
     survey_id = post_survey(clients, keys["council"]["officer"]).json["id"]
@@ -185,6 +212,52 @@ def test_overlapping_surveys_are_listed_on_create_and_launch_with_a_way_to_join(
     joined = clients["surveys"].post(overlap["join"], headers=bearer(keys["council"]["officer"]),
                                      json={"message": "Shall we ask once?"})
     assert joined.status_code == 201
+
+
+def test_a_join_request_on_a_survey_not_open_to_join_answers_exactly_as_a_missing_one(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    police = bearer(keys["police"]["officer"])
+    # A module whose code clashes with the survey's: an open draft would name the clash.
+    clash = {"message": "May we join?", "questions": [
+        {"code": "priority", "type": "yes_no", "text": "Should we patrol more?"}]}
+
+    def ask(survey_id):
+        return clients["surveys"].post(f"/api/v1/surveys/{survey_id}/join-requests",
+                                       headers=police, json=clash)
+
+    missing = ask(999_999)
+    assert missing.status_code == 404
+    shut = post_survey(clients, keys["council"]["officer"], open_to_join=False).json["id"]
+    in_fieldwork, _, _ = launch(apps, clients, pump, keys=keys)
+    closed, officer, _ = launch(apps, clients, pump, keys=keys)
+    assert clients["surveys"].post(f"/api/v1/surveys/{closed}/close",
+                                   headers=officer).status_code == 200
+    for survey_id in (shut, in_fieldwork, closed):
+        answered = ask(survey_id)
+        assert (answered.status_code, answered.data) == (missing.status_code, missing.data)
+    # A draft open to join tells the asker what does not fit.
+    open_draft = post_survey(clients, keys["council"]["officer"]).json["id"]
+    fits_not = ask(open_draft)
+    assert fits_not.status_code == 422 and "priority" in fits_not.json["errors"]["json"][
+        "questions"]["0"]["code"][0]
+    # Its sponsors know the survey, and still hear why.
+    assert clients["surveys"].post(f"/api/v1/surveys/{in_fieldwork}/join-requests",
+                                   headers=officer, json=clash).status_code == 409
+
+
+def test_overlaps_offer_to_join_only_a_survey_open_to_join(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    where = {"areas": ["E05001001"], "topics": ["community safety"], "fieldwork": window(30)}
+    shut = post_survey(clients, keys["police"]["officer"], sponsors=(("police", "100"),),
+                       open_to_join=False, **where)
+    assert shut.json["open_to_join"] is False
+    open_draft = post_survey(clients, keys["health"]["officer"], sponsors=(("health", "100"),),
+                             **where)
+    council = post_survey(clients, keys["council"]["officer"], **where)
+    joins = {o["survey_id"]: o["join"] for o in council.json["overlaps"]}
+    assert joins == {shut.json["id"]: "", open_draft.json["id"]:
+                     f"/api/v1/surveys/{open_draft.json['id']}/join-requests"}
 
 
 def test_an_admin_issues_lists_and_revokes_their_agencys_keys(apps, clients, pump):

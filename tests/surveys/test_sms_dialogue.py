@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
+from services.surveys.demo import demo_survey
 from services.surveys.models import Answer, Question, Response, SavedAnswer
 from services.surveys.sms_dialogue import read_reply
 from shared.db import new_session
@@ -27,9 +28,10 @@ DIALOGUE_QUESTIONS = [
 ]
 
 
-def reply(pump, member_ref: str, body: str) -> None:
+def reply(pump, member_ref: str, body: str, provider_id: str | None = None) -> None:
     from_panel(pump, "surveys.sms_reply", {"member_ref": member_ref, "body": body,
-                                           "received_at": datetime.now(UTC)})
+                                           "received_at": datetime.now(UTC),
+                                           "provider_id": provider_id})
 
 
 def texts_to(app, member_ref: str) -> list[str]:
@@ -49,6 +51,20 @@ def start_dialogue(apps, clients, pump, language: str = "en", **changes):
     texter = member("sms", language=language)
     drawn(pump, survey_id, [texter])
     return survey_id, texter["member_ref"]
+
+
+def test_the_same_reply_reaching_surveys_twice_is_read_once(apps, clients, pump):
+    app = apps["surveys"]
+    _, ref = start_dialogue(apps, clients, pump)
+    # Two messages (two message ids) carrying one inbound SMS, e.g. sent by panel twice.
+    reply(pump, ref, "4", provider_id="SM" + "5" * 32)
+    reply(pump, ref, "4", provider_id="SM" + "5" * 32)
+    assert len(texts_to(app, ref)) == 2  # the first question, then the second once
+    assert "What should we spend most on?" in texts_to(app, ref)[-1]
+    reply(pump, ref, "2", provider_id="SM" + "6" * 32)
+    assert "Were you a victim" in texts_to(app, ref)[-1]
+    with app.app_context(), new_session() as session:
+        assert len(session.scalars(select(SavedAnswer)).all()) == 2
 
 
 def test_sms_dialogue_is_completed_with_messy_replies(apps, clients, pump):
@@ -132,6 +148,49 @@ def test_single_choice_replies_are_read_leniently(body, expected):
                         options=["Street lighting", "Police patrols", "Welfare services"],
                         required=True, translations={})
     assert read_reply(question, body).value == expected
+
+
+def demo_priority_question() -> Question:
+    """The demo survey's spending question, with Welsh options."""
+    definition = next(q for q in demo_survey(date.today())["questions"]
+                      if q["code"] == "spend_priority")
+    return Question(code=definition["code"], type="single_choice", text=definition["text"],
+                    options=definition["options"], required=True, translations={"cy": {
+                        "text": "Ar beth ddylai'r bartneriaeth wario fwyaf?",
+                        "options": ["Goleuadau stryd gwell", "Mwy o batrolau heddlu",
+                                    "Gwasanaethau iechyd a lles hwyr y nos"]}})
+
+
+@pytest.mark.parametrize(("body", "language", "expected"), [
+    ("lighting", "en", "Better street lighting"), ("street", "en", "Better street lighting"),
+    ("Street lights!", "en", "Better street lighting"),
+    ("the lighting please", "en", "Better street lighting"),
+    ("police", "en", "More police patrols"), ("Patrols.", "en", "More police patrols"),
+    ("more patrols", "en", "More police patrols"),
+    ("health", "en", "Late-night health and welfare services"),
+    ("welfare services", "en", "Late-night health and welfare services"),
+    ("late night", "en", "Late-night health and welfare services"),
+    ("goleuadau", "cy", "Better street lighting"), ("stryd", "cy", "Better street lighting"),
+    ("heddlu", "cy", "More police patrols"),
+    ("lles", "cy", "Late-night health and welfare services"),
+    ("lighting", "cy", "Better street lighting"),  # the English words still count
+])
+def test_a_reply_naming_an_options_words_chooses_that_option(body, language, expected):
+    assert read_reply(demo_priority_question(), body, language).value == expected
+
+
+@pytest.mark.parametrize("body", ["street police", "lighting and patrols", "the", "buses"])
+def test_a_reply_matching_no_option_or_several_is_asked_again_with_the_hint(body):
+    reading = read_reply(demo_priority_question(), body)
+    assert reading.value is None and reading.problem == "Sorry, we could not read that."
+
+
+def test_a_word_two_options_share_chooses_neither():
+    question = Question(code="fix", type="single_choice", text="Fix first?",
+                        options=["Street lighting", "Street cleaning"], required=True,
+                        translations={})
+    assert read_reply(question, "street").problem
+    assert read_reply(question, "cleaning").value == "Street cleaning"
 
 
 @pytest.mark.parametrize(("body", "expected"), [
