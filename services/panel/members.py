@@ -6,11 +6,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.panel.contacts import normalise_phone
+from services.panel.contacts import normalise_mobile
 from services.panel.models import ConsentRecord, Member
-
-PROFILE_COLUMNS = ("age_band", "gender", "ethnicity", "disability", "area",
-                   "deprivation_decile", "tenure")
+from shared.profile import PROFILE_DIMENSIONS
 
 
 class DuplicateMember(ValueError):
@@ -23,7 +21,7 @@ class DuplicateMember(ValueError):
 
 def normalised_contacts(data: dict, allow_drama_range: bool) -> tuple[str | None, str | None]:
     email = data["email"].strip().lower() if data.get("email") else None
-    phone = normalise_phone(data["phone"], allow_drama_range) if data.get("phone") else None
+    phone = normalise_mobile(data["phone"], allow_drama_range) if data.get("phone") else None
     return email, phone
 
 
@@ -41,6 +39,16 @@ def find_duplicate(session: Session, email: str | None, phone: str | None,
     if existing is None:
         return None
     return "email" if email and existing.email == email else "phone"
+
+
+def existing_member(session: Session, email: str | None, phone: str | None) -> Member | None:
+    """The member who already has this email address (first) or phone number."""
+    for column, value in ((Member.email, email), (Member.phone, phone)):
+        if value:
+            member = session.scalar(select(Member).where(column == value))
+            if member is not None:
+                return member
+    return None
 
 
 def add_member(session: Session, *, data: dict, source: str, allow_drama_range: bool,
@@ -64,7 +72,7 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
         source=source,
         campaign_id=campaign_id,
         extra=dict(profile.get("extra") or {}),
-        **{k: profile.get(k) for k in PROFILE_COLUMNS},
+        **{k: profile.get(k) for k in PROFILE_DIMENSIONS},
     )
     try:
         # In a savepoint: a sign-up that loses a race to the same email or phone is refused
