@@ -62,10 +62,21 @@ def _mobile(value: str | None) -> None:
             raise ValidationError(str(exc)) from None
 
 
-def _declared_extras(value: dict) -> None:
-    problems = extra_problems(value, current_app.config["PROFILE_EXTRA_ATTRIBUTES"])
-    if problems:
-        raise ValidationError({name: [reason] for name, reason in problems.items()})
+class DeclaredExtras(Schema):
+    """An `extra` field holding the partnership's declared attributes (PROFILE_EXTRA_ATTRIBUTES),
+    e.g. {"carer": "yes"}: an undeclared name, a value not allowed, or anything like contact
+    data is refused, named by the attribute."""
+
+    extra = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                        values=fields.String(validate=validate.Length(max=100)),
+                        load_default=dict)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _declared_extras(self, data, **_kwargs):
+        problems = extra_problems(data.get("extra") or {},
+                                  current_app.config["PROFILE_EXTRA_ATTRIBUTES"])
+        if problems:
+            raise ValidationError({"extra": {name: [why] for name, why in problems.items()}})
 
 
 def profile_fields(errors: dict[str, str] | None = None) -> dict[str, fields.Field]:
@@ -98,16 +109,8 @@ def language_field(error: str | None = None) -> fields.Field:
         LANGUAGES, **({"error": error} if error else {})))
 
 
-def extra_field() -> fields.Field:
-    """The partnership's declared attributes (PROFILE_EXTRA_ATTRIBUTES), e.g. {"carer": "yes"}:
-    an undeclared name, a value not allowed, or anything like contact data is refused."""
-    return fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
-                       values=fields.String(validate=validate.Length(max=100)),
-                       load_default=dict, validate=_declared_extras)
-
-
-class ProfileInputSchema(Schema.from_dict(profile_fields())):  # type: ignore[misc]
-    extra = extra_field()
+class ProfileInputSchema(DeclaredExtras, Schema.from_dict(profile_fields())):  # type: ignore[misc]
+    """A member's profile through the API: the shared dimensions and the declared extras."""
 
 
 class ConsentSchema(Schema):
@@ -142,7 +145,7 @@ class MemberCreateSchema(Schema):
 EXTRA_PREFIX = "extra_"
 
 
-class ImportRowSchema(Schema.from_dict(profile_fields())):  # type: ignore[misc]
+class ImportRowSchema(DeclaredExtras, Schema.from_dict(profile_fields())):  # type: ignore[misc]
     """One row of a bulk CSV import: flat columns, the profile's among them, and an
     `extra_<name>` column per declared extra attribute (docs/panel-imports.md)."""
 
@@ -157,7 +160,6 @@ class ImportRowSchema(Schema.from_dict(profile_fields())):  # type: ignore[misc]
     language = language_field()
     consent_surveys = fields.Boolean(required=True)
     consent_outcomes = fields.Boolean(required=True)
-    extra = extra_field()
 
     @pre_load
     def _cells(self, data, **_kwargs):
