@@ -27,10 +27,22 @@ PROGRESS_EVERY = 200  # rows between progress commits
 MAX_ERRORS = 10_000
 
 
+class UnreadableFile(ValueError):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.problem = {"line": line, "field": "file", "reason": reason}
+
+
 def read_rows(body: str) -> tuple[list[str], list[tuple[int, dict]]]:
-    """The header and each data row with its line number in the file (header is line 1)."""
-    reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))
-    rows = [(reader.line_num, row) for row in reader]
+    """The header and each data row with its line: the row's number as a spreadsheet shows
+    it (the header is line 1), even when a quoted cell holds a line break."""
+    reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff"), newline=""))
+    rows: list[tuple[int, dict]] = []
+    try:
+        for line, row in enumerate(reader, start=2):
+            rows.append((line, row))
+    except csv.Error as exc:
+        raise UnreadableFile(len(rows) + 2, f"not readable as CSV: {exc}") from None
     return list(reader.fieldnames or []), rows
 
 
@@ -95,9 +107,14 @@ def import_row(session: Session, data: dict, *, allow_drama: bool) -> str:
 def run_import(session: Session, run: MemberImport, *, allow_drama: bool,
                progress: Callable[[], None] | None = None) -> None:
     """Work through an import's rows, committing progress as it goes."""
-    header, rows = read_rows(run.body)
+    try:
+        header, rows = read_rows(run.body)
+    except UnreadableFile as exc:
+        header, rows = [], []
+        errors = [exc.problem]
+    else:
+        errors = header_problems(header, current_app.config["PROFILE_EXTRA_ATTRIBUTES"])
     run.status, run.total_rows = "running", len(rows)
-    errors = header_problems(header, current_app.config["PROFILE_EXTRA_ATTRIBUTES"])
     if errors:
         run.errors, run.status, run.finished_at = errors, "failed", utcnow()
         session.commit()
