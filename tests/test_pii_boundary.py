@@ -59,10 +59,10 @@ def _plant(apps, clients, pump, sms_gateway) -> dict:
     by_sms = member_payload(2, "sms")
     by_sms["phone"] = f"0{PLANTED_PHONES['api phone']}"
     assert panel.post("/api/v1/members", json=by_sms, headers=manager).status_code == 201
-    for extra in ({"club": f"write to {PLANTED_EMAILS['api extra']}"},
-                  {"club": f"text 0{PLANTED_PHONES['api extra phone']}"},
-                  {"contact": PLANTED_EMAILS["api undeclared extra"]}):
-        payload = member_payload(3)
+    for index, extra in enumerate(({"club": f"write to {PLANTED_EMAILS['api extra']}"},
+                                   {"club": f"text 0{PLANTED_PHONES['api extra phone']}"},
+                                   {"contact": PLANTED_EMAILS["api undeclared extra"]}), start=3):
+        payload = member_payload(index)
         payload["profile"]["extra"] = extra
         panel.post("/api/v1/members", json=payload, headers=manager)
     ref = added.json["member_ref"]
