@@ -15,7 +15,6 @@ from services.panel.members import DuplicateMember, add_member
 from services.panel.models import Campaign, Delivery, Member, MemberImport
 from services.panel.representativeness import report
 from services.panel.schemas import (
-    CSV_UPLOAD_BODY,
     AgencyOptOutSchema,
     CampaignCreateSchema,
     CampaignSchema,
@@ -27,6 +26,8 @@ from services.panel.schemas import (
     MemberSchema,
     RepresentativenessQuerySchema,
     RespondentsSchema,
+    csv_upload_body,
+    import_columns,
 )
 from services.panel.targets import (
     TargetsInvalid,
@@ -34,6 +35,7 @@ from services.panel.targets import (
     margins_from_db,
     member_counts,
     parse_targets,
+    target_columns,
 )
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
@@ -162,7 +164,7 @@ def agency_opt_out(data, member_ref):
 class Imports(MethodView):
     decorators = [require_role("panel_manager")]
 
-    @imports_blp.doc(requestBody=CSV_UPLOAD_BODY)
+    @imports_blp.doc(requestBody=csv_upload_body(import_columns()))
     @imports_blp.response(202, MemberImportSchema)
     def post(self):
         """Start a bulk CSV import; it runs on panel's worker, follow it on its own URL
@@ -200,7 +202,7 @@ def get_import(import_id):
 
 @targets_blp.route("", methods=["POST"])
 @require_role("panel_manager", "admin")
-@targets_blp.doc(requestBody=CSV_UPLOAD_BODY)
+@targets_blp.doc(requestBody=csv_upload_body(target_columns()))
 def post_targets():
     """Import census margins (CSV: vintage, area, optional area_name, dimension, category,
     population; docs/population-targets.md)"""

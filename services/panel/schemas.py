@@ -293,18 +293,29 @@ class MemberImportSchema(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
-# The body of every CSV upload (imports, population targets), for the OpenAPI document:
-# the API reads a multipart `file` field or a text/csv body, so a schema cannot parse it.
-CSV_UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary",
-                                    "description": "The CSV file, UTF-8"}}}},
-        "text/csv": {"schema": {"type": "string", "description": "The CSV itself, UTF-8"}},
-    },
-}
+def csv_upload_body(columns: str) -> dict:
+    """The OpenAPI request body of a CSV upload: the API reads a multipart `file` field or a
+    text/csv body, so no schema parses it; `columns` says what the file holds."""
+    return {
+        "required": True,
+        "description": columns,
+        "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary",
+                                        "description": "The CSV file, UTF-8"}}}},
+            "text/csv": {"schema": {"type": "string", "description": "The CSV itself, UTF-8"}},
+        },
+    }
+
+
+def import_columns() -> str:
+    """The bulk import's columns, from ImportRowSchema itself (docs/panel-imports.md)."""
+    names = [f"{name} (required)" if field.required else name
+             for name, field in ImportRowSchema().fields.items() if name != "extra"]
+    return ("A CSV with a header row. Columns: " + ", ".join(names)
+            + f", and {EXTRA_PREFIX}<name> for each attribute in PROFILE_EXTRA_ATTRIBUTES. "
+              "Profile values are those of the members API; see docs/panel-imports.md.")
 
 
 class CampaignCreateSchema(Schema):

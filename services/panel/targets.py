@@ -18,6 +18,15 @@ OPTIONAL_COLUMNS = ("area_name",)
 AREA_NAME_MAX = 100
 
 
+def target_columns() -> str:
+    """What a census file holds, for the API's documentation (docs/population-targets.md)."""
+    return ("A long CSV, one row per area, dimension and category. Columns: "
+            + ", ".join(COLUMNS) + ", and optionally area_name (the ward's name). Dimensions "
+            "and their categories: " + "; ".join(f"{d}: {', '.join(c)}"
+                                                 for d, c in CATEGORIES.items())
+            + ". See docs/population-targets.md.")
+
+
 class TargetsInvalid(ValueError):
     def __init__(self, errors: list[dict]):
         super().__init__(f"{len(errors)} problem(s) in the population file")

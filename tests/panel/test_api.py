@@ -173,3 +173,7 @@ def test_every_upload_documents_its_csv_body(apps, clients):
         body = spec["paths"][path]["post"]["requestBody"]["content"]
         assert set(body) == {"multipart/form-data", "text/csv"}, path
         assert body["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
+    imports = spec["paths"]["/api/v1/imports"]["post"]["requestBody"]["description"]
+    assert "external_id (required)" in imports and "extra_<name>" in imports
+    targets = spec["paths"]["/api/v1/population-targets"]["post"]["requestBody"]["description"]
+    assert "area_name" in targets and "deprivation_decile: 1, 2" in targets

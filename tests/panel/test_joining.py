@@ -105,6 +105,16 @@ def test_landlines_and_malformed_numbers_cannot_join_by_text(apps, clients, pump
     assert sms_gateway.messages == [] and _members(apps["panel"]) == 0
 
 
+def test_a_landline_texting_join_is_told_a_mobile_is_needed(apps, clients, sms_gateway):
+    from tests.panel.test_sms import text_in
+
+    reply = text_in(clients, sms_gateway, "+441614960123", "JOIN").data.decode()
+    assert "UK mobile number" in reply
+    later = text_in(clients, sms_gateway, "+441614960123", "30").data.decode()
+    assert "F female" not in later  # no dialogue was started
+    assert _members(apps["panel"]) == 0
+
+
 def test_join_page_lists_wards_by_name_and_names_no_agency_that_is_not_there(apps, clients,
                                                                             pump):
     from tests.panel.test_targets import upload_targets
