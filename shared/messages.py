@@ -32,7 +32,8 @@ class ProfileSchema(Schema):
     deprivation_decile = fields.Integer(load_default=None, allow_none=True,
                                         validate=validate.Range(min=1, max=10))
     tenure = fields.String(load_default=None, allow_none=True)
-    # Partnership-defined attributes (non-identifying), e.g. {"carer": "yes"}.
+    # The partnership's declared attributes (PROFILE_EXTRA_ATTRIBUTES), e.g. {"carer": "yes"}:
+    # panel refuses undeclared names and anything like contact data before they are stored.
     extra = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 
