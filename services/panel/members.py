@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.panel.contacts import normalise_mobile
 from services.panel.models import ConsentRecord, Member
+from shared.bus import Bus
 from shared.profile import PROFILE_DIMENSIONS
 
 
@@ -25,9 +26,9 @@ def normalised_contacts(data: dict, allow_drama_range: bool) -> tuple[str | None
     return email, phone
 
 
-def find_duplicate(session: Session, email: str | None, phone: str | None,
-                   ignore_id: int | None = None) -> str | None:
-    """The field ("email" or "phone") another member already has, or None."""
+def existing_member(session: Session, email: str | None, phone: str | None,
+                    ignore_id: int | None = None) -> Member | None:
+    """A member (other than `ignore_id`) who already has this email address or phone number."""
     clauses = [Member.email == email] if email else []
     clauses += [Member.phone == phone] if phone else []
     if not clauses:
@@ -35,20 +36,16 @@ def find_duplicate(session: Session, email: str | None, phone: str | None,
     query = select(Member).where(or_(*clauses))
     if ignore_id is not None:
         query = query.where(Member.id != ignore_id)
-    existing = session.scalar(query.limit(1))
+    return session.scalar(query.limit(1))
+
+
+def find_duplicate(session: Session, email: str | None, phone: str | None,
+                   ignore_id: int | None = None) -> str | None:
+    """The field ("email" or "phone") another member already has, or None."""
+    existing = existing_member(session, email, phone, ignore_id)
     if existing is None:
         return None
     return "email" if email and existing.email == email else "phone"
-
-
-def existing_member(session: Session, email: str | None, phone: str | None) -> Member | None:
-    """The member who already has this email address (first) or phone number."""
-    for column, value in ((Member.email, email), (Member.phone, phone)):
-        if value:
-            member = session.scalar(select(Member).where(column == value))
-            if member is not None:
-                return member
-    return None
 
 
 def add_member(session: Session, *, data: dict, source: str, allow_drama_range: bool,
@@ -89,3 +86,30 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
         session.add(ConsentRecord(member_id=member.id, purpose=purpose,
                                   granted=bool(consent.get(purpose, False)), source=source))
     return member
+
+
+def sign_up(session: Session, bus: Bus, *, data: dict, campaign_id: int | None,
+            allow_drama_range: bool) -> None:
+    """A join page sign-up (JoinFormSchema's data): a pending member and their confirmation.
+
+    An address or number already on the panel is answered exactly like a new one, so the page
+    tells a stranger nothing; the member it belongs to is told instead, on that channel.
+    """
+    channel = data["preferred_channel"]
+    contacts = {"email": data["email"] if channel == "email" else None,
+                "phone": data["phone"] if channel == "sms" else None}
+    try:
+        member = add_member(session, source="join-page", status="pending",
+                            allow_drama_range=allow_drama_range, campaign_id=campaign_id, data={
+                                **contacts, "preferred_channel": channel,
+                                "language": data["language"],
+                                "profile": {k: data[k] for k in PROFILE_DIMENSIONS},
+                                "consent": {"surveys": True,
+                                            "outcomes": data["consent_outcomes"] is not None}})
+    except DuplicateMember:
+        existing = existing_member(session, *normalised_contacts(contacts, allow_drama_range))
+        if existing is not None:
+            bus.send(session, "panel.confirm_join", {
+                "member_ref": existing.member_ref, "already_joined": True, "channel": channel})
+        return
+    bus.send(session, "panel.confirm_join", {"member_ref": member.member_ref})

@@ -86,20 +86,22 @@ def profile_fields(errors: dict[str, str] | None = None) -> dict[str, fields.Fie
     errors = errors or {}
     built: dict[str, fields.Field] = {}
     for name in PROFILE_DIMENSIONS:
-        said = {"error": errors[name]} if name in errors else {}
-        required = name in REQUIRED_DIMENSIONS
-        options = ({"required": True, "error_messages": {"required": errors[name]}
-                    if name in errors else {}} if required
-                   else {"load_default": None, "allow_none": True})
+        if name not in REQUIRED_DIMENSIONS:
+            options: dict = {"load_default": None, "allow_none": True}
+        elif name in errors:
+            options = {"required": True, "error_messages": {"required": errors[name]}}
+        else:
+            options = {"required": True}
         if name == "area":
             built[name] = fields.String(validate=partial(
                 _area_code, error=errors.get(name, AREA_CODE_ERROR)), **options)
         elif name == "deprivation_decile":
-            built[name] = fields.Integer(validate=validate.OneOf(
-                [int(d) for d in DEPRIVATION_DECILES],
-                error=errors.get(name, "Must be a whole number from 1 to 10.")), **options)
+            deciles = [int(d) for d in DEPRIVATION_DECILES]
+            built[name] = fields.Integer(validate=validate.OneOf(deciles, error=errors.get(
+                name, f"Must be a whole number from {deciles[0]} to {deciles[-1]}.")), **options)
         else:
-            built[name] = fields.String(validate=validate.OneOf(CATEGORIES[name], **said),
+            wording = {"error": errors[name]} if name in errors else {}
+            built[name] = fields.String(validate=validate.OneOf(CATEGORIES[name], **wording),
                                         **options)
     return built
 

@@ -10,12 +10,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from services.panel.consent import member_from_token, set_consent, withdraw_everything
 from services.panel.contacts import InvalidPhoneNumber, normalise_phone
-from services.panel.members import (
-    DuplicateMember,
-    add_member,
-    existing_member,
-    normalised_contacts,
-)
+from services.panel.members import sign_up
 from services.panel.messaging import PANEL_TEMPLATES
 from services.panel.models import Campaign, Delivery, Member
 from services.panel.representativeness import report
@@ -29,7 +24,6 @@ from shared.profile import (
     LABELS,
     LANGUAGE_LABELS,
     LANGUAGES,
-    PROFILE_DIMENSIONS,
     category_label,
     dimension_label,
 )
@@ -79,25 +73,8 @@ def join():
     except ValidationError as exc:
         return _join_page(values, exc.messages, campaign, 400)
     channel = data["preferred_channel"]
-    allow_drama = current_app.config["ALLOW_DRAMA_NUMBERS"]
-    contacts = {"email": data["email"] if channel == "email" else None,
-                "phone": data["phone"] if channel == "sms" else None}
-    try:
-        member = add_member(session, source="join-page", status="pending",
-                            allow_drama_range=allow_drama,
-                            campaign_id=campaign.id if campaign else None, data={
-                                **contacts, "preferred_channel": channel,
-                                "language": data["language"],
-                                "profile": {k: data[k] for k in PROFILE_DIMENSIONS},
-                                "consent": {"surveys": True,
-                                            "outcomes": data["consent_outcomes"] is not None}})
-        bus().send(session, "panel.confirm_join", {"member_ref": member.member_ref})
-    except DuplicateMember:
-        email, phone = normalised_contacts(contacts, allow_drama)
-        existing = existing_member(session, email, phone)
-        if existing is not None:
-            bus().send(session, "panel.confirm_join", {
-                "member_ref": existing.member_ref, "already_joined": True, "channel": channel})
+    sign_up(session, bus(), data=data, campaign_id=campaign.id if campaign else None,
+            allow_drama_range=current_app.config["ALLOW_DRAMA_NUMBERS"])
     session.commit()
     return redirect(url_for("pages.join_check", by=channel), 303)
 
