@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from shared.profile import ExtraAttribute, ExtraAttributesInvalid, parse_extra_attributes
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 
@@ -58,6 +60,13 @@ def text(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name) or default
 
 
+def parse_extra_attribute_setting(value: str | None) -> dict[str, ExtraAttribute]:
+    try:
+        return parse_extra_attributes(value or "")
+    except ExtraAttributesInvalid as exc:
+        raise ConfigError(f"PROFILE_EXTRA_ATTRIBUTES: {exc}") from exc
+
+
 def default_database_url(service: str) -> str:
     return f"sqlite:///{VAR_DIR / (service + '.db')}"
 
@@ -108,6 +117,11 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Days the bus tables keep sent outbox rows and handled inbox rows, and surveys keeps
         # finished export files (see shared/retention.py).
         "RETENTION_DAYS": retention_days(env.get("RETENTION_DAYS")),
+        # The partnership's own profile attributes beyond the census ones, each with its
+        # allowed values or a type, e.g. "carer=yes|no;household_size=integer": nothing else
+        # may be stored in a member's profile `extra`.
+        "PROFILE_EXTRA_ATTRIBUTES": parse_extra_attribute_setting(
+            env.get("PROFILE_EXTRA_ATTRIBUTES")),
     }
 
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-PROFILE_DIMENSIONS = ("age_band", "gender", "ethnicity", "disability", "area",
-                      "deprivation_decile", "tenure")
+# The profile's dimensions are the shared vocabulary's (shared/profile.py), named here too
+# because the contracts' users have always imported them from here.
+from shared.profile import PROFILE_DIMENSIONS  # noqa: F401
+
 CHANNELS = ("email", "sms")
 ROLES = ("admin", "officer", "analyst", "panel_manager")
 DELIVERY_TEMPLATES = ("invitation", "reminder", "outcome", "progress", "dialogue")
@@ -30,7 +32,8 @@ class ProfileSchema(Schema):
     deprivation_decile = fields.Integer(load_default=None, allow_none=True,
                                         validate=validate.Range(min=1, max=10))
     tenure = fields.String(load_default=None, allow_none=True)
-    # Partnership-defined attributes (non-identifying), e.g. {"carer": "yes"}.
+    # The partnership's declared attributes (PROFILE_EXTRA_ATTRIBUTES), e.g. {"carer": "yes"}:
+    # panel refuses undeclared names and anything like contact data before they are stored.
     extra = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 
@@ -153,7 +156,8 @@ class MemberErasedMessage(Schema):
 
 
 class PopulationTargetsMessage(Schema):
-    """Census margins per area, for weighting: {area: {dimension: {category: count}}}."""
+    """Census margins per area, for weighting: {area: {dimension: {category: count}}}, and
+    the names of the areas the file named (absent from older messages)."""
 
     vintage = fields.String(required=True)
     areas = fields.Dict(keys=fields.String(),
@@ -161,6 +165,9 @@ class PopulationTargetsMessage(Schema):
                                            values=fields.Dict(keys=fields.String(),
                                                               values=fields.Float())),
                         required=True)
+    area_names = fields.Dict(keys=fields.String(),
+                             values=fields.String(validate=validate.Length(min=1, max=100)),
+                             load_default=dict)
 
 
 class DeliveryReportMessage(Schema):
@@ -256,9 +263,12 @@ class ImportMembersMessage(Schema):
 
 
 class ConfirmJoinMessage(Schema):
-    """Send a new sign-up the link (email) or the YES prompt (SMS) of the double opt-in."""
+    """Send a new sign-up the link (email) or the YES prompt (SMS) of the double opt-in; or,
+    `already_joined`, tell a member by the `channel` someone used that they tried to join."""
 
     member_ref = fields.UUID(required=True)
+    already_joined = fields.Boolean(load_default=False)
+    channel = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CHANNELS))
 
 
 # -- surveys -> surveys (work a request hands to its own worker) ---------------

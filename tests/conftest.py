@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from services import feedback, panel, surveys
 from shared.db import upgrade_database
+from shared.profile import parse_extra_attributes
 from tests.fakes.redis_server import PrivateRedis
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.fakes.smtp_server import FakeSmtpServer
@@ -103,6 +104,9 @@ def service_config(name: str, database_urls, redis_url: str, smtp_server, sms_ga
         "SMS_AUTH_TOKEN": sms_gateway.auth_token,
         "SMS_FROM": "+447700900999",
         "DELIVERY_BATCH_SIZE": 50,
+        # What a partnership might declare: a choice, a number and free text.
+        "PROFILE_EXTRA_ATTRIBUTES": parse_extra_attributes(
+            "carer=yes|no;household_size=integer;club=text"),
     }
 
 

@@ -44,13 +44,18 @@ def test_shared_code_never_imports_a_service():
     assert offenders == []
 
 
+# Columns whose name sounds personal but holds no person's data.
+NOT_PERSONAL = {"population_targets.area_name"}  # a ward's name, like "Riverside Central"
+
+
 @pytest.mark.parametrize("models", [surveys_models, feedback_models], ids=["surveys", "feedback"])
 def test_nothing_outside_panel_stores_a_phone_number_or_email(models):
     suspicious = []
     for table in models.Base.metadata.sorted_tables:
         for column in table.columns:
             if any(word in column.name for word in ("email", "phone", "name", "address")) \
-                    and isinstance(column.type, String) and table.name != "agencies":
+                    and isinstance(column.type, String) and table.name != "agencies" \
+                    and f"{table.name}.{column.name}" not in NOT_PERSONAL:
                 suspicious.append(f"{table.name}.{column.name}")
     assert suspicious == []
 

@@ -26,13 +26,16 @@ from services.panel.schemas import (
     MemberSchema,
     RepresentativenessQuerySchema,
     RespondentsSchema,
+    csv_upload_body,
+    import_columns,
 )
 from services.panel.targets import (
     TargetsInvalid,
+    import_targets,
     margins_from_db,
     member_counts,
     parse_targets,
-    replace_targets,
+    target_columns,
 )
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
@@ -161,9 +164,12 @@ def agency_opt_out(data, member_ref):
 class Imports(MethodView):
     decorators = [require_role("panel_manager")]
 
+    @imports_blp.doc(requestBody=csv_upload_body(import_columns()))
     @imports_blp.response(202, MemberImportSchema)
     def post(self):
-        """Start a bulk CSV import; it runs on panel's worker, follow it on its own URL"""
+        """Start a bulk CSV import; it runs on panel's worker, follow it on its own URL
+
+        The columns are those of docs/panel-imports.md; every bad row is reported."""
         session = get_session()
         upload = request.files.get("file")
         run = MemberImport(agency=current_caller().agency, body=_uploaded_text(),
@@ -196,17 +202,19 @@ def get_import(import_id):
 
 @targets_blp.route("", methods=["POST"])
 @require_role("panel_manager", "admin")
-def import_targets():
-    """Import census margins (CSV: vintage, area, dimension, category, population)"""
+@targets_blp.doc(requestBody=csv_upload_body(target_columns()))
+def post_targets():
+    """Import census margins (CSV: vintage, area, optional area_name, dimension, category,
+    population; docs/population-targets.md)"""
     session = get_session()
     try:
-        vintage, areas = parse_targets(_uploaded_text())
+        population = parse_targets(_uploaded_text())
     except TargetsInvalid as exc:
         abort(422, message=str(exc), errors={"file": exc.errors})
-    stored = replace_targets(session, vintage, areas)
-    bus().send(session, "surveys.population_targets", {"vintage": vintage, "areas": areas})
+    stored = import_targets(session, bus(), population)
     session.commit()
-    return {"vintage": vintage, "areas": len(areas), "targets": stored}, 201
+    return {"vintage": population.vintage, "areas": len(population.areas),
+            "named_areas": len(population.area_names), "targets": stored}, 201
 
 
 @targets_blp.route("", methods=["GET"])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from services.panel.demo import synthetic_members
 from services.panel.imports import run_import
 from services.panel.models import Member, MemberImport
-from services.panel.targets import TargetsInvalid, parse_targets, replace_targets
+from services.panel.targets import TargetsInvalid, import_targets, parse_targets
 from shared.db import new_session
 
 DEMO_TARGETS = Path(__file__).resolve().parent / "data" / "demo_population_targets.csv"
@@ -40,20 +40,18 @@ def register(app: Flask) -> None:
     @targets.command("import")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                     default=DEMO_TARGETS)
-    def import_targets(path: Path):
+    def targets_import(path: Path):
         """Import census margins from a CSV (default: the demo file) and send them to surveys."""
         try:
-            vintage, areas = parse_targets(path.read_text(encoding="utf-8-sig"))
+            population = parse_targets(path.read_text(encoding="utf-8-sig"))
         except TargetsInvalid as exc:
             for error in exc.errors:
                 click.echo(f"line {error['line']}: {error['field']}: {error['reason']}", err=True)
             raise SystemExit(1) from None
         with new_session() as session:
-            stored = replace_targets(session, vintage, areas)
-            current_app.extensions["bus"].send(session, "surveys.population_targets",
-                                               {"vintage": vintage, "areas": areas})
+            stored = import_targets(session, current_app.extensions["bus"], population)
             session.commit()
-        click.echo(f"{stored} targets for {len(areas)} areas ({vintage})")
+        click.echo(f"{stored} targets for {len(population.areas)} areas ({population.vintage})")
 
     @members.command("import")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

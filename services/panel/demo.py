@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from services.panel.models import Member
-from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS
+from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, TENURES
 
 DEMO_WARDS = tuple(f"E0500{code:04d}" for code in range(1001, 1021))
 DRAMA_NUMBERS = 1000  # Ofcom's 07700 900000-900999
@@ -28,8 +28,7 @@ def synthetic_members(count: int, seed: int = 1) -> list[Member]:
             disability=rng.choices(DISABILITY, weights=(18, 82))[0],
             area=rng.choice(DEMO_WARDS),
             deprivation_decile=rng.randint(1, 10),
-            tenure=rng.choices(("owned", "social_rented", "private_rented"),
-                               weights=(62, 17, 21))[0],
+            tenure=rng.choices(TENURES, weights=(62, 17, 21))[0],
             consent_surveys=True,
             consent_outcomes=rng.random() < 0.9,
         ))

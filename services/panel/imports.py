@@ -6,51 +6,75 @@ import csv
 import io
 from collections.abc import Callable
 
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.panel.consent import set_consent
 from services.panel.members import (
-    PROFILE_COLUMNS,
     DuplicateMember,
     add_member,
     find_duplicate,
     normalised_contacts,
 )
 from services.panel.models import Member, MemberImport
-from services.panel.schemas import ImportRowSchema
+from services.panel.schemas import EXTRA_PREFIX, ImportRowSchema
 from shared.bus import utcnow
+from shared.profile import PROFILE_DIMENSIONS
 
 PROGRESS_EVERY = 200  # rows between progress commits
-EXTRA_PREFIX = "extra_"
 MAX_ERRORS = 10_000
 
 
+class UnreadableFile(ValueError):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.problem = {"line": line, "field": "file", "reason": reason}
+
+
 def read_rows(body: str) -> tuple[list[str], list[tuple[int, dict]]]:
-    """The header and each data row with its line number in the file (header is line 1)."""
-    reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))
-    rows = [(reader.line_num, row) for row in reader]
+    """The header and each data row with its line: the row's number as a spreadsheet shows
+    it (the header is line 1), even when a quoted cell holds a line break."""
+    reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff"), newline=""))
+    rows: list[tuple[int, dict]] = []
+    try:
+        for line, row in enumerate(reader, start=2):
+            rows.append((line, row))
+    except csv.Error as exc:
+        raise UnreadableFile(len(rows) + 2, f"not readable as CSV: {exc}") from None
     return list(reader.fieldnames or []), rows
 
 
-def header_problems(header: list[str]) -> list[dict]:
+def header_problems(header: list[str], declared: dict) -> list[dict]:
+    """Missing required columns, and `extra_` columns for attributes nobody declared."""
     required = [name for name, f in ImportRowSchema().fields.items() if f.required]
-    return [{"line": 1, "field": name, "reason": "missing column"}
-            for name in required if name not in header]
+    problems = [{"line": 1, "field": name, "reason": "missing column"}
+                for name in required if name not in header]
+    allowed = ", ".join(EXTRA_PREFIX + name for name in declared) or "none"
+    problems += [{"line": 1, "field": column,
+                  "reason": f"not an attribute the partnership collects (declared: {allowed})"}
+                 for column in header
+                 if column.startswith(EXTRA_PREFIX) and column[len(EXTRA_PREFIX):] not in declared]
+    return problems
 
 
 def row_errors(line: int, messages: dict) -> list[dict]:
+    """Every problem of one row, named by its column: an extra's by its `extra_` column."""
     errors = []
     for field, reasons in sorted(messages.items()):
+        if field == "extra" and isinstance(reasons, dict):
+            for name, why in sorted(reasons.items()):
+                errors.extend({"line": line, "field": f"{EXTRA_PREFIX}{name}", "reason": str(r)}
+                              for r in (why if isinstance(why, list) else [why]))
+            continue
         if isinstance(reasons, dict):
             reasons = [str(v) for v in reasons.values()]
         errors.extend({"line": line, "field": field, "reason": str(r)} for r in reasons)
     return errors
 
 
-def import_row(session: Session, data: dict, extra: dict, *, allow_drama: bool
-               ) -> str:
+def import_row(session: Session, data: dict, *, allow_drama: bool) -> str:
     """Add or update one valid row; "added" or "updated". Raises DuplicateMember."""
     existing = session.scalar(select(Member).where(Member.external_id == data["external_id"]))
     email, phone = normalised_contacts(data, allow_drama)
@@ -58,7 +82,7 @@ def import_row(session: Session, data: dict, extra: dict, *, allow_drama: bool
         add_member(session, source="import", allow_drama_range=allow_drama, data={
             "external_id": data["external_id"], "email": email, "phone": phone,
             "preferred_channel": data["preferred_channel"], "language": data["language"],
-            "profile": {**{k: data.get(k) for k in PROFILE_COLUMNS}, "extra": extra},
+            "profile": {**{k: data.get(k) for k in PROFILE_DIMENSIONS}, "extra": data["extra"]},
             "consent": {"surveys": data["consent_surveys"],
                         "outcomes": data["consent_outcomes"]},
         })
@@ -70,9 +94,9 @@ def import_row(session: Session, data: dict, extra: dict, *, allow_drama: bool
         raise DuplicateMember(duplicate)
     existing.email, existing.phone = email, phone
     existing.preferred_channel, existing.language = data["preferred_channel"], data["language"]
-    for column in PROFILE_COLUMNS:
+    for column in PROFILE_DIMENSIONS:
         setattr(existing, column, data.get(column))
-    existing.extra = extra
+    existing.extra = data["extra"]
     for purpose in ("surveys", "outcomes"):
         granted = data[f"consent_{purpose}"]
         if getattr(existing, f"consent_{purpose}") != granted:
@@ -83,9 +107,14 @@ def import_row(session: Session, data: dict, extra: dict, *, allow_drama: bool
 def run_import(session: Session, run: MemberImport, *, allow_drama: bool,
                progress: Callable[[], None] | None = None) -> None:
     """Work through an import's rows, committing progress as it goes."""
-    header, rows = read_rows(run.body)
+    try:
+        header, rows = read_rows(run.body)
+    except UnreadableFile as exc:
+        header, rows = [], []
+        errors = [exc.problem]
+    else:
+        errors = header_problems(header, current_app.config["PROFILE_EXTRA_ATTRIBUTES"])
     run.status, run.total_rows = "running", len(rows)
-    errors = header_problems(header)
     if errors:
         run.errors, run.status, run.finished_at = errors, "failed", utcnow()
         session.commit()
@@ -95,8 +124,6 @@ def run_import(session: Session, run: MemberImport, *, allow_drama: bool,
     added = updated = 0
     seen: dict[str, int] = {}
     for count, (line, raw) in enumerate(rows, start=1):
-        extra = {k[len(EXTRA_PREFIX):]: v.strip() for k, v in raw.items()
-                 if k and k.startswith(EXTRA_PREFIX) and v and v.strip()}
         try:
             data = schema.load(raw)
         except ValidationError as exc:
@@ -110,7 +137,7 @@ def run_import(session: Session, run: MemberImport, *, allow_drama: bool,
                 seen[data["external_id"]] = line
                 try:
                     with session.begin_nested():
-                        outcome = import_row(session, data, extra, allow_drama=allow_drama)
+                        outcome = import_row(session, data, allow_drama=allow_drama)
                     added += outcome == "added"
                     updated += outcome == "updated"
                 except DuplicateMember as exc:

@@ -23,7 +23,7 @@ from services.panel.delivery import (
 )
 from services.panel.draws import draw
 from services.panel.imports import run_import
-from services.panel.messaging import render
+from services.panel.messaging import PANEL_TEMPLATES, render
 from services.panel.models import ApiKey, Delivery, Member, MemberImport, profile_of
 from services.panel.unused_contacts import give_back_contacts
 from shared.auth import revoke_stored_key, store_issued_key
@@ -213,7 +213,7 @@ def send_batch(batch_id: str) -> int:
 
 
 def _report(reports: list[dict], delivery: Delivery) -> None:
-    if delivery.template != "confirm_join":  # panel's own message, not surveys'
+    if delivery.template not in PANEL_TEMPLATES:  # panel's own messages, not surveys'
         reports.append({"delivery_ref": delivery.delivery_ref, "status": delivery.status})
 
 
@@ -359,6 +359,9 @@ def confirm_join(envelope: dict) -> int:
 
 def _confirm_join(session: Session, payload: dict) -> None:
     member = session.scalar(select(Member).where(Member.member_ref == str(payload["member_ref"])))
+    if member is not None and payload.get("already_joined"):
+        _tell_already_joined(session, member, payload.get("channel") or member.preferred_channel)
+        return
     if member is None or member.status != "pending":
         return
     token = member_token(current_app.config["SECRET_KEY"], member.member_ref, salt="confirm")
@@ -368,6 +371,22 @@ def _confirm_join(session: Session, payload: dict) -> None:
     session.add(Delivery(
         delivery_ref=f"confirm_join:{member.member_ref}", batch_id=f"confirm:{member.member_ref}",
         member_ref=member.member_ref, template="confirm_join", channel=member.preferred_channel,
+        subject=subject, body=body, status="pending"))
+
+
+def _tell_already_joined(session: Session, member: Member, channel: str) -> None:
+    """Tell a member, by the address or number someone typed on the join page, that they are
+    already on the panel: at most once a day, so the page cannot be used to pester them."""
+    if member.status == "erased" or not (member.email if channel == "email" else member.phone):
+        return
+    delivery_ref = f"already_joined:{member.member_ref}:{utcnow().date().isoformat()}"
+    if session.scalar(select(Delivery.id).where(Delivery.delivery_ref == delivery_ref)):
+        return
+    subject, body = render("already_joined", channel, {}, None, language=member.language,
+                           unsubscribe=unsubscribe_url(member))
+    session.add(Delivery(
+        delivery_ref=delivery_ref, batch_id=f"confirm:{member.member_ref}",
+        member_ref=member.member_ref, template="already_joined", channel=channel,
         subject=subject, body=body, status="pending"))
 
 

@@ -6,11 +6,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.panel.contacts import normalise_phone
+from services.panel.contacts import normalise_mobile
 from services.panel.models import ConsentRecord, Member
-
-PROFILE_COLUMNS = ("age_band", "gender", "ethnicity", "disability", "area",
-                   "deprivation_decile", "tenure")
+from shared.bus import Bus
+from shared.profile import PROFILE_DIMENSIONS
 
 
 class DuplicateMember(ValueError):
@@ -23,13 +22,13 @@ class DuplicateMember(ValueError):
 
 def normalised_contacts(data: dict, allow_drama_range: bool) -> tuple[str | None, str | None]:
     email = data["email"].strip().lower() if data.get("email") else None
-    phone = normalise_phone(data["phone"], allow_drama_range) if data.get("phone") else None
+    phone = normalise_mobile(data["phone"], allow_drama_range) if data.get("phone") else None
     return email, phone
 
 
-def find_duplicate(session: Session, email: str | None, phone: str | None,
-                   ignore_id: int | None = None) -> str | None:
-    """The field ("email" or "phone") another member already has, or None."""
+def existing_member(session: Session, email: str | None, phone: str | None,
+                    ignore_id: int | None = None) -> Member | None:
+    """A member (other than `ignore_id`) who already has this email address or phone number."""
     clauses = [Member.email == email] if email else []
     clauses += [Member.phone == phone] if phone else []
     if not clauses:
@@ -37,7 +36,13 @@ def find_duplicate(session: Session, email: str | None, phone: str | None,
     query = select(Member).where(or_(*clauses))
     if ignore_id is not None:
         query = query.where(Member.id != ignore_id)
-    existing = session.scalar(query.limit(1))
+    return session.scalar(query.limit(1))
+
+
+def find_duplicate(session: Session, email: str | None, phone: str | None,
+                   ignore_id: int | None = None) -> str | None:
+    """The field ("email" or "phone") another member already has, or None."""
+    existing = existing_member(session, email, phone, ignore_id)
     if existing is None:
         return None
     return "email" if email and existing.email == email else "phone"
@@ -64,7 +69,7 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
         source=source,
         campaign_id=campaign_id,
         extra=dict(profile.get("extra") or {}),
-        **{k: profile.get(k) for k in PROFILE_COLUMNS},
+        **{k: profile.get(k) for k in PROFILE_DIMENSIONS},
     )
     try:
         # In a savepoint: a sign-up that loses a race to the same email or phone is refused
@@ -81,3 +86,30 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
         session.add(ConsentRecord(member_id=member.id, purpose=purpose,
                                   granted=bool(consent.get(purpose, False)), source=source))
     return member
+
+
+def sign_up(session: Session, bus: Bus, *, data: dict, campaign_id: int | None,
+            allow_drama_range: bool) -> None:
+    """A join page sign-up (JoinFormSchema's data): a pending member and their confirmation.
+
+    An address or number already on the panel is answered exactly like a new one, so the page
+    tells a stranger nothing; the member it belongs to is told instead, on that channel.
+    """
+    channel = data["preferred_channel"]
+    contacts = {"email": data["email"] if channel == "email" else None,
+                "phone": data["phone"] if channel == "sms" else None}
+    try:
+        member = add_member(session, source="join-page", status="pending",
+                            allow_drama_range=allow_drama_range, campaign_id=campaign_id, data={
+                                **contacts, "preferred_channel": channel,
+                                "language": data["language"],
+                                "profile": {k: data[k] for k in PROFILE_DIMENSIONS},
+                                "consent": {"surveys": True,
+                                            "outcomes": data["consent_outcomes"] is not None}})
+    except DuplicateMember:
+        existing = existing_member(session, *normalised_contacts(contacts, allow_drama_range))
+        if existing is not None:
+            bus.send(session, "panel.confirm_join", {
+                "member_ref": existing.member_ref, "already_joined": True, "channel": channel})
+        return
+    bus.send(session, "panel.confirm_join", {"member_ref": member.member_ref})

@@ -11,6 +11,9 @@ FOOTER = {
            "I atal pob neges gan bob asiantaeth: {unsubscribe}"),
 }
 
+# Panel's own messages about joining: never reported to surveys, which did not ask for them.
+PANEL_TEMPLATES = ("confirm_join", "already_joined")
+
 TEMPLATES = {
     "en": {
         "invitation": {
@@ -54,6 +57,16 @@ TEMPLATES = {
                       "If it was not you, ignore this email and nothing will happen."),
             "sms": "civicpanel: reply YES to confirm you want to join the citizens' panel. "
                    "Reply STOP to opt out",
+        },
+        "already_joined": {
+            "subject": "Someone tried to join civicpanel with your email address",
+            "email": ("Hello,\n\nSomeone, perhaps you, tried to join the civicpanel citizens' "
+                      "panel with this email address. You are already on the panel, so nothing "
+                      "has changed.\n\nIf you have not confirmed yet, use the link in the "
+                      "first email we sent you.\n\n"
+                      "If it was not you, you can ignore this email."),
+            "sms": "civicpanel: someone tried to join the citizens' panel with this number. "
+                   "You are already on the panel, so nothing has changed. Reply STOP to opt out",
         },
     },
     "cy": {

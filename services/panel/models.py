@@ -151,6 +151,8 @@ class PopulationTarget(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     vintage: Mapped[str] = mapped_column(String(40))
     area: Mapped[str] = mapped_column(String(20), index=True)
+    # The name people read ("Riverside Central"), when the census file gave one.
+    area_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     dimension: Mapped[str] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(40))
     population: Mapped[float] = mapped_column(Float)

@@ -10,9 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.panel.consent import resume, set_consent, withdraw_everything
+from services.panel.contacts import is_mobile
 from services.panel.members import DuplicateMember, add_member
 from services.panel.models import Campaign, InboundSms, Member, SmsJoin
 from shared.bus import Bus
+from shared.profile import is_area_code
 
 STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
               "OPTOUT"}
@@ -25,6 +27,8 @@ HELP_TEXT = ("civicpanel: the citizens' panel of your local public services. Rep
 STOPPED_TEXT = ("civicpanel: you will get no more messages from any agency. "
                 "Reply START to rejoin.")
 RESUMED_TEXT = "civicpanel: welcome back. Reply STOP at any time to stop all messages."
+NOT_A_MOBILE_TEXT = ("civicpanel: to join by text we need a UK mobile number. "
+                     "You can join online instead.")
 CONFIRMED_TEXT = "civicpanel: thank you, you are on the panel. Reply STOP at any time."
 
 AGE_STEPS = ((16, "16-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"),
@@ -82,6 +86,8 @@ def handle_inbound(session: Session, bus: Bus, *, phone: str, body: str, provide
         set_consent(session, member, "surveys", True, source="sms-yes", now=now)
         return CONFIRMED_TEXT
     join = JOIN.match(word)
+    if join and member is None and not is_mobile(phone, allow_drama):
+        return NOT_A_MOBILE_TEXT
     if join and member is None:
         campaign = None
         if join.group(1):
@@ -133,7 +139,7 @@ def _continue_dialogue(session: Session, dialogue: SmsJoin, word: str, now: date
             return QUESTIONS[step]
         answers[step] = CHOICES[step][word]
     elif step == "area":
-        if not re.fullmatch(r"[EW]05\d{6}", word):
+        if not is_area_code(word):
             return QUESTIONS["area"]
         answers["area"] = word
     elif step == "confirm":

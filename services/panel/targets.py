@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.panel.models import Member, PopulationTarget
-from services.panel.schemas import TENURES
-from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS
+from shared.bus import Bus
+from shared.profile import AREA_CODE_ERROR, CATEGORIES, formula_problem, is_area_code
 
 COLUMNS = ("vintage", "area", "dimension", "category", "population")
-CATEGORIES = {
-    "age_band": AGE_BANDS, "gender": GENDERS, "ethnicity": ETHNICITIES,
-    "disability": DISABILITY, "tenure": TENURES,
-    "deprivation_decile": tuple(str(d) for d in range(1, 11)),
-}
+OPTIONAL_COLUMNS = ("area_name",)
+AREA_NAME_MAX = 100
+
+
+def target_columns() -> str:
+    """What a census file holds, for the API's documentation (docs/population-targets.md)."""
+    return ("A long CSV, one row per area, dimension and category. Columns: "
+            + ", ".join(COLUMNS) + ", and optionally area_name (the ward's name). Dimensions "
+            "and their categories: " + "; ".join(f"{d}: {', '.join(c)}"
+                                                 for d, c in CATEGORIES.items())
+            + ". See docs/population-targets.md.")
 
 
 class TargetsInvalid(ValueError):
@@ -26,8 +33,43 @@ class TargetsInvalid(ValueError):
         self.errors = errors
 
 
-def parse_targets(body: str) -> tuple[str, dict]:
-    """The vintage and {area: {dimension: {category: population}}}, or TargetsInvalid."""
+@dataclass(frozen=True)
+class PopulationFile:
+    """A census file read whole: its vintage, margins and the names of its areas."""
+
+    vintage: str
+    areas: dict  # {area: {dimension: {category: population}}}
+    area_names: dict[str, str] = field(default_factory=dict)
+
+
+def row_problems(row: dict) -> list[tuple[str, str]]:
+    """Every (field, reason) wrong with one row, not just the first."""
+    problems = []
+    dim, category, area = row["dimension"], row["category"], row["area"]
+    if dim not in CATEGORIES:
+        problems.append(("dimension", f"unknown: {dim!r}; one of {', '.join(CATEGORIES)}"))
+    elif category not in CATEGORIES[dim]:
+        problems.append(("category", f"not one of {', '.join(CATEGORIES[dim])}"))
+    if not is_area_code(area):
+        problems.append(("area", AREA_CODE_ERROR))
+    try:
+        if float(row["population"]) < 0:
+            raise ValueError
+    except ValueError:
+        problems.append(("population", "not a non-negative number"))
+    if not row["vintage"]:
+        problems.append(("vintage", "missing"))
+    name = row.get("area_name", "")
+    if len(name) > AREA_NAME_MAX:
+        problems.append(("area_name", f"longer than {AREA_NAME_MAX} characters"))
+    elif name and (formula := formula_problem(name)):
+        problems.append(("area_name", formula))
+    return problems
+
+
+def parse_targets(body: str) -> PopulationFile:
+    """The file's vintage, margins and area names, or TargetsInvalid listing every problem
+    of every row."""
     reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
@@ -36,52 +78,56 @@ def parse_targets(body: str) -> tuple[str, dict]:
                               for c in missing])
     errors: list[dict] = []
     areas: dict = {}
+    names: dict[str, tuple[str, int]] = {}
     vintages = set()
     for row in reader:
         line = reader.line_num
         row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-        dim, category, area = row["dimension"], row["category"], row["area"]
-        if dim not in CATEGORIES:
-            errors.append({"line": line, "field": "dimension", "reason": f"unknown: {dim!r}"})
+        problems = row_problems(row)
+        area, dim, category, name = row["area"], row["dimension"], row["category"], \
+            row.get("area_name", "")
+        if name and area in names and names[area][0] != name:
+            problems.append(("area_name", f"line {names[area][1]} names this area "
+                                          f"{names[area][0]!r}"))
+        cell = areas.get(area, {}).get(dim, {})
+        if not problems and category in cell:
+            problems.append(("category", "repeated for this area"))
+        errors += [{"line": line, "field": f, "reason": r} for f, r in problems]
+        if problems:
             continue
-        if category not in CATEGORIES[dim]:
-            errors.append({"line": line, "field": "category",
-                           "reason": f"not one of {', '.join(CATEGORIES[dim])}"})
-            continue
-        if not (len(area) == 9 and area[:3] in ("E05", "W05")):
-            errors.append({"line": line, "field": "area", "reason": "not a ward code (E05/W05)"})
-            continue
-        try:
-            population = float(row["population"])
-            if population < 0:
-                raise ValueError
-        except ValueError:
-            errors.append({"line": line, "field": "population",
-                           "reason": "not a non-negative number"})
-            continue
+        if name:
+            names.setdefault(area, (name, line))
         vintages.add(row["vintage"])
-        cell = areas.setdefault(area, {}).setdefault(dim, {})
-        if category in cell:
-            errors.append({"line": line, "field": "category", "reason": "repeated for this area"})
-        cell[category] = population
+        areas.setdefault(area, {}).setdefault(dim, {})[category] = float(row["population"])
     if len(vintages) > 1:
         errors.append({"line": 1, "field": "vintage", "reason": "one vintage per file"})
     if not areas and not errors:
         errors.append({"line": 1, "field": "area", "reason": "no rows"})
     if errors:
         raise TargetsInvalid(errors)
-    return vintages.pop(), areas
+    return PopulationFile(vintages.pop(), areas, {a: n for a, (n, _) in names.items()})
 
 
-def replace_targets(session: Session, vintage: str, areas: dict) -> int:
+def replace_targets(session: Session, population: PopulationFile) -> int:
     """Swap in a new set of margins for the areas in the file; returns the rows stored."""
+    areas = population.areas
     session.execute(delete(PopulationTarget).where(PopulationTarget.area.in_(list(areas))))
-    rows = [PopulationTarget(vintage=vintage, area=area, dimension=dim, category=cat,
-                             population=pop)
+    rows = [PopulationTarget(vintage=population.vintage, area=area,
+                             area_name=population.area_names.get(area), dimension=dim,
+                             category=cat, population=pop)
             for area, dims in areas.items() for dim, cats in dims.items()
             for cat, pop in cats.items()]
     session.add_all(rows)
     return len(rows)
+
+
+def import_targets(session: Session, bus: Bus, population: PopulationFile) -> int:
+    """Store the file's margins and send surveys its copy, in the caller's transaction."""
+    stored = replace_targets(session, population)
+    bus.send(session, "surveys.population_targets", {
+        "vintage": population.vintage, "areas": population.areas,
+        "area_names": population.area_names})
+    return stored
 
 
 def member_counts(session: Session, *where) -> dict:
@@ -103,3 +149,10 @@ def margins_from_db(session: Session) -> dict:
     for t in session.scalars(select(PopulationTarget)):
         margins.setdefault(t.area, {}).setdefault(t.dimension, {})[t.category] = t.population
     return margins
+
+
+def area_names(session: Session) -> dict[str, str]:
+    """{area code: name} of every area whose census file named it."""
+    return {area: name for area, name in session.execute(
+        select(PopulationTarget.area, PopulationTarget.area_name)
+        .where(PopulationTarget.area_name.is_not(None)).distinct())}

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from services.panel.consent import member_from_token, set_consent, withdraw_everything
 from services.panel.contacts import InvalidPhoneNumber, normalise_phone
-from services.panel.members import DuplicateMember, add_member
+from services.panel.members import sign_up
+from services.panel.messaging import PANEL_TEMPLATES
 from services.panel.models import Campaign, Delivery, Member
 from services.panel.representativeness import report
-from services.panel.schemas import WARD_CODE
+from services.panel.schemas import JoinFormSchema
 from services.panel.sms_inbound import handle_inbound
-from services.panel.targets import margins_from_db, member_counts
+from services.panel.targets import area_names, margins_from_db, member_counts
 from shared.bus import utcnow
 from shared.db import get_session
-from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, LABELS
+from shared.profile import (
+    CATEGORIES,
+    LABELS,
+    LANGUAGE_LABELS,
+    LANGUAGES,
+    category_label,
+    dimension_label,
+)
 from shared.service import bus
 
 pages = Blueprint("pages", __name__, template_folder="templates")
@@ -29,67 +37,31 @@ STATUS_ORDER = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "delivered"
 TERMINAL = {"delivered", "undelivered", "failed", "canceled", "no_consent", "opted_out"}
 
 
-class JoinFormSchema(Schema):
-    """The join page's answers: every error names its field and says how to fix it."""
-
-    email = fields.String(load_default="")
-    phone = fields.String(load_default="")
-    preferred_channel = fields.String(required=True, validate=validate.OneOf(
-        ("email", "sms"), error="Select how you want us to contact you."),
-        error_messages={"required": "Select how you want us to contact you."})
-    age_band = fields.String(required=True, validate=validate.OneOf(
-        AGE_BANDS, error="Select your age group."),
-        error_messages={"required": "Select your age group."})
-    gender = fields.String(required=True, validate=validate.OneOf(
-        GENDERS, error="Select your gender."), error_messages={"required": "Select your gender."})
-    ethnicity = fields.String(required=True, validate=validate.OneOf(
-        ETHNICITIES, error="Select your ethnic group."),
-        error_messages={"required": "Select your ethnic group."})
-    disability = fields.String(required=True, validate=validate.OneOf(
-        DISABILITY, error="Select whether you are disabled."),
-        error_messages={"required": "Select whether you are disabled."})
-    area = fields.String(required=True, validate=WARD_CODE,
-                         error_messages={"required": "Enter your ward code."})
-    consent_surveys = fields.String(required=True, error_messages={
-        "required": "Tick the box to agree to be invited to surveys."})
-    consent_outcomes = fields.String(load_default=None)
-    campaign = fields.String(load_default=None)
-
-    @validates_schema(skip_on_field_errors=False)
-    def _contact(self, data, **_kwargs):
-        channel = data.get("preferred_channel")
-        if channel == "email":
-            try:
-                validate.Email()(data.get("email") or "")
-            except ValidationError:
-                raise ValidationError("Enter an email address in the correct format, like "
-                                      "name@example.com.", "email") from None
-        if channel == "sms":
-            try:
-                normalise_phone(data.get("phone") or "", current_app.config["ALLOW_DRAMA_NUMBERS"])
-            except InvalidPhoneNumber:
-                raise ValidationError("Enter a UK mobile number, like 07700 900 982.",
-                                      "phone") from None
-
-
-FIELD_ORDER = ("preferred_channel", "email", "phone", "age_band", "gender", "ethnicity",
-               "disability", "area", "consent_surveys")
+FIELD_ORDER = ("preferred_channel", "email", "phone", "language", "age_band", "gender",
+               "ethnicity", "disability", "tenure", "area", "consent_surveys")
 
 
 def _join_page(values: dict, errors: dict, campaign: Campaign | None, status: int = 200):
-    wards = sorted(margins_from_db(get_session()))
+    names = area_names(get_session())
+    # People pick their ward by name; a ward the census file left unnamed shows its code.
+    wards = sorted(((code, names.get(code) or code) for code in margins_from_db(get_session())),
+                   key=lambda ward: ward[1])
     ordered = [(f, errors[f][0] if isinstance(errors[f], list) else str(errors[f]))
                for f in FIELD_ORDER if f in errors]
     return render_template(
         "join.html", values=values, errors=dict(ordered), ordered_errors=ordered,
         campaign=campaign, wards=wards, has_errors=bool(errors), labels=LABELS,
-        age_bands=AGE_BANDS, genders=GENDERS, ethnicities=ETHNICITIES, disability=DISABILITY,
+        categories=CATEGORIES, languages=LANGUAGES, language_labels=LANGUAGE_LABELS,
     ), status
 
 
 @pages.route("/join", methods=["GET", "POST"])
 def join():
-    """Sign up to the panel (rate-limited per client address: see ratelimits.py)."""
+    """Sign up to the panel (rate-limited per client address: see ratelimits.py).
+
+    Someone already on the panel gets the same answer as a new sign-up, so the page never
+    tells a stranger who is a member; the member is told by their own email or phone instead.
+    """
     session = get_session()
     code = (request.values.get("c") or request.values.get("campaign") or "").strip().upper()
     campaign = session.scalar(select(Campaign).where(Campaign.code == code)) if code else None
@@ -101,23 +73,8 @@ def join():
     except ValidationError as exc:
         return _join_page(values, exc.messages, campaign, 400)
     channel = data["preferred_channel"]
-    try:
-        member = add_member(session, source="join-page", status="pending",
-                            allow_drama_range=current_app.config["ALLOW_DRAMA_NUMBERS"],
-                            campaign_id=campaign.id if campaign else None, data={
-                                "email": data["email"] if channel == "email" else None,
-                                "phone": data["phone"] if channel == "sms" else None,
-                                "preferred_channel": channel,
-                                "profile": {k: data[k] for k in (
-                                    "age_band", "gender", "ethnicity", "disability", "area")},
-                                "consent": {"surveys": True,
-                                            "outcomes": data["consent_outcomes"] is not None}})
-    except DuplicateMember as exc:
-        field = "email" if exc.field == "email" else "phone"
-        return _join_page(values, {field: ["You are already on the panel with this "
-                                           f"{'email address' if field == 'email' else 'number'}."
-                                           ]}, campaign, 409)
-    bus().send(session, "panel.confirm_join", {"member_ref": member.member_ref})
+    sign_up(session, bus(), data=data, campaign_id=campaign.id if campaign else None,
+            allow_drama_range=current_app.config["ALLOW_DRAMA_NUMBERS"])
     session.commit()
     return redirect(url_for("pages.join_check", by=channel), 303)
 
@@ -214,7 +171,8 @@ def sms_status():
     delivery.status = status
     if request.form.get("ErrorCode"):
         delivery.error = f"{request.form.get('ErrorCode')} {request.form.get('ErrorMessage', '')}"
-    if status in ("delivered", "undelivered", "failed") and delivery.template != "confirm_join":
+    if status in ("delivered", "undelivered", "failed") \
+            and delivery.template not in PANEL_TEMPLATES:
         bus().send(session, "surveys.delivery_report",
                    {"deliveries": [{"delivery_ref": delivery.delivery_ref,
                                     "status": "failed" if status == "canceled" else status}]})
@@ -228,8 +186,13 @@ def representativeness_page():
     area = request.args.get("area") or "all"
     threshold = current_app.config["UNDER_REPRESENTED_RATIO"]
     result = report(margins_from_db(session), member_counts(session), threshold)
+    names = area_names(session)
     rows = [r for r in result["rows"] if r["area"] == area]
     under = [r for r in result["under_represented"] if r["area"] == area]
-    areas = sorted({r["area"] for r in result["rows"]} - {"all"})
+    # People read ward names and category words, never codes.
+    areas = sorted(((a, names.get(a) or a) for a in {r["area"] for r in result["rows"]}
+                    - {"all"}), key=lambda ward: ward[1])
     return render_template("representativeness.html", rows=rows, under=under, area=area,
-                           areas=areas, threshold=threshold)
+                           area_name=names.get(area) or area, areas=areas, threshold=threshold,
+                           group=lambda r: (f"{dimension_label(r['dimension'])}: "
+                                            f"{category_label(r['dimension'], r['category'])}"))

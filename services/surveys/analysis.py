@@ -25,13 +25,11 @@ from services.surveys.models import (
 from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
 from shared.bus import utcnow
-from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, LABELS
+from shared.profile import CATEGORIES, LABELS, PROFILE_DIMENSIONS
 
-PROFILE_FIELDS = ("age_band", "gender", "ethnicity", "disability", "area",
-                  "deprivation_decile", "tenure")
+PROFILE_FIELDS = PROFILE_DIMENSIONS
 WEIGHTING_DIMENSIONS = ("age_band", "gender", "ethnicity", "disability")
-CATEGORY_ORDER = {"age_band": AGE_BANDS, "gender": GENDERS, "ethnicity": ETHNICITIES,
-                  "disability": DISABILITY}
+CATEGORY_ORDER = CATEGORIES
 GROUPINGS = ("survey", "wave", *PROFILE_FIELDS)
 TABULATED_TYPES = ("single_choice", "rating")
 

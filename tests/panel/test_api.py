@@ -116,3 +116,64 @@ def test_two_sign_ups_with_one_email_at_the_same_moment_leave_one_member(apps, c
     with apps["panel"].app_context(), new_session() as session:
         assert session.scalar(select(func.count()).select_from(Member).where(
             Member.email == "person1@example.org")) == 1
+
+
+def _post_member(clients, keys, payload):
+    return clients["panel"].post("/api/v1/members", json=payload,
+                                 headers=bearer(keys["council"]["panel_manager"]))
+
+
+def test_extras_must_be_declared_and_never_hold_contact_details(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    refused = {
+        "nickname": "Sam",  # not declared by the partnership
+        "carer": "sometimes",  # not one of yes|no
+        "household_size": "four",  # not a whole number
+        "club": "ring sam@example.net",  # free text, but an email address
+    }
+    for name, value in {**refused, "club": "call 07700 900123"}.items():
+        payload = member_payload(1)
+        payload["profile"]["extra"] = {name: value}
+        response = _post_member(clients, keys, payload)
+        assert response.status_code == 422, (name, value)
+        assert name in response.json["errors"]["json"]["profile"]["extra"]
+    for contact in ("SW1A 1AA", "https://example.net/sam", "+44 161 496 0123"):
+        payload = member_payload(1)
+        payload["profile"]["extra"] = {"club": contact}
+        reason = _post_member(clients, keys, payload).json["errors"]["json"]["profile"]["extra"]
+        assert "looks like" in reason["club"][0], contact
+    payload = member_payload(1)
+    payload["profile"]["extra"] = {"carer": "yes", "household_size": "3", "club": "Allotments"}
+    assert _post_member(clients, keys, payload).status_code == 201
+
+
+def test_landlines_and_doubled_plus_are_refused_for_texting(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    for number in ("0161 496 0123", "0800 123 4567", "++44 7700 900123"):
+        payload = member_payload(1, "sms")
+        payload["phone"] = number
+        response = _post_member(clients, keys, payload)
+        assert response.status_code == 422, number
+        assert "UK mobile number" in response.json["errors"]["json"]["phone"][0]
+    payload = member_payload(1, "sms")
+    payload["phone"] = "07911 123456"  # a real mobile range
+    assert _post_member(clients, keys, payload).json["phone"] == "+447911123456"
+
+
+def test_language_is_english_or_welsh_as_everywhere_else(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    payload = {**member_payload(1), "language": "fr"}
+    assert "language" in _post_member(clients, keys, payload).json["errors"]["json"]
+    assert _post_member(clients, keys, {**payload, "language": "cy"}).json["language"] == "cy"
+
+
+def test_every_upload_documents_its_csv_body(apps, clients):
+    spec = clients["panel"].get("/api/v1/openapi.json").json
+    for path in ("/api/v1/imports", "/api/v1/population-targets"):
+        body = spec["paths"][path]["post"]["requestBody"]["content"]
+        assert set(body) == {"multipart/form-data", "text/csv"}, path
+        assert body["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
+    imports = spec["paths"]["/api/v1/imports"]["post"]["requestBody"]["description"]
+    assert "external_id (required)" in imports and "extra_<name>" in imports
+    targets = spec["paths"]["/api/v1/population-targets"]["post"]["requestBody"]["description"]
+    assert "area_name" in targets and "deprivation_decile: 1, 2" in targets

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import func, select
 
 from services.panel.models import Member
@@ -106,3 +109,108 @@ def test_progress_is_committed_while_the_import_runs(apps, clients, pump):
 
         run_import(session, run, allow_drama=True, progress=look)
     assert seen == [200, 400, 450]
+
+
+FULL_COLUMNS = ("external_id", "email", "phone", "preferred_channel", "language", "age_band",
+                "gender", "ethnicity", "disability", "area", "deprivation_decile", "tenure",
+                "consent_surveys", "consent_outcomes", "extra_carer", "extra_household_size",
+                "extra_club")
+# One planted problem per bad row: the change to a good row, and the column it must be named by.
+BAD_KINDS = [
+    ({"email": "not-an-email"}, "email"),
+    ({"preferred_channel": "sms", "email": "", "phone": "0161 496 0123"}, "phone"),
+    ({"preferred_channel": "sms", "email": "", "phone": "0800 123 4567"}, "phone"),
+    ({"preferred_channel": "sms", "email": "", "phone": "++44 7700 900123"}, "phone"),
+    ({"preferred_channel": "sms", "email": "", "phone": "0800 FLOWERS"}, "phone"),
+    ({"age_band": "12-15"}, "age_band"),
+    ({"gender": "unknown"}, "gender"),
+    ({"ethnicity": "purple"}, "ethnicity"),
+    ({"disability": "maybe"}, "disability"),
+    ({"area": "Riverside"}, "area"),
+    ({"deprivation_decile": "11"}, "deprivation_decile"),
+    ({"deprivation_decile": "four"}, "deprivation_decile"),
+    ({"tenure": "castle"}, "tenure"),
+    ({"language": "fr"}, "language"),
+    ({"consent_surveys": "perhaps"}, "consent_surveys"),
+    ({"consent_outcomes": "?"}, "consent_outcomes"),
+    ({"external_id": ""}, "external_id"),
+    ({"preferred_channel": "fax"}, "preferred_channel"),
+    ({"preferred_channel": "sms", "email": ""}, "phone"),
+    ({"email": ""}, "email"),
+    ({"external_id": '=HYPERLINK("http://evil.test","x")'}, "external_id"),
+    ({"external_id": "+X"}, "external_id"),
+    ({"external_id": "-X"}, "external_id"),
+    ({"external_id": "@SUM(A1)"}, "external_id"),
+    ({"external_id": "\tX"}, "external_id"),
+    ({"external_id": "\rX"}, "external_id"),
+    ({"email": "=x@example.org"}, "email"),
+    ({"extra_carer": "maybe"}, "extra_carer"),
+    ({"extra_household_size": "four"}, "extra_household_size"),
+    ({"extra_club": "sam@example.net"}, "extra_club"),
+    ({"extra_club": "07700 900123"}, "extra_club"),
+    ({"extra_club": "SW1A 1AA"}, "extra_club"),
+    ({"extra_club": "www.example.net"}, "extra_club"),
+    ({"extra_club": "=1+1"}, "extra_club"),
+    ({"extra_club": "@cmd"}, "extra_club"),
+    ({"email": "g0@example.org"}, "email"),  # the first good row's email
+    ({"preferred_channel": "sms", "email": "", "phone": "07700 900501"}, "phone"),  # good row's
+    ({"external_id": "G0"}, "external_id"),  # repeats the first good row
+]
+
+
+def _csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, FULL_COLUMNS)  # "\r\n" lines: a cell holding "\r" is quoted
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _good(n: int, prefix: str = "G") -> dict:
+    return {"external_id": f"{prefix}{n}", "email": f"{prefix.lower()}{n}@example.org",
+            "phone": "", "preferred_channel": "email", "language": "cy", "age_band": "35-44",
+            "gender": "female", "ethnicity": "asian", "disability": "disabled",
+            "area": "E05001003", "deprivation_decile": "4", "tenure": "owned",
+            "consent_surveys": "yes", "consent_outcomes": "no", "extra_carer": "yes",
+            "extra_household_size": "3", "extra_club": "Allotment society"}
+
+
+def test_fifty_planted_bad_rows_are_all_reported_with_line_field_and_reason(apps, clients,
+                                                                           pump):
+    keys = setup_agencies(apps, pump)
+    rows = [_good(0), {**_good(1), "preferred_channel": "sms", "email": "",
+                       "phone": "07700 900501"}]
+    expected = set()
+    for n in range(50):
+        change, field = BAD_KINDS[n % len(BAD_KINDS)]
+        rows.append({**_good(100 + n, "B"), **change})
+        expected.add((len(rows) + 1, field))  # the header is line 1
+        if n % 5 == 0:
+            rows.append(_good(200 + n))
+    result = _import(apps, clients, pump, _csv(rows), keys["council"]["panel_manager"]).json
+    reported = {(e["line"], e["field"]) for e in result["errors"]}
+    assert all(e["reason"] for e in result["errors"])
+    assert reported == expected
+    assert len({line for line, _ in reported}) == 50
+    assert result["added"] == len(rows) - 50
+    with apps["panel"].app_context(), new_session() as session:
+        kept = session.scalar(select(Member).where(Member.external_id == "G0"))
+    assert kept.extra == {"carer": "yes", "household_size": "3", "club": "Allotment society"}
+    assert kept.language == "cy"
+
+
+def test_an_undeclared_extra_column_is_refused_before_any_row(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    body = HEADER.replace("extra_carer", "extra_email") + good_row(1)
+    result = _import(apps, clients, pump, body, keys["council"]["panel_manager"]).json
+    assert result["status"] == "failed" and _count(apps) == 0
+    assert [(e["line"], e["field"]) for e in result["errors"]] == [(1, "extra_email")]
+    assert "not an attribute the partnership collects" in result["errors"][0]["reason"]
+
+
+def test_a_file_that_is_not_csv_fails_with_a_reason_instead_of_crashing(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    body = HEADER + good_row(1) + 'X2,"' + "x" * 200_000 + '",,email\n'  # over csv's limit
+    result = _import(apps, clients, pump, body, keys["council"]["panel_manager"]).json
+    assert result["status"] == "failed" and _count(apps) == 0
+    assert result["errors"][0]["field"] == "file"

@@ -61,10 +61,80 @@ def test_join_page_shows_each_problem_against_its_field(clients):
     assert "Enter a UK mobile number" in page
 
 
-def test_same_email_cannot_join_twice(apps, clients):
-    make_members(apps["panel"], 1)
-    response = clients["panel"].post("/join", data={**FORM, "email": "m0@example.org"})
-    assert response.status_code == 409 and b"already on the panel" in response.data
+def _members(app) -> int:
+    with app.app_context(), new_session() as session:
+        return len(session.scalars(select(Member)).all())
+
+
+def test_joining_with_a_known_email_looks_like_a_new_sign_up_and_tells_the_owner(
+        apps, clients, pump, smtp_server):
+    make_members(apps["panel"], 1)  # m0@example.org
+    new = clients["panel"].post("/join", data=FORM)
+    known = clients["panel"].post("/join", data={**FORM, "email": "M0@example.org"})
+    # A stranger typing someone's address learns nothing: the same answer as a new sign-up.
+    assert (known.status_code, known.headers["Location"]) == (
+        new.status_code, new.headers["Location"]) == (303, "/join/check?by=email")
+    assert b"already on the panel" not in known.data
+    clients["panel"].post("/join", data={**FORM, "email": "m0@example.org"})  # and again
+    pump()
+    assert _members(apps["panel"]) == 2
+    to_owner = [m for m in smtp_server.messages if m["To"] == "m0@example.org"]
+    assert len(to_owner) == 1  # at most one such notice a day
+    assert "tried to join" in to_owner[0]["Subject"]
+    assert "You are already on the panel" in to_owner[0].get_content()
+
+
+def test_joining_with_a_known_mobile_tells_its_owner_by_text(apps, clients, pump, sms_gateway):
+    make_members(apps["panel"], 1, channel="sms")  # +447700900000
+    response = clients["panel"].post("/join", data={**FORM, "preferred_channel": "sms",
+                                                    "email": "", "phone": "07700 900000"})
+    assert (response.status_code, response.headers["Location"]) == (303, "/join/check?by=sms")
+    pump()
+    assert [m["to"] for m in sms_gateway.messages] == ["+447700900000"]
+    assert "already on the panel" in sms_gateway.messages[0]["body"]
+    assert _members(apps["panel"]) == 1
+
+
+def test_landlines_and_malformed_numbers_cannot_join_by_text(apps, clients, pump, sms_gateway):
+    for number in ("0161 496 0123", "0800 123 4567", "++44 7700 900123", "0800 FLOWERS"):
+        response = clients["panel"].post("/join", data={**FORM, "preferred_channel": "sms",
+                                                        "email": "", "phone": number})
+        assert response.status_code == 400, number
+        assert "Enter a UK mobile number" in response.data.decode()
+    pump()
+    assert sms_gateway.messages == [] and _members(apps["panel"]) == 0
+
+
+def test_a_landline_texting_join_is_told_a_mobile_is_needed(apps, clients, sms_gateway):
+    from tests.panel.test_sms import text_in
+
+    reply = text_in(clients, sms_gateway, "+441614960123", "JOIN").data.decode()
+    assert "UK mobile number" in reply
+    later = text_in(clients, sms_gateway, "+441614960123", "30").data.decode()
+    assert "F female" not in later  # no dialogue was started
+    assert _members(apps["panel"]) == 0
+
+
+def test_join_page_lists_wards_by_name_and_names_no_agency_that_is_not_there(apps, clients,
+                                                                            pump):
+    from tests.panel.test_targets import upload_targets
+
+    upload_targets(apps, clients, pump)
+    page = clients["panel"].get("/join").data.decode()
+    assert '<option value="E05001001">Riverside Central</option>' in page
+    assert ">E05001001<" not in page
+    assert "college" not in page.lower()
+
+
+def test_join_page_asks_language_and_tenure_like_the_api(apps, clients):
+    response = clients["panel"].post("/join", data={**FORM, "language": "cy",
+                                                    "tenure": "social_rented"})
+    assert response.status_code == 303
+    joined = _only_member(apps["panel"])
+    assert (joined.language, joined.tenure) == ("cy", "social_rented")
+    wrong = clients["panel"].post("/join", data={**FORM, "email": "x@example.org",
+                                                 "language": "fr"})
+    assert wrong.status_code == 400 and 'href="#language"' in wrong.data.decode()
 
 
 def test_every_email_has_an_unsubscribe_link_and_one_click_headers(apps, clients, pump,

@@ -46,6 +46,45 @@ def test_bad_census_rows_are_named_by_line_and_field(apps, clients, pump):
         (3, "area"), (4, "category"), (5, "population")]
 
 
+def test_every_problem_of_every_census_row_is_reported(apps, clients, pump):
+    body = (b"vintage,area,area_name,dimension,category,population\n"
+            b"census-2021,E05001001,Riverside Central,age_band,16-24,100\n"
+            b"census-2021,Riverside,=cmd(),age_band,12-15,lots\n"
+            b"census-2021,E05001001,Old Town,colour,blue,-1\n")
+    _keys, response = upload_targets(apps, clients, pump, body)
+    assert response.status_code == 422
+    assert [(e["line"], e["field"]) for e in response.json["errors"]["file"]] == [
+        (3, "category"), (3, "area"), (3, "population"), (3, "area_name"),
+        (4, "dimension"), (4, "population"), (4, "area_name")]
+    assert all(e["reason"] for e in response.json["errors"]["file"])
+
+
+def test_area_names_reach_surveys_and_the_representativeness_page(apps, clients, pump):
+    from services.surveys.population import area_names
+
+    _keys, response = upload_targets(apps, clients, pump)
+    assert response.json["named_areas"] == 20
+    pump()
+    with apps["surveys"].app_context(), new_session() as session:
+        names = area_names(session)
+    assert len(names) == 20 and names["E05001001"] == "Riverside Central"
+    make_members(apps["panel"], 5, area="E05001001")
+    page = clients["panel"].get("/representativeness?area=E05001001").data.decode()
+    assert "Riverside Central" in page and '<option value="E05001002">Old Town</option>' in page
+    assert "E05001001</h1>" not in page and ">E05001002<" not in page
+    assert "Age: 16 to 24" in page and "age_band:" not in page
+
+
+def test_a_census_file_without_area_names_still_loads(apps, clients, pump):
+    body = (b"vintage,area,dimension,category,population\n"
+            b"census-2021,E05001001,age_band,16-24,100\n")
+    _keys, response = upload_targets(apps, clients, pump, body)
+    assert response.status_code == 201 and response.json["named_areas"] == 0
+    pump()
+    with apps["surveys"].app_context(), new_session() as session:
+        assert session.scalar(select(func.count()).select_from(SurveysTarget)) == 1
+
+
 def test_under_represented_groups_are_ranked_by_gap(apps, clients, pump):
     keys, _ = upload_targets(apps, clients, pump)
     # A panel of 25-34s only in one ward: every other age group is missing.
