@@ -4,6 +4,7 @@ AGE_BANDS = ("16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+")
 GENDERS = ("female", "male", "other")
 ETHNICITIES = ("asian", "black", "mixed", "white", "other")
 DISABILITY = ("disabled", "not_disabled")
+TENURES = ("owned", "social_rented", "private_rented")
 
 LABELS = {
     "age_band": {band: band.replace("-", " to ") for band in AGE_BANDS},
@@ -16,4 +17,6 @@ LABELS = {
         "other": "Other ethnic group",
     },
     "disability": {"disabled": "Disabled", "not_disabled": "Not disabled"},
+    "tenure": {"owned": "Owned (including shared ownership)", "social_rented": "Social rented",
+               "private_rented": "Private rented (including rent free)"},
 }
