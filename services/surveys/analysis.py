@@ -26,6 +26,7 @@ from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
 from shared.bus import utcnow
+from shared.disclosure import suppress_counts
 from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, LABELS
 
 PROFILE_FIELDS = ("age_band", "gender", "ethnicity", "disability", "area",
@@ -237,7 +238,8 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
         order = list(CATEGORY_ORDER.get(dimension, ()))
         known = [c for c in order if c in margins[dimension]] + sorted(
             c for c in margins[dimension] if c not in order)
-        # Respondents in a category the census lacks get a margin of 0: reported, not hidden.
+        # A category the census lacks (another gender) gets a margin of 0: its respondents
+        # are left out of this margin's raking, and the summary says so.
         categories[dimension] = known + sorted(
             c for c in seen if c not in margins[dimension] and c is not None)
         if None in seen:
@@ -257,6 +259,49 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
         weights.reason = result.advice
     weights.representation = _representation(dimensions, categories, values, codes, frequency)
     return weights
+
+
+def published_weighting(weights: SurveyWeights, threshold: int) -> dict:
+    """A weighting summary as published: each dimension's respondents by category go
+    through the one small-cell rule, and a hidden group's share and ratio are hidden too.
+
+    Respondents outside a margin are named with their number, or "fewer than" it when
+    that number is hidden.
+    """
+    summary = weights.summary()
+    items = [dict(item) for item in weights.representation]
+    hidden: set[tuple[str, str]] = set()
+    for dimension in dict.fromkeys(item["dimension"] for item in items):
+        counts = {item["category"]: item["respondents"] for item in items
+                  if item["dimension"] == dimension}
+        shown = suppress_counts(counts, threshold, total=weights.respondents)
+        hidden |= {(dimension, category) for category, count in shown.items() if count is None}
+    for item in items:
+        item["suppressed"] = (item["dimension"], item["category"]) in hidden
+        if item["suppressed"]:
+            item.update(respondent_share=None, ratio=None)
+        item.pop("respondents")
+    summary["representation"] = items
+    outside = []
+    for group in summary.get("outside_margins", []):
+        count = None if (group["dimension"], group["category"]) in hidden else \
+            group["respondents"]
+        outside.append({**group, "respondents": count,
+                        "note": outside_margin_note(group["dimension"], group["category"],
+                                                    count, threshold)})
+    summary["outside_margins"] = outside
+    return summary
+
+
+def outside_margin_note(dimension: str, category: str, respondents: int | None,
+                        threshold: int) -> str:
+    """What weighting did with respondents in a category the population margin lacks."""
+    label = LABELS.get(dimension, {}).get(category, category)
+    name = dimension.replace("_", " ")
+    how_many = f"{respondents}" if respondents is not None else f"Fewer than {threshold}"
+    return (f"{how_many} respondents with {name} “{label}” are in no {name} margin (the "
+            f"population figures have no such category): they are left out of the {name} "
+            f"raking and keep the weight the other margins give them.")
 
 
 def _representation(dimensions, categories, values, codes, frequency) -> list[dict]:
@@ -522,9 +567,14 @@ def add_weighted_results(session: Session, survey: Survey, message: dict) -> dic
     if weights.result is None:
         return message
     result = weights.result
-    message["weighting"] = {"dimensions": weights.dimensions, "converged": result.converged,
-                            "effective_sample_size": round(result.effective_sample_size, 1),
-                            "design_effect": round(result.design_effect, 4)}
+    failing = result.failing[0] if result.failing else None
+    message["weighting"] = {
+        "dimensions": weights.dimensions, "converged": result.converged,
+        "effective_sample_size": round(result.effective_sample_size, 1),
+        "design_effect": round(result.design_effect, 4),
+        "failing": None if failing is None else {
+            "dimension": failing.dimension, "category": failing.category,
+            "nobody_answered": failing.achieved_share == 0}}
     message["representation"] = [
         {k: v for k, v in item.items() if k != "respondents"} for item in weights.representation]
     if not weights.usable:
