@@ -440,3 +440,16 @@ def test_an_analyst_may_weight_by_chosen_dimensions_only(surveys_app):
                          headers=analyst)
     assert refused.status_code == 422
     assert "dimensions" in refused.json["errors"]["query"]
+
+
+def test_a_closing_survey_that_cannot_be_weighted_tells_feedback_why_and_no_weighted_figure(
+        surveys_app):
+    agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    add_asian_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60, status="fieldwork")
+    payload = closed_payload(surveys_app, survey_id)
+    assert payload["weighting"]["converged"] is False
+    assert payload["weighting"]["failing"] == {"dimension": "ethnicity", "category": "asian",
+                                               "nobody_answered": True}
+    assert all(q.get("weighted_percent") is None for q in payload["questions"])

@@ -22,7 +22,14 @@ from services.surveys.models import (
 )
 from shared.db import new_session
 from tests.scenario import bearer
-from tests.surveys.test_analysis import AREAS, OPTIONS, agency_keys, seed_survey, seed_targets
+from tests.surveys.test_analysis import (
+    AREAS,
+    OPTIONS,
+    agency_keys,
+    closed_payload,
+    seed_survey,
+    seed_targets,
+)
 
 
 def download(app, key: str, survey_id: int, fmt: str):
@@ -239,3 +246,16 @@ def test_a_yes_no_question_is_tabulated_like_single_choice(surveys_app):
     assert table["rows"] == ["yes", "no"]
     counts = {c["row"]: c["count"] for c in table["cells"] if c["column"] == "all"}
     assert counts == {"yes": 12, "no": 12}
+
+
+def test_a_closing_survey_sends_feedback_weighted_yes_no_results(surveys_app):
+    agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60, status="fieldwork")
+    add_questions_and_hostile_values(surveys_app, survey_id)
+    payload = closed_payload(surveys_app, survey_id)
+    visited = next(q for q in payload["questions"] if q["code"] == "visited")
+    assert visited["counts"] == {"yes": 30, "no": 30}
+    assert set(visited["weighted_percent"]) == {"yes", "no"}
+    assert abs(sum(visited["weighted_percent"].values()) - 100) < 0.05
+    assert visited["weighted_percent"]["yes"] != 50.0
