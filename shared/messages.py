@@ -197,11 +197,20 @@ class QuestionResultSchema(Schema):
     weighted_mean = fields.Float(load_default=None, allow_none=True)
 
 
+class WeightingFailureSchema(Schema):
+    """The margin a raking that did not converge fails worst, and whether nobody is in it."""
+
+    dimension = fields.String(required=True)
+    category = fields.String(required=True)
+    nobody_answered = fields.Boolean(required=True)
+
+
 class WeightingSummarySchema(Schema):
     dimensions = fields.List(fields.String(), required=True)
     converged = fields.Boolean(required=True)
     effective_sample_size = fields.Float(required=True)
     design_effect = fields.Float(required=True)
+    failing = fields.Nested(WeightingFailureSchema, load_default=None, allow_none=True)
 
 
 class RepresentationSchema(Schema):

@@ -53,8 +53,8 @@ LABELS = {
     "deprivation_decile": {
         decile: f"Decile {decile}" + {"1": " (most deprived)", "10": " (least deprived)"}.get(
             decile, "") for decile in DEPRIVATION_DECILES},
-    "tenure": {"owned": "Owned", "social_rented": "Social rented",
-               "private_rented": "Private rented"},
+    "tenure": {"owned": "Owned (including shared ownership)", "social_rented": "Social rented",
+               "private_rented": "Private rented (including rent free)"},
 }
 
 # A ward's GSS code: E05 (England) or W05 (Wales) and six digits.

@@ -1,8 +1,9 @@
-"""What a survey's results say, in words: headlines, what most preferred, who answered."""
+"""What a survey's results say and may say in public: figures through the one small-cell
+rule (`shared.disclosure`), headlines, what most preferred, who answered."""
 
 from __future__ import annotations
 
-from services.feedback.disclosure import publishable_question
+from shared.disclosure import suppress_counts, suppress_line
 from shared.profile import LABELS
 
 UNDER_REPRESENTED = 0.8
@@ -10,6 +11,41 @@ OVER_REPRESENTED = 1.25
 DIMENSION_NAMES = {"age_band": "aged", "gender": "", "ethnicity": "", "disability": "",
                    "area": "living in", "deprivation_decile": "in deprivation decile",
                    "tenure": ""}
+
+
+def publishable_question(question: dict, threshold: int) -> dict:
+    """One question's result as it may be published.
+
+    Its counts and base are one line of the small-cell rule. A weighted percentage is
+    hidden wherever its count is, since it would give the count away; a mean is hidden
+    with a hidden base.
+    """
+    counts, base = suppress_line(question.get("counts") or {}, threshold,
+                                 total=question.get("base") or 0)
+    weighted = question.get("weighted_percent")
+    if weighted is not None:
+        weighted = {answer: None if counts.get(answer, 0) is None else round(share, 1)
+                    for answer, share in weighted.items()}
+    hidden_base = base is None
+    return {
+        **question,
+        "base": base,
+        "counts": counts,
+        "weighted_percent": weighted,
+        "mean": None if hidden_base else question.get("mean"),
+        "weighted_mean": None if hidden_base else question.get("weighted_mean"),
+    }
+
+
+def published_results(results: list[dict], threshold: int) -> list[dict]:
+    """A report's results as they may be published."""
+    return [publishable_question(question, threshold) for question in results]
+
+
+def has_weighted_figures(results: list[dict]) -> bool:
+    """Whether any result carries a figure weighted to the population."""
+    return any(q.get("weighted_percent") or q.get("weighted_mean") is not None
+               for q in results)
 
 
 def as_percent(values: dict[str, float]) -> dict[str, float]:
@@ -74,7 +110,7 @@ def headline(question: dict, threshold: int) -> str:
         if 0 < comments < threshold:
             return f"Fewer than {threshold} people wrote a comment."
         return f"{comments} people wrote a comment."
-    if published.get("base", 0) < threshold:
+    if published["base"] is None or (question.get("base") or 0) < threshold:
         return f"Fewer than {threshold} people answered, too few to report."
     if kind == "rating":
         weighted = published.get("weighted_mean") is not None
@@ -107,20 +143,29 @@ def group_name(dimension: str, category: str) -> str:
 
 
 def representativeness_note(representation: list[dict], weighting: dict | None,
-                            respondents: int, invited: int, threshold: int) -> list[str]:
-    """Sentences on who answered compared with the population, and how results were weighted."""
+                            respondents: int, invited: int, threshold: int,
+                            results: list[dict] | None = None) -> list[str]:
+    """Sentences on who answered compared with the population, and how results were weighted.
+
+    Each dimension's groups are one line of the small-cell rule: a hidden group's share
+    is not given. The results are said to be weighted only when weighted figures exist.
+    """
     notes = [f"{respondents} of the {invited} people invited answered."]
     under, over = [], []
     # Shares come as fractions of one (as surveys sends them) or as percentages.
     scale = 100.0 if all(g["population_share"] <= 1 and g["respondent_share"] <= 1
                          for g in representation) else 1.0
+    hidden = _hidden_groups(representation, respondents, scale, threshold)
     for group in representation:
         population, answered_share = (group["population_share"] * scale,
                                       group["respondent_share"] * scale)
-        # A group's share would give away how many of its people answered, when few did.
-        answered = answered_share * respondents / 100
-        shown = (f"{answered_share:.0f}%" if answered >= threshold
-                 else f"fewer than {threshold} people")
+        key = (group["dimension"], group["category"])
+        if key not in hidden:
+            shown = f"{answered_share:.0f}%"
+        elif 0 < answered_share * respondents / 100 < threshold:
+            shown = f"fewer than {threshold} people"
+        else:  # hidden so that a smaller group's share cannot be worked out from it
+            shown = "a share not shown"
         words = (f"{group_name(group['dimension'], group['category'])} "
                  f"({shown} of those who answered, {population:.0f}% of the population)")
         if group["ratio"] < UNDER_REPRESENTED:
@@ -135,14 +180,41 @@ def representativeness_note(representation: list[dict], weighting: dict | None,
                      + "; ".join(over) + ".")
     if representation and not under and not over:
         notes.append("Those who answered were broadly like the population they come from.")
-    if weighting:
-        dims = ", ".join(d.replace("_", " ") for d in weighting["dimensions"])
-        notes.append(f"Percentages are weighted to the population by {dims}; the weighted "
-                     f"results count as much as {weighting['effective_sample_size']:.0f} "
-                     f"people chosen at random would.")
-        if not weighting.get("converged", True):
-            notes.append("The weighting could not match every population figure at once, so "
-                         "treat the weighted percentages with care.")
-    else:
-        notes.append("The results are not weighted: they are the answers as given.")
+    notes.append(weighting_note(weighting, results or []))
     return notes
+
+
+def _hidden_groups(representation: list[dict], respondents: int, scale: float,
+                   threshold: int) -> set[tuple[str, str]]:
+    """The groups whose number of respondents the small-cell rule hides, per dimension."""
+    hidden: set[tuple[str, str]] = set()
+    for dimension in dict.fromkeys(g["dimension"] for g in representation):
+        counts = {g["category"]: round(g["respondent_share"] * scale * respondents / 100)
+                  for g in representation if g["dimension"] == dimension}
+        shown = suppress_counts(counts, threshold, total=respondents)
+        hidden |= {(dimension, category) for category, count in shown.items() if count is None}
+    return hidden
+
+
+def weighting_note(weighting: dict | None, results: list[dict]) -> str:
+    """How the results were weighted, in words that follow what was done."""
+    if weighting and weighting.get("converged", False) and has_weighted_figures(results):
+        dims = ", ".join(d.replace("_", " ") for d in weighting["dimensions"])
+        return (f"Percentages are weighted to the population by {dims}; the weighted "
+                f"results count as much as {weighting['effective_sample_size']:.0f} "
+                f"people chosen at random would.")
+    given = "The results are not weighted: they are the answers as given."
+    if not weighting or weighting.get("converged", False):
+        return given
+    failing = weighting.get("failing")
+    if failing and failing.get("nobody_answered"):
+        why = (f"nobody who answered is among "
+               f"{group_name(failing['dimension'], failing['category'])}, so the answers "
+               f"could not be made to match the population")
+    elif failing:
+        why = (f"matching the population's share of "
+               f"{group_name(failing['dimension'], failing['category'])} would have given "
+               f"a few people too much weight")
+    else:
+        why = "no set of weights matched every population figure at once"
+    return f"{given} Weighting them to the population was tried, but {why}."

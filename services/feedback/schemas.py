@@ -8,11 +8,12 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from services.feedback.accountability import commitment_timing, is_overdue
-from services.feedback.disclosure import published_results, suppress_counts
 from services.feedback.findings import (
     headline,
     most_preferred,
     preference_question,
+    publishable_question,
+    published_results,
     representativeness_note,
 )
 from services.feedback.progress import STATUSES
@@ -72,7 +73,7 @@ class QuestionResultSchema(Schema):
     code = fields.String()
     text = fields.String()
     type = fields.String()
-    base = fields.Integer()
+    base = fields.Integer(allow_none=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))
     weighted_percent = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True),
                                    allow_none=True)
@@ -123,13 +124,15 @@ class PublicReportSchema(Schema):
         preferred = most_preferred(question) if question else None
         if preferred is None or preferred["answer"] is None:
             return preferred
-        if suppress_counts(question["counts"], threshold()).get(preferred["answer"]) is None:
+        if publishable_question(question, threshold())["counts"].get(
+                preferred["answer"]) is None:
             return None
         return preferred
 
     def _representativeness(self, report):
         return representativeness_note(report.representation or [], report.weighting,
-                                       report.respondents, report.invited, threshold())
+                                       report.respondents, report.invited, threshold(),
+                                       report.results)
 
     def _relation(self, report):
         return effective_relation(report)

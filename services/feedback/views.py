@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.feedback.accountability import agency_scoreboard, as_utc, is_overdue
-from services.feedback.disclosure import published_results
-from services.feedback.findings import headline, representativeness_note
+from services.feedback.findings import headline, published_results, representativeness_note
 from services.feedback.member_links import member_ref_from_token
 from services.feedback.models import Commitment, Report, ReportSponsor, ReportTag, Respondent
 from services.feedback.progress import STATUS_WORDS
@@ -20,6 +19,7 @@ from services.feedback.reports import RELATION_WORDS, effective_relation
 from services.feedback.schemas import PublicReportSchema
 from shared.bus import utcnow
 from shared.db import get_session
+from shared.disclosure import is_small
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -90,7 +90,11 @@ def report_page(report_id: int):
     report = published_report(get_session(), report_id)
     if report is None:
         return not_found("There is no published report at this address.")
-    results = [{**q, "headline": headline(raw, threshold())}
+    # A hidden count is "fewer than" the threshold only when it is small itself; others
+    # are hidden so that a small one cannot be worked out from the total.
+    results = [{**q, "headline": headline(raw, threshold()),
+                "small": {answer for answer, count in (raw.get("counts") or {}).items()
+                          if is_small(count, threshold())}}
                for q, raw in zip(published_results(report.results, threshold()), report.results,
                                  strict=True)]
     shown = PublicReportSchema().dump(report)
@@ -98,7 +102,8 @@ def report_page(report_id: int):
         "report.html", report=report, results=results, threshold=threshold(),
         most_preferred=shown["most_preferred"], relation=effective_relation(report),
         notes=representativeness_note(report.representation or [], report.weighting,
-                                      report.respondents, report.invited, threshold()),
+                                      report.respondents, report.invited, threshold(),
+                                      report.results),
         today=utcnow().date())
 
 

@@ -13,7 +13,7 @@ from services.panel.consent import opt_out_of_agency, set_consent
 from services.panel.erasure import erase_member, subject_access_export
 from services.panel.members import DuplicateMember, add_member
 from services.panel.models import Campaign, Delivery, Member, MemberImport
-from services.panel.representativeness import report
+from services.panel.representativeness import disclosed_report, report
 from services.panel.schemas import (
     AgencyOptOutSchema,
     CampaignCreateSchema,
@@ -271,7 +271,7 @@ def _filter_report(result: dict, args) -> dict:
     keep = [r for r in result["rows"] if (not args["area"] or r["area"] == args["area"])
             and (not args["dimension"] or r["dimension"] == args["dimension"])]
     under = [r for r in result["under_represented"] if r in keep]
-    return {"threshold": result["threshold"], "rows": keep, "under_represented": under}
+    return {**result, "rows": keep, "under_represented": under}
 
 
 def panel_report(args) -> dict:
@@ -293,7 +293,7 @@ def panel_representativeness(args):
 @representativeness_blp.arguments(RespondentsSchema)
 @representativeness_blp.arguments(RepresentativenessQuerySchema, location="query")
 def respondents_representativeness(body, args):
-    """The same report for a survey's respondents, given their member refs"""
+    """The same report for a survey's respondents, small groups hidden"""
     session = get_session()
     refs = [str(r) for r in body["member_refs"]]
     counts: dict = {}
@@ -305,7 +305,9 @@ def respondents_representativeness(body, args):
                     slot = counts.setdefault(area, {}).setdefault(dim, {})
                     slot[cat] = slot.get(cat, 0) + n
     result = report(margins_from_db(session), counts, _threshold(args))
-    return _filter_report(result, args)
+    # Refs name people: without the small-cell rule one ref would return its profile.
+    return _filter_report(
+        disclosed_report(result, current_app.config["SMALL_CELL_THRESHOLD"]), args)
 
 
 @deliveries_blp.route("")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
+from shared.disclosure import suppress_table
+
 
 def report(margins: Mapping[str, Mapping[str, Mapping[str, float]]],
            counts: Mapping[str, Mapping[str, Mapping[str, int]]],
@@ -47,3 +51,44 @@ def report(margins: Mapping[str, Mapping[str, Mapping[str, float]]],
     under = sorted((r for r in rows if r["under_represented"]),
                    key=lambda r: (-r["gap_members"], r["ratio"], r["area"], r["dimension"]))
     return {"threshold": threshold, "rows": rows, "under_represented": under}
+
+
+def disclosed_report(result: dict, small_cell_threshold: int) -> dict:
+    """A report on a few people (a survey's respondents) as it may be shown to an agency.
+
+    Per dimension, members by category (rows) and area (columns), with the "all" rows as
+    row totals and each area's total as a column total, go through the one small-cell
+    rule (`shared.disclosure`). A hidden count hides its share, ratio, gap and flag; a
+    hidden area total hides every share of that area, since a share and its count would
+    give the total away. Hidden values are None and the row says `suppressed`.
+    """
+    rows = [dict(r) for r in result["rows"]]
+    for dimension in dict.fromkeys(r["dimension"] for r in rows):
+        group = [r for r in rows if r["dimension"] == dimension]
+        categories = list(dict.fromkeys(r["category"] for r in group))
+        areas = list(dict.fromkeys(r["area"] for r in group if r["area"] != "all"))
+        by = {(r["area"], r["category"]): r for r in group}
+        counts = np.array([[by[(a, c)]["members"] if (a, c) in by else 0 for a in areas]
+                           for c in categories], dtype=np.int64).reshape(len(categories),
+                                                                       len(areas))
+        hidden = suppress_table(counts, small_cell_threshold)
+        for i, category in enumerate(categories):
+            for j, area in enumerate(areas):
+                if (area, category) in by:
+                    _hide(by[(area, category)], bool(hidden.cells[i, j]),
+                          bool(hidden.column_totals[j]))
+            if ("all", category) in by:
+                _hide(by[("all", category)], bool(hidden.row_totals[i]), hidden.grand_total)
+    shown = [r for r in rows if r["under_represented"]]
+    under = sorted(shown, key=lambda r: (-r["gap_members"], r["ratio"], r["area"],
+                                         r["dimension"]))
+    return {"threshold": result["threshold"], "small_cell_threshold": small_cell_threshold,
+            "rows": rows, "under_represented": under}
+
+
+def _hide(row: dict, count_hidden: bool, total_hidden: bool) -> None:
+    row["suppressed"] = count_hidden or total_hidden
+    if count_hidden:
+        row["members"] = None
+    if row["suppressed"]:
+        row.update(panel_share=None, ratio=None, gap_members=None, under_represented=None)

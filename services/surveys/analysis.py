@@ -22,16 +22,18 @@ from services.surveys.models import (
     Survey,
     SurveySponsor,
 )
+from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
 from shared.bus import utcnow
+from shared.disclosure import suppress_counts
 from shared.profile import CATEGORIES, LABELS, PROFILE_DIMENSIONS
 
 PROFILE_FIELDS = PROFILE_DIMENSIONS
 WEIGHTING_DIMENSIONS = ("age_band", "gender", "ethnicity", "disability")
 CATEGORY_ORDER = CATEGORIES
 GROUPINGS = ("survey", "wave", *PROFILE_FIELDS)
-TABULATED_TYPES = ("single_choice", "rating")
+TABULATED_TYPES = ("single_choice", "yes_no", "rating")
 
 # Questions line up across surveys by their question-bank code where one is set.
 QUESTION_KEY = (func.coalesce(Question.bank_code, Question.code)
@@ -234,7 +236,8 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
         order = list(CATEGORY_ORDER.get(dimension, ()))
         known = [c for c in order if c in margins[dimension]] + sorted(
             c for c in margins[dimension] if c not in order)
-        # Respondents in a category the census lacks get a margin of 0: reported, not hidden.
+        # A category the census lacks (another gender) gets a margin of 0: its respondents
+        # are left out of this margin's raking, and the summary says so.
         categories[dimension] = known + sorted(
             c for c in seen if c not in margins[dimension] and c is not None)
         if None in seen:
@@ -254,6 +257,49 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
         weights.reason = result.advice
     weights.representation = _representation(dimensions, categories, values, codes, frequency)
     return weights
+
+
+def published_weighting(weights: SurveyWeights, threshold: int) -> dict:
+    """A weighting summary as published: each dimension's respondents by category go
+    through the one small-cell rule, and a hidden group's share and ratio are hidden too.
+
+    Respondents outside a margin are named with their number, or "fewer than" it when
+    that number is hidden.
+    """
+    summary = weights.summary()
+    items = [dict(item) for item in weights.representation]
+    hidden: set[tuple[str, str]] = set()
+    for dimension in dict.fromkeys(item["dimension"] for item in items):
+        counts = {item["category"]: item["respondents"] for item in items
+                  if item["dimension"] == dimension}
+        shown = suppress_counts(counts, threshold, total=weights.respondents)
+        hidden |= {(dimension, category) for category, count in shown.items() if count is None}
+    for item in items:
+        item["suppressed"] = (item["dimension"], item["category"]) in hidden
+        if item["suppressed"]:
+            item.update(respondent_share=None, ratio=None)
+        item.pop("respondents")
+    summary["representation"] = items
+    outside = []
+    for group in summary.get("outside_margins", []):
+        count = None if (group["dimension"], group["category"]) in hidden else \
+            group["respondents"]
+        outside.append({**group, "respondents": count,
+                        "note": outside_margin_note(group["dimension"], group["category"],
+                                                    count, threshold)})
+    summary["outside_margins"] = outside
+    return summary
+
+
+def outside_margin_note(dimension: str, category: str, respondents: int | None,
+                        threshold: int) -> str:
+    """What weighting did with respondents in a category the population margin lacks."""
+    label = LABELS.get(dimension, {}).get(category, category)
+    name = dimension.replace("_", " ")
+    how_many = f"{respondents}" if respondents is not None else f"Fewer than {threshold}"
+    return (f"{how_many} respondents with {name} “{label}” are in no {name} margin (the "
+            f"population figures have no such category): they are left out of the {name} "
+            f"raking and keep the weight the other margins give them.")
 
 
 def _representation(dimensions, categories, values, codes, frequency) -> list[dict]:
@@ -284,13 +330,17 @@ def question_rows(surveys: Sequence[Survey], code: str) -> tuple[str, list[str]]
                               {"question": [f"No question coded {code}."]})
     kinds = {q.type for q in questions}
     if len(kinds) > 1 or next(iter(kinds)) not in TABULATED_TYPES:
-        raise AnalysisRefused("Only single-choice and rating questions are tabulated.",
+        raise AnalysisRefused("Only single-choice, yes/no and rating questions are tabulated.",
                               {"question": [f"{code} is {', '.join(sorted(kinds))}."]})
     kind = questions[0].type
     rows: list[str] = []
     for q in questions:
-        points = (q.options if kind == "single_choice"
-                  else [str(p) for p in range(q.scale_min, q.scale_max + 1)])
+        if kind == "single_choice":
+            points = list(q.options)
+        elif kind == "yes_no":
+            points = list(YES_NO)
+        else:
+            points = [str(p) for p in range(q.scale_min, q.scale_max + 1)]
         rows += [p for p in points if p not in rows]
     return kind, rows
 
@@ -364,6 +414,7 @@ class Variable:
     label: str
     kind: str  # "string" or "number"
     values: dict[str, str] = field(default_factory=dict)  # category -> label, in order
+    measure: str = "nominal"  # SPSS's level: "nominal", "ordinal" or "scale"
 
 
 @dataclass
@@ -377,11 +428,47 @@ class Dataset:
         return [v.name for v in self.variables]
 
 
+DECILE_LABELS = {str(d): f"{d}" + (" (most deprived)" if d == 1 else
+                                    " (least deprived)" if d == 10 else "")
+                 for d in range(1, 11)}
+PROFILE_MEASURES = {"age_band": "ordinal", "deprivation_decile": "ordinal"}
+
+
+def as_number(value) -> int | float | str | None:
+    """An answer to a number or rating question as a number (an integer when whole).
+
+    Text that is not a number is kept as it is, so nothing is lost."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def _profile_variables(areas: Sequence[str]) -> list[Variable]:
+    variables = []
+    for name in PROFILE_FIELDS:
+        label = name.replace("_", " ").capitalize()
+        if name == "deprivation_decile":
+            variables.append(Variable(name, label, "number", DECILE_LABELS, "ordinal"))
+        elif name == "area":  # no ward names here: the code is what a reader knows it by
+            variables.append(Variable(name, label, "string", {a: a for a in areas}))
+        else:
+            variables.append(Variable(name, label, "string", dict(LABELS.get(name, {})),
+                                      PROFILE_MEASURES.get(name, "nominal")))
+    return variables
+
+
 def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[int, SurveyWeights],
                    *, form: str = "wide") -> Dataset:
     """One row per respondent per survey (wide), or per respondent per answer (long).
 
     Respondents get an id of their own in each survey; the member_ref never leaves.
+    Answers to rating and number questions are numbers, every other answer text.
     """
     survey_ids = [s.id for s in surveys]
     responses = session.execute(
@@ -389,24 +476,25 @@ def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[in
         .join(Invitation, Invitation.id == Response.invitation_id)
         .where(Response.survey_id.in_(survey_ids))
         .order_by(Response.survey_id, Response.id)).all()
+    questions = _question_variables(surveys)
+    numeric = {q.name for q in questions if q.kind == "number"}
     answers: dict[int, dict[str, str]] = defaultdict(dict)
     for response_id, code, value in session.execute(
             select(Answer.response_id, QUESTION_KEY, Answer.value)
             .join(Response, Response.id == Answer.response_id)
             .join(Question, Question.id == Answer.question_id)
             .where(Response.survey_id.in_(survey_ids))):
-        answers[response_id][code] = value
+        answers[response_id][code] = as_number(value) if code in numeric else value
 
     extras = sorted({k for _, _, p in responses for k in (p.get("extra") or {})})
-    questions = _question_variables(surveys)
+    areas = sorted({p.get("area") for _, _, p in responses if p.get("area")})
     variables = [
         Variable("survey_id", "Survey", "number"),
         Variable("respondent_id", "Respondent (within the survey)", "string"),
-        *[Variable(f, f.replace("_", " ").capitalize(),
-                   "number" if f == "deprivation_decile" else "string",
-                   dict(LABELS.get(f, {}))) for f in PROFILE_FIELDS],
+        *_profile_variables(areas),
         *[Variable(f"extra_{k}", k.replace("_", " ").capitalize(), "string") for k in extras],
-        Variable("weight", "Weight (raked to the population, mean 1 per survey)", "number"),
+        Variable("weight", "Weight (raked to the population, mean 1 per survey)", "number",
+                 measure="scale"),
     ]
     rows: list[dict] = []
     ordinal: dict[int, int] = defaultdict(int)
@@ -420,6 +508,7 @@ def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[in
         row = {"survey_id": survey_id,
                "respondent_id": f"S{survey_id}-R{ordinal[survey_id]:06d}",
                **{f: profile.get(f) for f in PROFILE_FIELDS},
+               "deprivation_decile": as_number(profile.get("deprivation_decile")),
                **{f"extra_{k}": (profile.get("extra") or {}).get(k) for k in extras},
                "weight": weight}
         given = answers.get(response_id, {})
@@ -428,6 +517,7 @@ def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[in
         else:
             rows.append({**row, **{q.name: given.get(q.name) for q in questions}})
     if form == "long":
+        # Mixed answers in one column: SPSS keeps it as text, CSV and Excel as typed.
         variables += [Variable("question", "Question code", "string",
                                {q.name: q.label for q in questions}),
                       Variable("value", "Answer", "string")]
@@ -445,15 +535,20 @@ def _question_variables(surveys: Sequence[Survey]) -> list[Variable]:
                 continue
             if q.type == "single_choice":
                 found[code] = Variable(code, q.text, "string", {o: o for o in q.options})
+            elif q.type == "yes_no":
+                found[code] = Variable(code, q.text, "string",
+                                       dict(zip(YES_NO, YES_NO_WORDS["en"], strict=True)))
             elif q.type == "rating" and q.scale_min is not None:
                 points = range(q.scale_min, q.scale_max + 1)
                 labels = q.scale_labels or [str(p) for p in points]
                 found[code] = Variable(code, q.text, "number",
                                        {str(p): str(label)
-                                        for p, label in zip(points, labels, strict=False)})
+                                        for p, label in zip(points, labels, strict=False)},
+                                       "ordinal")
+            elif q.type == "number":
+                found[code] = Variable(code, q.text, "number", measure="scale")
             else:
-                kind = "number" if q.type == "number" else "string"
-                found[code] = Variable(code, q.text, kind)
+                found[code] = Variable(code, q.text, "string")
     return list(found.values())
 
 
@@ -470,9 +565,14 @@ def add_weighted_results(session: Session, survey: Survey, message: dict) -> dic
     if weights.result is None:
         return message
     result = weights.result
-    message["weighting"] = {"dimensions": weights.dimensions, "converged": result.converged,
-                            "effective_sample_size": round(result.effective_sample_size, 1),
-                            "design_effect": round(result.design_effect, 4)}
+    failing = result.failing[0] if result.failing else None
+    message["weighting"] = {
+        "dimensions": weights.dimensions, "converged": result.converged,
+        "effective_sample_size": round(result.effective_sample_size, 1),
+        "design_effect": round(result.design_effect, 4),
+        "failing": None if failing is None else {
+            "dimension": failing.dimension, "category": failing.category,
+            "nobody_answered": failing.achieved_share == 0}}
     message["representation"] = [
         {k: v for k, v in item.items() if k != "respondents"} for item in weights.representation]
     if not weights.usable:

@@ -16,14 +16,15 @@ from services.surveys.analysis import (
     AnalysisRefused,
     SurveyWeights,
     merged_dataset,
+    published_weighting,
     readable_surveys,
     record_pull,
     survey_weights,
     weighted_table,
 )
-from services.surveys.disclosure import disclose
 from services.surveys.exports import FORMATS, write_export
 from services.surveys.models import ExportJob, Survey
+from services.surveys.tables import published_table
 from shared.auth import current_caller, display_prefix, require_role
 from shared.db import get_session
 from shared.messages import PROFILE_DIMENSIONS
@@ -118,27 +119,6 @@ def _audit(session, action: str, survey_ids, detail: dict, rows: int) -> None:
                 action=action, survey_ids=survey_ids, detail=detail, rows=rows)
 
 
-def _disclosed_weighting(weights: SurveyWeights, threshold: int) -> dict:
-    """A weighting summary as published: shares of groups under the threshold hidden, and
-    within a dimension never just one, since the shares add up to 1."""
-    summary = weights.summary()
-    items = [dict(item) for item in weights.representation]
-    for dimension in {item["dimension"] for item in items}:
-        group = [item for item in items if item["dimension"] == dimension]
-        hidden = [item for item in group if item["respondents"] < threshold]
-        shown = sorted((item for item in group if item["respondents"] >= threshold),
-                       key=lambda item: item["respondents"])
-        if len(hidden) == 1 and shown:
-            hidden.append(shown[0])
-        for item in hidden:
-            item.update(respondent_share=None, ratio=None)
-    for item in items:
-        item["suppressed"] = item["respondent_share"] is None
-        item.pop("respondents")
-    summary["representation"] = items
-    return summary
-
-
 @analysis_blp.route("/weights")
 class Weights(MethodView):
     decorators = [require_role()]
@@ -153,7 +133,7 @@ class Weights(MethodView):
         threshold = current_app.config["SMALL_CELL_THRESHOLD"]
         _audit(session, "weights", query["survey_ids"], {"dimensions": query["dimensions"]}, 0)
         session.commit()
-        return {"surveys": [_disclosed_weighting(w, threshold) for w in weights.values()]}
+        return {"surveys": [published_weighting(w, threshold) for w in weights.values()]}
 
 
 @analysis_blp.route("/tables")
@@ -173,12 +153,12 @@ class Tables(MethodView):
         except AnalysisRefused as exc:
             abort(exc.status, message=str(exc), errors={"query": exc.errors})
         threshold = current_app.config["SMALL_CELL_THRESHOLD"]
-        published = disclose(table, threshold)
+        published = published_table(table, threshold)
         _audit(session, "table", query["survey_ids"],
                {"question": query["question"], "by": query["by"]}, 0)
         session.commit()
         return {"question": query["question"], "by": query["by"], "table": published,
-                "weighting": [_disclosed_weighting(w, threshold) for w in weights.values()]}
+                "weighting": [published_weighting(w, threshold) for w in weights.values()]}
 
 
 @analysis_blp.route("/dataset")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 import pyreadstat
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import (
@@ -34,6 +35,8 @@ FORMATS = {
     "sav": ("application/x-spss-sav", "sav"),
 }
 Progress = Callable[[float], None]
+# A spreadsheet reads text starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _quiet(_fraction: float) -> None:
@@ -53,14 +56,27 @@ def _chunks(rows: list, progress: Progress, size: int = 5000):
         progress(min(1.0, (start + size) / total))
 
 
+def inert_text(value: str) -> str:
+    """Text a spreadsheet opening a CSV shows and never runs: a leading quote, as OWASP
+    advises, before text that would otherwise start a formula."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def _csv_value(value) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return inert_text(value)
+    return value
+
+
 def to_csv(dataset: Dataset, progress: Progress = _quiet) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     names = dataset.names
-    writer.writerow(names)
+    writer.writerow([inert_text(n) for n in names])
     for chunk in _chunks(dataset.rows, progress):
-        writer.writerows([["" if row.get(n) is None else row.get(n) for n in names]
-                          for row in chunk])
+        writer.writerows([[_csv_value(row.get(n)) for n in names] for row in chunk])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -74,41 +90,67 @@ def codebook_rows(variables: list[Variable]) -> list[list]:
     return lines
 
 
+def _xlsx_row(sheet, values: list) -> list:
+    """A row whose text is stored as text cells: openpyxl would make "=..." a live formula."""
+    row = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            row.append(cell)
+        else:
+            row.append(value)
+    return row
+
+
 def to_xlsx(dataset: Dataset, progress: Progress = _quiet) -> bytes:
     # write_only streams rows to the file, so memory does not grow with the dataset.
     book = Workbook(write_only=True)
     data = book.create_sheet("data")
     names = dataset.names
-    data.append(names)
+    data.append(_xlsx_row(data, names))
     for chunk in _chunks(dataset.rows, progress):
         for row in chunk:
-            data.append([row.get(n) for n in names])
+            data.append(_xlsx_row(data, [row.get(n) for n in names]))
     codebook = book.create_sheet("codebook")
     codebook.append(["variable", "label", "type", "value", "value label"])
     for line in codebook_rows(dataset.variables):
-        codebook.append(line)
+        codebook.append(_xlsx_row(codebook, line))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _spss_codes(variable: Variable) -> dict[str, int] | None:
-    """Numeric codes for a labelled string variable (1, 2, ...): SPSS labels numbers best."""
+def _spss_codes(variable: Variable, values: list) -> dict[str, int] | None:
+    """Numeric codes for a labelled string variable (1, 2, ...): SPSS labels numbers best.
+
+    Values the labels do not know (an older category) get codes after them, labelled as
+    they are, so none is lost."""
     if variable.kind != "string" or not variable.values:
         return None
-    return {value: index for index, value in enumerate(variable.values, start=1)}
+    order = list(variable.values) + sorted(
+        {v for v in values if v is not None and v not in variable.values})
+    return {value: index for index, value in enumerate(order, start=1)}
+
+
+def _spss_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def to_sav(dataset: Dataset, progress: Progress = _quiet) -> bytes:
-    """An SPSS file: every variable labelled; categorical answers coded with value labels."""
+    """An SPSS file: every variable labelled and measured; categories coded with labels."""
     columns: dict[str, list] = {}
     value_labels: dict[str, dict] = {}
     for variable in dataset.variables:
         values = [row.get(variable.name) for row in dataset.rows]
-        codes = _spss_codes(variable)
+        codes = _spss_codes(variable, values)
         if codes is not None:
             columns[variable.name] = [codes.get(v) if v is not None else None for v in values]
-            value_labels[variable.name] = {code: variable.values[value]
+            value_labels[variable.name] = {code: variable.values.get(value, value)
                                            for value, code in codes.items()}
         elif variable.kind == "number":
             columns[variable.name] = [_number(v) for v in values]
@@ -116,7 +158,7 @@ def to_sav(dataset: Dataset, progress: Progress = _quiet) -> bytes:
                 value_labels[variable.name] = {_number(k): label
                                                for k, label in variable.values.items()}
         else:
-            columns[variable.name] = ["" if v is None else str(v) for v in values]
+            columns[variable.name] = [_spss_text(v) for v in values]
     progress(0.5)
     frame = pd.DataFrame({name: pd.Series(values, dtype=_dtype(name, dataset, value_labels))
                           for name, values in columns.items()})
@@ -125,7 +167,8 @@ def to_sav(dataset: Dataset, progress: Progress = _quiet) -> bytes:
     try:
         pyreadstat.write_sav(frame, path,
                              column_labels={v.name: v.label[:250] for v in dataset.variables},
-                             variable_value_labels=value_labels)
+                             variable_value_labels=value_labels,
+                             variable_measure={v.name: v.measure for v in dataset.variables})
         with open(path, "rb") as file:
             content = file.read()
     finally:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shared.disclosure import suppress_table
+
 Z95 = 1.959963984540054  # the normal quantile of 0.975
 TOTAL = "all"
 
@@ -113,3 +115,49 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float | None:
     weights = np.asarray(weights, dtype=float)
     total = weights.sum()
     return float(values @ weights / total) if values.size and total > 0 else None
+
+
+def published_table(table: Table, threshold: int) -> dict:
+    """A table as published: counts, weighted percentages and intervals, small cells hidden
+    by the one rule (`shared.disclosure`) over the table with its margins.
+
+    A hidden count hides the percentages built on it; a hidden base hides its whole
+    column. Hidden values are None and listed under `suppressed`.
+    """
+    mask = suppress_table(table.counts, threshold).full()
+    full = table.with_total()
+    shares = percentages(full)
+    r = len(table.rows)
+    base_hidden = mask[r, :]
+    hide = mask[:r, :] | base_hidden[np.newaxis, :]
+
+    def value(array: np.ndarray, i: int, j: int, hidden: bool, digits: int) -> float | None:
+        v = float(array[i, j])
+        return None if hidden or np.isnan(v) else round(v, digits)
+
+    cells = []
+    for i, row in enumerate(table.rows):
+        for j, column in enumerate(full.columns):
+            hidden = bool(hide[i, j])
+            cells.append({
+                "row": row, "column": column, "suppressed": hidden,
+                "count": None if hidden else int(full.counts[i, j]),
+                "weighted_count": value(full.weighted, i, j, hidden, 3),
+                "percent": value(shares.weighted, i, j, hidden, 2),
+                "ci_low": value(shares.weighted_low, i, j, hidden, 2),
+                "ci_high": value(shares.weighted_high, i, j, hidden, 2),
+                "unweighted_percent": value(shares.unweighted, i, j, hidden, 2),
+                "unweighted_ci_low": value(shares.unweighted_low, i, j, hidden, 2),
+                "unweighted_ci_high": value(shares.unweighted_high, i, j, hidden, 2),
+            })
+    bases = [
+        {"column": column, "suppressed": bool(base_hidden[j]),
+         "base": None if base_hidden[j] else int(full.bases[j]),
+         "weighted_base": None if base_hidden[j] else round(float(full.weighted_bases[j]), 3),
+         "effective_base": None if base_hidden[j] else round(float(full.effective_bases[j]),
+                                                             1)}
+        for j, column in enumerate(full.columns)
+    ]
+    return {"rows": table.rows, "columns": full.columns, "total_column": TOTAL,
+            "threshold": threshold, "cells": cells, "bases": bases,
+            "suppressed": int(hide.sum() + base_hidden.sum())}

@@ -32,6 +32,16 @@ class MarginError:
         return abs(self.achieved_share - self.target_share) / self.target_share
 
 
+@dataclass(frozen=True)
+class OutsideMargin:
+    """Respondents in a category the population margin does not have (e.g. "another gender"
+    against a census of women and men): they are in no category of that margin."""
+
+    dimension: str
+    category: str
+    respondents: float
+
+
 @dataclass
 class RakingResult:
     """Weights (mean 1) and an honest account of how well they reach the margins."""
@@ -47,6 +57,7 @@ class RakingResult:
     effective_sample_size: float
     failing: list[MarginError] = field(default_factory=list)
     advice: str | None = None
+    outside: list[OutsideMargin] = field(default_factory=list)
 
     def summary(self) -> dict:
         """Everything but the weights, as plain data for JSON."""
@@ -62,6 +73,11 @@ class RakingResult:
                 for m in self.failing
             ],
             "advice": self.advice,
+            "outside_margins": [
+                {"dimension": o.dimension, "category": o.category,
+                 "respondents": int(round(o.respondents))}
+                for o in self.outside
+            ],
         }
 
 
@@ -98,6 +114,11 @@ def rake(
     `cap` trims weights above cap × mean and re-rakes (None: no cap). Convergence is the
     largest relative margin error at or under `tolerance`; when it is not reached the
     result says which margin fails and what to do, and `converged` is False.
+
+    A category whose population is 0 while respondents are in it (the census has no
+    "another gender") is outside that margin: its respondents are left out of that
+    margin's raking, keeping the weight the other margins give them, and the margin's
+    shares apply to the respondents inside it. `outside` lists who was left out.
     """
     dimensions = list(margins)
     if not dimensions:
@@ -138,26 +159,26 @@ def rake(
         occupied, respondent_cell = np.unique(flat, return_inverse=True)
         counts = np.bincount(respondent_cell, weights=freq, minlength=occupied.size)
     cell_codes = np.unravel_index(occupied, sizes) if len(columns) > 1 else (occupied,)
-    targets = [share * respondents for share in shares]
+    inside = [share > 0 for share in shares]
 
-    weights, iterations, error = _rake_cells(counts, cell_codes, targets, sizes, cap,
+    weights, iterations, error = _rake_cells(counts, cell_codes, shares, inside, sizes, cap,
                                              tolerance, max_iterations)
-    achieved = [np.bincount(c, weights=counts * weights, minlength=k) / respondents
-                for c, k in zip(cell_codes, sizes, strict=True)]
     present = [np.bincount(c, weights=counts, minlength=k)
                for c, k in zip(cell_codes, sizes, strict=True)]
-    errors, orphans = [], []
+    errors, outside = [], []
     for d, dimension in enumerate(dimensions):
+        achieved = _inside_shares(cell_codes[d], counts * weights, sizes[d], inside[d])
         for k in range(sizes[d]):
-            margin = MarginError(dimension, _label(labels, dimension, k), float(shares[d][k]),
-                                 float(achieved[d][k]))
-            errors.append(margin)
-            # Respondents in a category of no population would silently get weight 0.
-            if shares[d][k] == 0 and present[d][k] > 0:
-                orphans.append(margin)
-    converged = error <= tolerance and not orphans
-    failing = orphans + sorted((m for m in errors if m.relative_error > tolerance),
-                               key=lambda m: m.relative_error, reverse=True)
+            category = _label(labels, dimension, k)
+            if not inside[d][k]:
+                if present[d][k] > 0:
+                    outside.append(OutsideMargin(dimension, category, float(present[d][k])))
+                continue
+            errors.append(MarginError(dimension, category, float(shares[d][k]),
+                                      float(achieved[k])))
+    converged = error <= tolerance
+    failing = sorted((m for m in errors if m.relative_error > tolerance),
+                     key=lambda m: m.relative_error, reverse=True)
     deff, effective = kish(weights, counts)
     if dense:  # one gather from every possible cell, rather than two through a lookup
         by_cell = np.zeros(cell_count)
@@ -172,25 +193,37 @@ def rake(
         design_effect=deff, effective_sample_size=effective,
         failing=[] if converged else failing,
         advice=None if converged else _advice(failing, cap, max_iterations),
+        outside=outside,
     )
 
 
-def _rake_cells(counts, cell_codes, targets, sizes, cap, tolerance, max_iterations):
-    """Iterative proportional fitting on cell weights; returns weights, iterations, error."""
+def _inside_shares(codes, weighted, size, inside) -> np.ndarray:
+    """Each category's share of the weight of the respondents inside the margin."""
+    reached = np.bincount(codes, weights=weighted, minlength=size)
+    total = reached[inside].sum()
+    return np.divide(reached, total, out=np.zeros(size), where=inside & (total > 0))
+
+
+def _rake_cells(counts, cell_codes, shares, inside, sizes, cap, tolerance, max_iterations):
+    """Iterative proportional fitting on cell weights; returns weights, iterations, error.
+
+    Each margin moves weight only among the respondents inside it, to its shares of their
+    current total; those outside it keep what the other margins give them.
+    """
     weights = np.ones_like(counts)
-    # A category with population but no respondents can never be reached; one with
-    # respondents but no population would need weights of 0. Both show up as errors.
-    safe_targets = [np.where(t > 0, t, 0.0) for t in targets]
     error = np.inf
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported afterwards
-        for c, k, target in zip(cell_codes, sizes, safe_targets, strict=True):
+        for c, k, share, within in zip(cell_codes, sizes, shares, inside, strict=True):
             reached = np.bincount(c, weights=counts * weights, minlength=k)
-            factor = np.divide(target, reached, out=np.ones(k), where=reached > 0)
+            target = share * reached[within].sum()
+            # A category with population but no respondents can never be reached: it
+            # shows up as an error.
+            factor = np.divide(target, reached, out=np.ones(k), where=within & (reached > 0))
             weights *= factor[c]
         if cap is not None:
             _trim(weights, counts, cap)
-        error = _max_relative_error(counts, weights, cell_codes, targets, sizes)
+        error = _max_relative_error(counts, weights, cell_codes, shares, inside, sizes)
         if error <= tolerance:
             break
     mean = (counts @ weights) / counts.sum()
@@ -207,16 +240,13 @@ def _trim(weights: np.ndarray, counts: np.ndarray, cap: float) -> None:
         np.minimum(weights, cap, out=weights)
 
 
-def _max_relative_error(counts, weights, cell_codes, targets, sizes) -> float:
-    total = counts @ weights
-    size = counts.sum()
+def _max_relative_error(counts, weights, cell_codes, shares, inside, sizes) -> float:
     worst = 0.0
-    for c, k, target in zip(cell_codes, sizes, targets, strict=True):
-        reached = np.bincount(c, weights=counts * weights, minlength=k) * (size / total)
-        gap = np.abs(reached - target)
-        relative = np.divide(gap, target, out=np.where(gap > 0, np.inf, 0.0),
-                             where=target > 0)
-        worst = max(worst, float(relative.max()))
+    for c, k, share, within in zip(cell_codes, sizes, shares, inside, strict=True):
+        reached = _inside_shares(c, counts * weights, k, within)
+        gap = np.abs(reached - share)[within]
+        relative = gap / share[within]
+        worst = max(worst, float(relative.max()) if relative.size else 0.0)
     return worst
 
 
@@ -233,9 +263,6 @@ def _advice(failing: list[MarginError], cap: float | None, max_iterations: int) 
     if worst.achieved_share == 0 and worst.target_share > 0:
         return (f"No respondent is in {where}, so its margin cannot be reached: collapse "
                 f"it with a neighbouring {worst.dimension} category.")
-    if worst.target_share == 0:
-        return (f"Respondents are in {where} but the population has none there: collapse it "
-                f"with a neighbouring category or check the population targets.")
     reach = (f"the {where} margin ends at {worst.achieved_share:.4%} against a population "
              f"share of {worst.target_share:.4%}")
     if cap is not None:

@@ -3,7 +3,7 @@ and why, published with small cells hidden."""
 
 from __future__ import annotations
 
-from services.feedback.disclosure import suppress_counts
+from shared.disclosure import suppress_counts
 from tests.feedback.closing import close_survey, complete_and_publish, only_report, send
 from tests.scenario import accept_invitations, add_members, bearer, setup_agencies, survey_payload
 
@@ -191,7 +191,7 @@ def test_an_erased_member_is_not_told_the_outcome(apps, clients, pump, smtp_serv
         m["email"] for m in members[1:])
 
 
-def test_the_note_on_who_answered_names_groups_and_warns_of_unsettled_weights():
+def test_the_note_on_who_answered_names_groups_and_says_unsettled_weights_were_not_used():
     from services.feedback.findings import representativeness_note
 
     notes = representativeness_note(
@@ -206,5 +206,46 @@ def test_the_note_on_who_answered_names_groups_and_warns_of_unsettled_weights():
             "than 10 people of those who answered, 18% of the population).") in notes
     assert ("More answered than their share of the population among people aged 75+ (20% of "
             "those who answered, 8% of the population).") in notes
-    assert any("as much as 80 people chosen at random" in n for n in notes)
-    assert notes[-1].startswith("The weighting could not match every population figure")
+    assert not any("weighted to the population by" in n or "chosen at random" in n
+                   for n in notes)
+    assert notes[-1] == ("The results are not weighted: they are the answers as given. "
+                         "Weighting them to the population was tried, but no set of weights "
+                         "matched every population figure at once.")
+
+
+def test_a_published_report_says_weighted_only_where_weighted_figures_exist(apps, clients,
+                                                                            pump):
+    keys = setup_agencies(apps, pump)
+    # Surveys tried to weight by ethnicity and could not: nobody Asian answered, so it
+    # sent no weighted figure.
+    close_survey(pump, {"Mornings": 30, "Evenings": 20},
+                 weighting={"dimensions": ["ethnicity", "area"], "converged": False,
+                            "effective_sample_size": 31.0, "design_effect": 1.6,
+                            "failing": {"dimension": "ethnicity", "category": "asian",
+                                        "nobody_answered": True}})
+    officer = keys["council"]["officer"]
+    report = only_report(clients["feedback"], officer)
+    assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
+    public = clients["feedback"].get(f"/api/v1/public/reports/{report['id']}").json
+    assert public["representativeness"][-1] == (
+        "The results are not weighted: they are the answers as given. Weighting them to the "
+        "population was tried, but nobody who answered is among people Asian, Asian British "
+        "or Asian Welsh, so the answers could not be made to match the population.")
+    page = clients["feedback"].get(f"/you-said-we-did/{report['id']}").get_data(as_text=True)
+    assert "weighted to the population" not in page and "Percentages are weighted" not in page
+    assert "they are the answers as given" in page
+
+
+def test_the_note_never_gives_one_hidden_group_away_from_the_others_share():
+    from services.feedback.findings import representativeness_note
+
+    notes = " ".join(representativeness_note(
+        [{"dimension": "gender", "category": "female", "population_share": 0.5,
+          "respondent_share": 0.95, "ratio": 1.9},
+         {"dimension": "gender", "category": "male", "population_share": 0.5,
+          "respondent_share": 0.05, "ratio": 0.1}],
+        None, respondents=100, invited=300, threshold=10))
+    # 5 men would be 100% - 95%: the women's share goes unsaid too.
+    assert "95%" not in notes
+    assert "people Female (a share not shown of those who answered" in notes
+    assert "people Male (fewer than 10 people of those who answered" in notes

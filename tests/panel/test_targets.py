@@ -105,20 +105,49 @@ def test_under_represented_groups_are_ranked_by_gap(apps, clients, pump):
     assert page.status_code == 200 and b"Under-represented groups" in page.data
 
 
-def test_same_report_for_a_surveys_respondents(apps, clients, pump):
+def test_same_report_for_a_surveys_respondents_with_small_groups_hidden(apps, clients, pump):
     keys, _ = upload_targets(apps, clients, pump)
     young = make_members(apps["panel"], 3, age_band="16-24", area="E05001001")
     old = make_members(apps["panel"], 30, start=100, age_band="75+", area="E05001001")
+    middle = make_members(apps["panel"], 20, start=200, age_band="45-54", area="E05001001")
     response = clients["panel"].post(
         "/api/v1/representativeness/respondents?area=E05001001&dimension=age_band",
-        json={"member_refs": young + old[:3]}, headers=bearer(keys["council"]["analyst"]))
+        json={"member_refs": young + old[:12] + middle}, headers=bearer(keys["council"]["analyst"]))
     assert response.status_code == 200, response.json
+    assert response.json["small_cell_threshold"] == 10
     rows = {r["category"]: r for r in response.json["rows"]}
-    assert rows["16-24"]["members"] == 3 and rows["75+"]["members"] == 3
+    # 3 young people are too few to show; 12 aged 75+ are hidden with them, or the 3
+    # would be 35 minus the rest. Groups nobody is in are zeros, shown.
+    assert rows["16-24"]["members"] is None and rows["16-24"]["panel_share"] is None
+    assert rows["16-24"]["suppressed"] and rows["16-24"]["under_represented"] is None
+    assert rows["75+"]["members"] is None and rows["75+"]["suppressed"]
+    assert rows["45-54"]["members"] == 20 and rows["45-54"]["panel_share"] == round(20 / 35, 4)
+    assert rows["25-34"]["members"] == 0
     bad = clients["panel"].post("/api/v1/representativeness/respondents",
                                 json={"member_refs": ["x"]},
                                 headers=bearer(keys["council"]["analyst"]))
     assert bad.status_code == 422 and "member_refs" in bad.json["errors"]["json"]
+
+
+def test_one_member_ref_gives_away_nothing_of_that_member(apps, clients, pump):
+    keys, _ = upload_targets(apps, clients, pump)
+    [someone] = make_members(apps["panel"], 1, age_band="16-24", gender="male",
+                             ethnicity="black", disability="disabled", area="E05001003")
+    make_members(apps["panel"], 40, start=100)  # the rest of the panel, not asked about
+    response = clients["panel"].post(
+        "/api/v1/representativeness/respondents", json={"member_refs": [someone]},
+        headers=bearer(keys["police"]["officer"]))
+    assert response.status_code == 200, response.json
+    body = response.json
+    # Every dimension they have counts one person: all hidden. Only zeros are shown, in
+    # dimensions their profile leaves empty (decile, tenure), which count nobody.
+    for row in body["rows"]:
+        assert row["members"] in (None, 0), row
+        assert row["panel_share"] in (None, 0.0) and row["ratio"] in (None, 0.0), row
+        if row["dimension"] in ("age_band", "gender", "ethnicity", "disability"):
+            assert row["suppressed"] and row["members"] is None, row
+    assert all(r["dimension"] in ("deprivation_decile", "tenure")
+               for r in body["under_represented"])
 
 
 def test_campaign_report_gives_yield_in_target_group_and_cost_per_recruit(apps, clients, pump):

@@ -235,7 +235,10 @@ def test_a_table_by_profile_group_hides_small_cells_and_keeps_weighted_and_unwei
     cells = {(c["row"], c["column"]): c for c in table["cells"]}
     bases = {b["column"]: b for b in table["bases"]}
     assert bases["all"]["base"] == 120
-    assert bases["other"]["base"] is None  # no one: under 10
+    # Nobody is of another gender: a zero is shown, not hidden, and has no percentages.
+    assert bases["other"]["base"] == 0 and not bases["other"]["suppressed"]
+    assert cells[(OPTIONS[0], "other")]["count"] == 0
+    assert cells[(OPTIONS[0], "other")]["percent"] is None
     everyone = [cells[(o, "all")] for o in OPTIONS]
     assert sum(c["count"] for c in everyone) == 120
     assert abs(sum(c["percent"] for c in everyone) - 100) < 0.05
@@ -330,28 +333,92 @@ def test_a_closing_survey_without_targets_sends_unweighted_results_as_before(sur
     assert priority["base"] == 15
 
 
-def test_a_group_too_small_to_publish_is_hidden_with_a_complement_and_failure_named(
-        surveys_app):
-    keys = agency_keys(surveys_app)
-    seed_targets(surveys_app)
-    with surveys_app.app_context(), new_session() as session:
+def set_profiles(app, survey_id: int, how_many: int, **values) -> None:
+    """Give the first `how_many` respondents of a survey these profile values."""
+    with app.app_context(), new_session() as session:
+        invitations = session.scalars(select(Invitation).where(Invitation.survey_id == survey_id)
+                                      .order_by(Invitation.id).limit(how_many)).all()
+        for invitation in invitations:
+            invitation.profile = {**invitation.profile, **values}
+        session.commit()
+
+
+def weighting_summary(app, key: str, survey_id: int) -> dict:
+    response = app.test_client().get(f"/api/v1/analysis/weights?survey_ids={survey_id}",
+                                     headers=bearer(key))
+    assert response.status_code == 200, response.json
+    return response.json["surveys"][0]
+
+
+def add_asian_targets(app) -> None:
+    with app.app_context(), new_session() as session:
         session.add_all(PopulationTarget(vintage="2021", area=area, dimension="ethnicity",
                                          category="asian", population=100.0) for area in AREAS)
         session.commit()
+
+
+def test_a_margin_nobody_answered_from_stops_weighting_and_is_named(surveys_app):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    add_asian_targets(surveys_app)
     survey_id = seed_survey(surveys_app, respondents=60)
-    summary = surveys_app.test_client().get(
-        f"/api/v1/analysis/weights?survey_ids={survey_id}",
-        headers=bearer(keys["council"]["analyst"])).json["surveys"][0]
+    summary = weighting_summary(surveys_app, keys["council"]["analyst"], survey_id)
     # No respondent is Asian: the margin cannot be reached, and the summary says so.
     assert not summary["weighted"] and not summary["converged"]
     assert "No respondent is in ethnicity = asian" in summary["reason"]
     ethnicity = {r["category"]: r for r in summary["representation"]
                  if r["dimension"] == "ethnicity"}
-    # Asian (0 respondents) is hidden; so is White, or it would give Asian away as 1 - share.
+    # Nobody is a zero, not a small cell: shown, and White with it.
+    assert not ethnicity["asian"]["suppressed"] and ethnicity["asian"]["respondent_share"] == 0
+    assert ethnicity["white"]["respondent_share"] == 1
+
+
+def test_a_group_too_small_to_publish_is_hidden_with_a_complement(surveys_app):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    add_asian_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60)
+    set_profiles(surveys_app, survey_id, 4, ethnicity="asian")
+    summary = weighting_summary(surveys_app, keys["council"]["analyst"], survey_id)
+    assert summary["weighted"]
+    ethnicity = {r["category"]: r for r in summary["representation"]
+                 if r["dimension"] == "ethnicity"}
+    # Asian (4 respondents) is hidden; so is White, or it would give Asian away as 1 - share.
     assert ethnicity["asian"]["suppressed"] and ethnicity["asian"]["respondent_share"] is None
-    assert ethnicity["white"]["suppressed"]
+    assert ethnicity["white"]["suppressed"] and ethnicity["white"]["ratio"] is None
+    assert ethnicity["asian"]["population_share"] > 0  # the census figure is no secret
     gender = [r for r in summary["representation"] if r["dimension"] == "gender"]
     assert not any(r["suppressed"] for r in gender)
+
+
+def test_respondents_of_a_gender_the_census_lacks_are_weighted_by_the_other_margins(
+        surveys_app):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60)
+    set_profiles(surveys_app, survey_id, 3, gender="other")
+    summary = weighting_summary(surveys_app, keys["council"]["analyst"], survey_id)
+    assert summary["weighted"] and summary["converged"] and summary["reason"] is None
+    assert "gender" in summary["dimensions"]
+    [outside] = summary["outside_margins"]
+    assert (outside["dimension"], outside["category"]) == ("gender", "other")
+    # Three is under the threshold: their number is not published, what was done is.
+    assert outside["respondents"] is None
+    assert outside["note"].startswith("Fewer than 10 respondents with gender “Another gender”"
+                                      " are in no gender margin")
+    rows = surveys_app.test_client().get(f"/api/v1/analysis/dataset?survey_ids={survey_id}",
+                                         headers=bearer(keys["council"]["analyst"])).json["rows"]
+    weights = {r["respondent_id"]: r["weight"] for r in rows}
+    assert None not in weights.values()
+    inside = [r for r in rows if r["gender"] != "other"]
+    women = sum(r["weight"] for r in inside if r["gender"] == "female")
+    assert abs(women / sum(r["weight"] for r in inside) - 0.5) < 1e-5
+    # Their weights come from the other margins: ages are reached over everyone.
+    total = sum(weights.values())
+    for band in ("25-34", "45-54", "65-74"):
+        share = sum(r["weight"] for r in rows if r["age_band"] == band) / total
+        assert abs(share - 1 / 3) < 1e-5
+    assert all(r["weight"] > 0 for r in rows if r["gender"] == "other")
 
 
 def test_an_analyst_may_weight_by_chosen_dimensions_only(surveys_app):
@@ -373,3 +440,16 @@ def test_an_analyst_may_weight_by_chosen_dimensions_only(surveys_app):
                          headers=analyst)
     assert refused.status_code == 422
     assert "dimensions" in refused.json["errors"]["query"]
+
+
+def test_a_closing_survey_that_cannot_be_weighted_tells_feedback_why_and_no_weighted_figure(
+        surveys_app):
+    agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    add_asian_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60, status="fieldwork")
+    payload = closed_payload(surveys_app, survey_id)
+    assert payload["weighting"]["converged"] is False
+    assert payload["weighting"]["failing"] == {"dimension": "ethnicity", "category": "asian",
+                                               "nobody_answered": True}
+    assert all(q.get("weighted_percent") is None for q in payload["questions"])

@@ -10,10 +10,26 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from services.surveys.models import AuditLog, ExportJob, Outbox
+from services.surveys.models import (
+    Answer,
+    AuditLog,
+    ExportJob,
+    Invitation,
+    Outbox,
+    Question,
+    Response,
+    Survey,
+)
 from shared.db import new_session
 from tests.scenario import bearer
-from tests.surveys.test_analysis import OPTIONS, agency_keys, seed_survey, seed_targets
+from tests.surveys.test_analysis import (
+    AREAS,
+    OPTIONS,
+    agency_keys,
+    closed_payload,
+    seed_survey,
+    seed_targets,
+)
 
 
 def download(app, key: str, survey_id: int, fmt: str):
@@ -116,3 +132,130 @@ def test_an_export_request_names_the_field_it_cannot_accept(surveys_app):
         json={"survey_ids": [], "format": "pdf"})
     assert response.status_code == 422
     assert set(response.json["errors"]["json"]) == {"survey_ids", "format"}
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/","Click for your prize")'
+
+
+def add_questions_and_hostile_values(app, survey_id: int) -> None:
+    """A yes/no and a number question answered by everyone, and values that spreadsheets
+    would run: a formula as an answer, and as a profile value brought in by an import."""
+    with app.app_context(), new_session() as session:
+        survey = session.get(Survey, survey_id)
+        yes_no = Question(position=3, code="visited", type="yes_no", text="Did you visit?")
+        number = Question(position=4, code="change", type="number", text="How many more?")
+        survey.questions += [yes_no, number]
+        session.flush()
+        responses = session.scalars(select(Response).where(Response.survey_id == survey_id)
+                                    .order_by(Response.id)).all()
+        for index, response in enumerate(responses):
+            session.add_all([
+                Answer(response_id=response.id, question_id=yes_no.id,
+                       value="yes" if index % 2 else "no"),
+                Answer(response_id=response.id, question_id=number.id,
+                       value="-3" if index == 0 else str(index))])
+        comments = next(q for q in survey.questions if q.code == "comments")
+        first = session.scalar(select(Answer).where(Answer.response_id == responses[0].id,
+                                                    Answer.question_id == comments.id))
+        first.value = HOSTILE
+        invitation = session.get(Invitation, responses[0].invitation_id)
+        invitation.profile = {**invitation.profile, "tenure": "social_rented",
+                              "extra": {"carer": "@SUM(1+1)*cmd|' /C calc'!A0"}}
+        session.commit()
+
+
+def test_text_that_would_be_a_formula_is_inert_in_csv_and_excel_and_kept_in_spss(
+        surveys_app, tmp_path):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=12)
+    add_questions_and_hostile_values(surveys_app, survey_id)
+    analyst = keys["council"]["analyst"]
+
+    rows = list(csv.DictReader(io.StringIO(
+        download(surveys_app, analyst, survey_id, "csv").data.decode("utf-8"))))
+    assert rows[0]["comments"] == "'" + HOSTILE
+    assert rows[0]["extra_carer"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    # Real numbers stay numbers: a negative answer to a number question, and the weight.
+    assert rows[0]["change"] == "-3" and rows[1]["change"] == "1"
+    assert float(rows[0]["weight"]) > 0 and not rows[0]["weight"].startswith("'")
+
+    book = load_workbook(io.BytesIO(download(surveys_app, analyst, survey_id, "xlsx").data))
+    sheet = book["data"]
+    header = [cell.value for cell in sheet[1]]
+    first = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    assert first["comments"].value == HOSTILE and first["comments"].data_type == "s"
+    assert first["extra_carer"].data_type == "s"
+    assert not [cell.coordinate for row in sheet.iter_rows() for cell in row
+                if cell.data_type == "f"]
+    assert first["change"].value == -3 and first["change"].data_type == "n"
+
+    path = tmp_path / "export.sav"
+    path.write_bytes(download(surveys_app, analyst, survey_id, "sav").data)
+    frame, _ = pyreadstat.read_sav(str(path))
+    assert frame["comments"][0] == HOSTILE
+    assert frame["change"][0] == -3.0
+
+
+def test_exports_carry_labels_measures_and_numbers_an_analyst_can_use(surveys_app, tmp_path):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=12)
+    add_questions_and_hostile_values(surveys_app, survey_id)
+    analyst = keys["council"]["analyst"]
+
+    path = tmp_path / "export.sav"
+    path.write_bytes(download(surveys_app, analyst, survey_id, "sav").data)
+    frame, meta = pyreadstat.read_sav(str(path))
+    labels = meta.variable_value_labels
+    assert labels["visited"] == {1.0: "Yes", 2.0: "No"}
+    assert labels["tenure"][2.0] == "Social rented"
+    assert labels["gender"][1.0] == "Female" and labels["disability"][2.0] == "Not disabled"
+    assert labels["age_band"][2.0] == "25 to 34"
+    assert labels["ethnicity"][4.0] == "White"
+    assert set(labels["area"].values()) == set(AREAS)
+    assert labels["deprivation_decile"][1.0] == "1 (most deprived)"
+    # A category the labels do not know is coded and labelled as it is, not dropped.
+    assert "owner" in labels["tenure"].values() and frame["tenure"].notna().all()
+    measure = meta.variable_measure
+    assert (measure["priority"], measure["visited"], measure["gender"]) == ("nominal",) * 3
+    assert (measure["feel_safe"], measure["age_band"]) == ("ordinal", "ordinal")
+    assert (measure["change"], measure["weight"]) == ("scale", "scale")
+
+    book = load_workbook(io.BytesIO(download(surveys_app, analyst, survey_id, "xlsx").data))
+    sheet = book["data"]
+    header = [cell.value for cell in sheet[1]]
+    first = dict(zip(header, (cell.value for cell in sheet[2]), strict=True))
+    assert isinstance(first["feel_safe"], int) and isinstance(first["change"], int)
+    assert isinstance(first["deprivation_decile"], int)
+
+    rows = download(surveys_app, analyst, survey_id, "json").json["rows"]
+    assert rows[0]["feel_safe"] == 1 and rows[0]["change"] == -3
+
+
+def test_a_yes_no_question_is_tabulated_like_single_choice(surveys_app):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=24)
+    add_questions_and_hostile_values(surveys_app, survey_id)
+    response = surveys_app.test_client().get(
+        f"/api/v1/analysis/tables?survey_ids={survey_id}&question=visited",
+        headers=bearer(keys["council"]["officer"]))
+    assert response.status_code == 200, response.json
+    table = response.json["table"]
+    assert table["rows"] == ["yes", "no"]
+    counts = {c["row"]: c["count"] for c in table["cells"] if c["column"] == "all"}
+    assert counts == {"yes": 12, "no": 12}
+
+
+def test_a_closing_survey_sends_feedback_weighted_yes_no_results(surveys_app):
+    agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=60, status="fieldwork")
+    add_questions_and_hostile_values(surveys_app, survey_id)
+    payload = closed_payload(surveys_app, survey_id)
+    visited = next(q for q in payload["questions"] if q["code"] == "visited")
+    assert visited["counts"] == {"yes": 30, "no": 30}
+    assert set(visited["weighted_percent"]) == {"yes", "no"}
+    assert abs(sum(visited["weighted_percent"].values()) - 100) < 0.05
+    assert visited["weighted_percent"]["yes"] != 50.0

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.surveys.tables import crosstab, percentages, proportion_interval, weighted_mean
+from services.surveys.tables import (
+    crosstab,
+    percentages,
+    proportion_interval,
+    published_table,
+    weighted_mean,
+)
 
 
 def test_the_textbook_interval_for_a_proportion_is_reproduced():
@@ -65,3 +71,20 @@ def test_grouped_counts_tabulate_as_the_respondents_they_stand_for():
 def test_weighted_mean_of_a_rating():
     assert weighted_mean(np.array([1, 5]), np.array([3.0, 1.0])) == pytest.approx(2.0)
     assert weighted_mean(np.array([]), np.array([])) is None
+
+
+def test_a_published_table_hides_a_small_column_with_its_base_and_percentages():
+    answers = np.array([0] * 40 + [1] * 30 + [0] * 3 + [1] * 2 + [0] * 25 + [1] * 20)
+    groups = np.array([0] * 70 + [1] * 5 + [2] * 45)
+    table = crosstab(answers, groups, np.ones(answers.size), rows=["yes", "no"],
+                     columns=["16-24", "25-34", "35-44"])
+    published = published_table(table, threshold=10)
+    by_cell = {(c["row"], c["column"]): c for c in published["cells"]}
+    bases = {b["column"]: b for b in published["bases"]}
+    assert bases["25-34"]["base"] is None and bases["25-34"]["suppressed"]
+    assert by_cell[("yes", "25-34")]["percent"] is None
+    assert by_cell[("yes", "25-34")]["count"] is None
+    # The base row then needs a second hidden base, or 25-34 = all minus the others.
+    assert sum(b["base"] is None for b in published["bases"]) >= 2
+    assert bases["all"]["base"] == 120
+    assert by_cell[("yes", "all")]["percent"] is not None

@@ -97,3 +97,26 @@ def test_design_effect_and_effective_sample_size_follow_kish():
 def test_a_code_outside_its_margin_is_refused():
     with pytest.raises(WeightingError, match="gender"):
         rake({"gender": np.array([0, 1, 2])}, {"gender": [1, 1]})
+
+
+def test_respondents_in_a_category_the_margin_lacks_are_left_out_of_that_margin_only():
+    rng = np.random.default_rng(11)
+    codes = skewed_sample(2000)
+    # 40 respondents of another gender (code 2): the census margin has women and men only.
+    codes["gender"][rng.choice(2000, 40, replace=False)] = 2
+    margins = {**MARGINS, "gender": [510.0, 490.0, 0.0]}
+    result = rake(codes, margins, labels={"gender": ["female", "male", "other"]})
+    assert result.converged and result.advice is None
+    [outside] = result.outside
+    assert (outside.dimension, outside.category, outside.respondents) == ("gender", "other", 40)
+    assert result.summary()["outside_margins"] == [
+        {"dimension": "gender", "category": "other", "respondents": 40}]
+    inside = codes["gender"] != 2
+    women = result.weights[inside & (codes["gender"] == 0)].sum()
+    assert women / result.weights[inside].sum() == pytest.approx(0.51, rel=1e-6)
+    # The other margins hold over everyone, those outside the gender margin included.
+    for dimension in ("age_band", "ethnicity"):
+        expected = np.array(MARGINS[dimension]) / sum(MARGINS[dimension])
+        np.testing.assert_allclose(weighted_shares(codes, result.weights, dimension), expected,
+                                   rtol=1e-6)
+    assert (result.weights[~inside] > 0).all()
