@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 IN_CLAUSE_CHUNK = 1000
 INLINE_ATTEMPTS = 4  # rounds of sending within a job run before the job itself retries
-FIRST_BACKOFF_SECONDS = 0.5  # the wait after a first "not now", doubled after each next one
+FIRST_BACKOFF_SECONDS = 0.25  # the wait after a first "not now", doubled after each next one
 MAX_INLINE_WAIT_SECONDS = 5.0
 
 
@@ -174,9 +174,14 @@ def send_batch(batch_id: str) -> int:
                 to_send.append(delivery)
         _queue_reports(session, reports)
         session.commit()
-        # A retried job follows a "not now": it tries one message before the rest.
-        probing = any(d.attempts for d in to_send)
-        wait = FIRST_BACKOFF_SECONDS
+        # A retried job follows a "not now": it waits on from where the last run stopped,
+        # then tries one message before the rest.
+        tried = max((d.attempts or 0 for d in to_send), default=0)
+        probing = tried > 0
+        wait = FIRST_BACKOFF_SECONDS * 2 ** max(tried - 1, 0)
+        if probing:
+            time.sleep(min(wait, MAX_INLINE_WAIT_SECONDS))
+            wait *= 2
         for attempt in range(INLINE_ATTEMPTS):
             to_send, retry_after, round_sent = _send_round(session, senders, to_send, members,
                                                            probing)
