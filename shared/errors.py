@@ -8,6 +8,8 @@ from flask import Flask, jsonify, request
 from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shared.unavailable import register_unavailable_handler
+
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +49,8 @@ def register_error_handlers(app: Flask) -> None:
         errors = data.get("messages") or data.get("errors")
         body = error_body(exc.code or 500, exc.name, data.get("message") or exc.description, errors)
         return jsonify(body), exc.code
+
+    register_unavailable_handler(app, wants_json, error_body)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
