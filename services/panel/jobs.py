@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from flask import current_app
@@ -179,14 +179,15 @@ def send_batch(batch_id: str) -> int:
         tried = max((d.attempts or 0 for d in to_send), default=0)
         probing = tried > 0
         wait = FIRST_BACKOFF_SECONDS * 2 ** max(tried - 1, 0)
-        if probing:
-            time.sleep(min(wait, MAX_INLINE_WAIT_SECONDS))
-            wait *= 2
-        for attempt in range(INLINE_ATTEMPTS):
+        rounds = INLINE_ATTEMPTS
+        if probing:  # one round: the waits after it are RQ's retries', longer than a job's
+            time.sleep(max(0.0, min(wait, MAX_INLINE_WAIT_SECONDS) - _since_last_try(to_send)))
+            rounds = 1
+        for attempt in range(rounds):
             to_send, retry_after, round_sent = _send_round(session, senders, to_send, members,
                                                            probing)
             sent += round_sent
-            if not to_send or attempt == INLINE_ATTEMPTS - 1:
+            if not to_send or attempt == rounds - 1:
                 break
             # "Not now": wait as the server asked, and twice as long as last time at least.
             delay = max(wait, retry_after or 0.0)
@@ -199,6 +200,13 @@ def send_batch(batch_id: str) -> int:
         raise DeliveriesDeferred(f"batch {batch_id}: {len(to_send)} message(s) wait for the "
                                  "gateway or mail server")
     return sent
+
+
+def _since_last_try(deliveries: list[Delivery]) -> float:
+    """Seconds since any of these messages was last handed to a sender."""
+    claimed = [d.claimed_at if d.claimed_at.tzinfo else d.claimed_at.replace(tzinfo=UTC)
+               for d in deliveries if d.claimed_at is not None]
+    return (utcnow() - max(claimed)).total_seconds() if claimed else float("inf")
 
 
 def _send_round(session: Session, senders: dict[str, Sender], to_send: list[Delivery],

@@ -91,3 +91,4 @@ def test_a_gateway_answering_503_is_given_time_not_a_flood(apps, pump, sms_gatew
     refused = sms_gateway.attempts - 150
     assert refused <= 100 + 3, sms_gateway.attempts
     assert time.monotonic() - started >= 2.0
+    print(f"\n503 for 2 s: {refused} refused requests for 150 texts, each sent once")
