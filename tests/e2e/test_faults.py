@@ -233,6 +233,8 @@ def test_answers_sent_while_the_database_is_down_come_back_in_a_503_page_to_send
     assert {k: v for k, v in kept.items() if k != "questionnaire-version"} == {
         "feel_safe": "4", "priority": "Police patrols",
         "comments": "Brighter lights &lt;please&gt;", "action": "submit"}
+    opened = clients["surveys"].get(f"/r/{tokens[0]}")
+    assert opened.status_code == 503 and b"Sorry, the service is unavailable" in opened.data
     api = clients["surveys"].get("/api/v1/surveys", headers=officer)
     assert api.status_code == 503
     assert api.json == {"code": 503, "status": "Service Unavailable",
