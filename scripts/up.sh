@@ -32,8 +32,10 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Ctrl-C or SIGTERM is how `make up` is meant to end: stop everything, then exit 0 so make
+# reports no error. (Honcho gets the Ctrl-C too and may end first, with 130 or 143.)
+stop_asked=""
+trap 'stop_asked=1; exit 0' INT TERM
 
 port_taken() { { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null && exec 3<&- 3>&-; }
 
@@ -119,4 +121,8 @@ A survey invitation link, as a panel member would get it:
 
 EOF
 
-wait "$honcho_pid"
+status=0
+wait "$honcho_pid" || status=$?
+[[ -z "$stop_asked" ]] || exit 0
+# Honcho ends everything when one of its processes ends by itself: that is a failure.
+exit "$status"

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 RESULT_TTL_SECONDS = 24 * 3600
 JOB_TIMEOUT_SECONDS = 600
-RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+# The first retry is at once: it is also how RQ hands back the job of a dead worker, which
+# must not wait for a scheduler (a dead worker's scheduler lock lapses only after a minute).
+RETRY = Retry(max=5, interval=[0, 30, 120, 600, 1800])
 
 
 def utcnow() -> datetime:

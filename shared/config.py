@@ -108,6 +108,8 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         "CONTACT_CAP_MIN_GAP_DAYS": parse_int(env.get("CONTACT_CAP_MIN_GAP_DAYS"), 14),
         "UNDER_REPRESENTED_RATIO": parse_float(env.get("UNDER_REPRESENTED_RATIO"), 0.8),
         "DELIVERY_BATCH_SIZE": parse_int(env.get("DELIVERY_BATCH_SIZE"), 1000),
+        # How long panel waits for the mail server or SMS gateway to answer one message.
+        "DELIVERY_TIMEOUT_SECONDS": parse_float(env.get("DELIVERY_TIMEOUT_SECONDS"), 30.0),
         "RELAY_INTERVAL_SECONDS": parse_float(env.get("RELAY_INTERVAL_SECONDS"), 0.2),
         # Sign-ups through the join page from one client address (flask-limiter's notation).
         "JOIN_RATE_LIMIT": text(env, "JOIN_RATE_LIMIT", "20 per hour"),

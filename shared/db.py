@@ -69,10 +69,10 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
-
-        return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    # A forked RQ work-horse must open its own connections, never reuse the parent's.
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A forked RQ work-horse must open its own connections, never reuse the parent's (SQLite
+    # forbids carrying a connection across fork as much as PostgreSQL's protocol does).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
 

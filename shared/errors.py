@@ -9,6 +9,8 @@ from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from shared.unavailable import register_unavailable_handler
+
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +70,8 @@ def register_error_handlers(app: Flask) -> None:
                       for reason in (reasons if isinstance(reasons, list) else [reasons])]
         return render_template("message_page.html", heading=str(exc),
                                paragraphs=paragraphs), exc.status
+
+    register_unavailable_handler(app, wants_json, error_body)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

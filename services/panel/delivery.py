@@ -30,6 +30,12 @@ class RecipientOptedOut(DeliveryFailed):
     """The gateway says the number sent STOP (Twilio error 21610)."""
 
 
+class Unconfirmed(RuntimeError):
+    """The server took the message and never said what became of it (no answer in time, or
+    the connection dropped once the message was on its way): it may have gone, so it is never
+    sent again automatically; a person looks at it (and a status callback may still confirm)."""
+
+
 class TryLater(RuntimeError):
     """The message was certainly not sent (e.g. HTTP 429): safe to send again after a wait."""
 
@@ -49,7 +55,7 @@ class Outgoing:
 
 
 # What became of one message: the provider's id, or why it was not sent.
-Outcome = tuple[str | None, DeliveryFailed | TryLater | None]
+Outcome = tuple[str | None, DeliveryFailed | TryLater | Unconfirmed | None]
 
 
 class Sender(Protocol):
@@ -61,12 +67,30 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
+class _SmtpSession(smtplib.SMTP):
+    """smtplib's session, noting when the message itself starts to go (the server answered
+    DATA with 354): a failure before that certainly sent nothing, one after may not have."""
+
+    in_data = False
+    message_going = False
+
+    def data(self, msg):
+        self.in_data = True
+        return super().data(msg)
+
+    def getreply(self):
+        reply = super().getreply()
+        if self.in_data and reply[0] == 354:
+            self.message_going = True
+        return reply
+
+
 class SmtpSender:
     in_flight = 16  # SMTP sessions at once, one a thread
 
     def __init__(self, *, host: str, port: int, username: str, password: str,
-                 starttls: bool, mail_from: str):
-        self.host, self.port = host, port
+                 starttls: bool, mail_from: str, timeout: float = 30.0):
+        self.host, self.port, self.timeout = host, port, timeout
         self.username, self.password = username, password
         self.starttls, self.mail_from = starttls, mail_from
         # Name ourselves in EHLO from the sender's domain: smtplib would otherwise ask DNS for
@@ -90,7 +114,7 @@ class SmtpSender:
             return None, DeliveryFailed("no address for this channel")
         try:
             return self._send(message.to, message.subject, message.body, message.headers), None
-        except (DeliveryFailed, TryLater) as exc:
+        except (DeliveryFailed, TryLater, Unconfirmed) as exc:
             return None, exc
 
     def _send(self, to: str, subject: str, body: str,
@@ -103,23 +127,41 @@ class SmtpSender:
         for name, value in (headers or {}).items():
             message[name] = value
         message.set_content(body)
+        smtp = None
         try:
-            with smtplib.SMTP(self.host, self.port, local_hostname=self.helo_name,
-                              timeout=30) as smtp:
-                if self.starttls and smtp.has_extn("starttls"):
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(message)
-        except (ConnectionRefusedError, smtplib.SMTPConnectError) as exc:
-            raise TryLater(f"smtp: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:
+            smtp = _SmtpSession(self.host, self.port, local_hostname=self.helo_name,
+                                timeout=self.timeout)
+            if self.starttls and smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:  # the server answered for the address
+            code = next(iter(exc.recipients.values()))[0]
+            if 400 <= code < 500:
+                raise TryLater(f"smtp: {exc}") from exc
+            raise DeliveryFailed(f"smtp: {exc}") from exc
+        except smtplib.SMTPResponseException as exc:  # the server answered: we know
             if 400 <= exc.smtp_code < 500:  # a temporary refusal: nothing was accepted
                 raise TryLater(f"smtp: {exc}") from exc
             raise DeliveryFailed(f"smtp: {exc}") from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryFailed(f"smtp: {exc}") from exc
+        except (OSError, smtplib.SMTPException) as exc:  # no answer: reset, timeout, refused
+            if smtp is not None and smtp.message_going:
+                raise Unconfirmed(f"smtp: no answer once the message was sent: "
+                                  f"{exc.__class__.__name__} {exc}") from exc
+            raise TryLater(f"smtp: {exc.__class__.__name__} {exc}") from exc
+        finally:
+            if smtp is not None:
+                _quit(smtp)
         return message["Message-ID"]
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """End the session politely if it still stands; what it answers changes nothing sent."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 class TwilioGateway:
@@ -130,13 +172,15 @@ class TwilioGateway:
     """
 
     def __init__(self, *, base_url: str, account_sid: str, auth_token: str, sms_from: str,
-                 status_callback: str | None = None, in_flight: int = 100):
+                 status_callback: str | None = None, in_flight: int = 100,
+                 timeout: float = 30.0):
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self.authorization = f"Basic {credentials}"
         self.sms_from = sms_from
         self.status_callback = status_callback
         self.in_flight = in_flight
+        self.timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -163,7 +207,7 @@ class TwilioGateway:
         if self._http is None:
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.in_flight),
-                timeout=aiohttp.ClientTimeout(total=30),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
                 headers={"Authorization": self.authorization})
         return list(await asyncio.gather(*(self._send(m) for m in messages)))
 
@@ -175,14 +219,18 @@ class TwilioGateway:
             data["StatusCallback"] = self.status_callback
         try:
             async with self._http.post(self.url, data=data) as response:
-                status, text = response.status, await response.text()
-                retry_after = response.headers.get("Retry-After")
-        except aiohttp.ClientConnectorError as exc:
-            # Refused before an answer: Twilio documents create as not idempotent, but a
-            # connection that was never made never reached it.
-            return None, TryLater(f"gateway: {exc}")
+                status, retry_after = response.status, response.headers.get("Retry-After")
+                try:
+                    text = await response.text()
+                except (aiohttp.ClientError, TimeoutError):
+                    text = ""  # the status is the answer; a lost body only loses the id
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # No connection was made, so nothing reached the gateway: Twilio documents create
+            # as not idempotent, but a request never sent is safe to send again.
+            return None, TryLater(f"gateway: {exc.__class__.__name__} {exc}")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return None, DeliveryFailed(f"gateway: {exc.__class__.__name__} {exc}")
+            # Sent, and no answer (a timeout, a dropped connection): it may have gone.
+            return None, Unconfirmed(f"gateway: no answer: {exc.__class__.__name__} {exc}")
         if status in (429, 503):  # not processed: Twilio says retry
             return None, TryLater(f"gateway: HTTP {status}", _retry_after(retry_after))
         if status >= 300:
@@ -246,6 +294,7 @@ def senders_from_config(config) -> dict[str, Sender]:
             host=config["SMTP_HOST"], port=config["SMTP_PORT"],
             username=config["SMTP_USERNAME"], password=config["SMTP_PASSWORD"],
             starttls=config["SMTP_STARTTLS"], mail_from=config["MAIL_FROM"],
+            timeout=config["DELIVERY_TIMEOUT_SECONDS"],
         )
     sms: Sender = LogOnlySender("sms")
     if config["SMS_GATEWAY_URL"]:
@@ -253,5 +302,6 @@ def senders_from_config(config) -> dict[str, Sender]:
             base_url=config["SMS_GATEWAY_URL"], account_sid=config["SMS_ACCOUNT_SID"],
             auth_token=config["SMS_AUTH_TOKEN"], sms_from=config["SMS_FROM"],
             status_callback=f"{config['PANEL_URL'].rstrip('/')}/sms/status",
+            timeout=config["DELIVERY_TIMEOUT_SECONDS"],
         )
     return {"email": email, "sms": sms}

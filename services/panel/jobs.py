@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from flask import current_app
@@ -19,6 +19,7 @@ from services.panel.delivery import (
     RecipientOptedOut,
     Sender,
     TryLater,
+    Unconfirmed,
     opened_senders,
 )
 from services.panel.draws import draw
@@ -35,7 +36,8 @@ from shared.service import bus
 log = logging.getLogger(__name__)
 
 IN_CLAUSE_CHUNK = 1000
-INLINE_ATTEMPTS = 4  # tries of one message within a job run before the job itself retries
+INLINE_ATTEMPTS = 4  # rounds of sending within a job run before the job itself retries
+FIRST_BACKOFF_SECONDS = 0.25  # the wait after a first "not now", doubled after each next one
 MAX_INLINE_WAIT_SECONDS = 5.0
 
 
@@ -159,7 +161,8 @@ def send_batch(batch_id: str) -> int:
 
     Each chunk is claimed ("sending") in one commit before any of it is sent, and is no bigger
     than its sender sends at once, so a crash leaves only messages already handed over
-    claimed and never sends them twice; the chunk's outcomes are recorded in one more commit.
+    claimed and never sends them twice. The chunk's outcomes and their report to surveys
+    commit together, so a job that dies mid-batch has lost no report of what it did.
     """
     sent = 0
     with new_session() as session, opened_senders(current_app.config) as senders:
@@ -171,7 +174,7 @@ def send_batch(batch_id: str) -> int:
         for chunk in _chunks([d.member_ref for d in pending], IN_CLAUSE_CHUNK):
             members.update((m.member_ref, m) for m in session.scalars(
                 select(Member).where(among(session, Member.member_ref, chunk))))
-        reports = []
+        reports: list[dict] = []
         to_send = []
         for delivery in pending:
             member = members.get(delivery.member_ref)
@@ -182,39 +185,79 @@ def send_batch(batch_id: str) -> int:
                 _report(reports, delivery)
             else:
                 to_send.append(delivery)
+        _queue_reports(session, reports)
         session.commit()
-        wait = 0.5
-        for attempt in range(INLINE_ATTEMPTS):
-            retry_after = None
-            deferred = []
-            for channel in sorted({d.channel for d in to_send}):
-                sender = senders[channel]
-                for chunk in _chunks([d for d in to_send if d.channel == channel],
-                                     sender.in_flight):
-                    chunk_sent, chunk_deferred, chunk_wait = _send_chunk(
-                        session, sender, chunk, members, reports)
-                    sent += chunk_sent
-                    deferred.extend(chunk_deferred)
-                    if chunk_wait is not None:
-                        retry_after = max(retry_after or 0.0, chunk_wait)
-            to_send = deferred
-            if not to_send or attempt == INLINE_ATTEMPTS - 1:
+        # A retried job follows a "not now": it waits on from where the last run stopped,
+        # then tries one message before the rest.
+        tried = max((d.attempts or 0 for d in to_send), default=0)
+        probing = tried > 0
+        wait = FIRST_BACKOFF_SECONDS * 2 ** max(tried - 1, 0)
+        rounds = INLINE_ATTEMPTS
+        if probing:  # one round: the waits after it are RQ's retries', longer than a job's
+            time.sleep(max(0.0, min(wait, MAX_INLINE_WAIT_SECONDS) - _since_last_try(to_send)))
+            rounds = 1
+        for attempt in range(rounds):
+            to_send, retry_after, round_sent = _send_round(session, senders, to_send, members,
+                                                           probing)
+            sent += round_sent
+            if not to_send or attempt == rounds - 1:
                 break
-            # The gateway said "not now": wait as it asked (bounded) before the next round.
-            time.sleep(min(MAX_INLINE_WAIT_SECONDS,
-                           retry_after if retry_after is not None else wait))
+            # "Not now": wait as the server asked, and twice as long as last time at least.
+            delay = max(wait, retry_after or 0.0)
+            if delay > MAX_INLINE_WAIT_SECONDS:
+                break  # longer than a job should sit idle: RQ's retry comes back later
+            time.sleep(delay)
             wait *= 2
-        if reports:
-            bus().send(session, "surveys.delivery_report", {"deliveries": reports})
-            session.commit()
+            probing = True
     if to_send:
-        raise DeliveriesDeferred(f"batch {batch_id}: some messages wait for the gateway")
+        raise DeliveriesDeferred(f"batch {batch_id}: {len(to_send)} message(s) wait for the "
+                                 "gateway or mail server")
     return sent
+
+
+def _since_last_try(deliveries: list[Delivery]) -> float:
+    """Seconds since any of these messages was last handed to a sender."""
+    claimed = [d.claimed_at if d.claimed_at.tzinfo else d.claimed_at.replace(tzinfo=UTC)
+               for d in deliveries if d.claimed_at is not None]
+    return (utcnow() - max(claimed)).total_seconds() if claimed else float("inf")
+
+
+def _send_round(session: Session, senders: dict[str, Sender], to_send: list[Delivery],
+                members: dict[str, Member],
+                probing: bool) -> tuple[list[Delivery], float | None, int]:
+    """One pass over the messages still to send: (still to send, longest wait asked, sent).
+
+    Once a channel's server says "not now", the rest of that channel waits for the next
+    round rather than being refused too; when probing, one message goes before the rest.
+    """
+    waiting_all, retry_after, sent = [], None, 0
+    for channel in sorted({d.channel for d in to_send}):
+        sender = senders[channel]
+        waiting = [d for d in to_send if d.channel == channel]
+        size = 1 if probing else sender.in_flight
+        while waiting:
+            chunk, waiting = waiting[:size], waiting[size:]
+            chunk_sent, deferred, chunk_wait = _send_chunk(session, sender, chunk, members)
+            sent += chunk_sent
+            if deferred:
+                waiting_all.extend(deferred + waiting)
+                if chunk_wait is not None:
+                    retry_after = max(retry_after or 0.0, chunk_wait)
+                break
+            size = sender.in_flight
+    return waiting_all, retry_after, sent
 
 
 def _report(reports: list[dict], delivery: Delivery) -> None:
     if delivery.template not in PANEL_TEMPLATES:  # panel's own messages, not surveys'
         reports.append({"delivery_ref": delivery.delivery_ref, "status": delivery.status})
+
+
+def _queue_reports(session: Session, reports: list[dict]) -> None:
+    """Put the reports in the outbox, to commit with the outcomes they report."""
+    if reports:
+        bus().send(session, "surveys.delivery_report", {"deliveries": list(reports)})
+        reports.clear()
 
 
 def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
@@ -234,9 +277,9 @@ def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
 
 
 def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
-                members: dict[str, Member],
-                reports: list[dict]) -> tuple[int, list[Delivery], float | None]:
-    """Claim, send at once, record: (sent, deferred, the gateway's longest wait)."""
+                members: dict[str, Member]) -> tuple[int, list[Delivery], float | None]:
+    """Claim, send at once, record with its report: (sent, deferred, the longest wait asked)."""
+    reports: list[dict] = []
     allowed = []
     for delivery in chunk:
         # A STOP from the gateway earlier in this batch wins over the rest of it.
@@ -246,6 +289,7 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
             _report(reports, delivery)
         else:
             allowed.append(delivery)
+    _queue_reports(session, reports)  # committed with the claim, or with the outcomes below
     claimed = _claim(session, allowed) if allowed else []
     # Everything that needs the app or the database is worked out here, not by the sender.
     outcomes = sender.send_all([_outgoing(d, members[d.member_ref]) for d in claimed])
@@ -266,6 +310,10 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
             if failure.retry_after is not None:
                 retry_after = max(retry_after or 0.0, failure.retry_after)
             continue
+        if isinstance(failure, Unconfirmed):
+            # It may have gone: never sent again by itself, listed for a person to look at.
+            log.warning("delivery %s unconfirmed: %s", delivery.delivery_ref, failure)
+            delivery.status, delivery.error = "unconfirmed", str(failure)
         elif isinstance(failure, RecipientOptedOut):
             # The gateway's own STOP list: honour it for every agency and channel.
             delivery.status, delivery.error = "opted_out", str(failure)
@@ -277,6 +325,7 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
             log.warning("delivery %s failed: %s", delivery.delivery_ref, failure)
             delivery.status, delivery.error = "failed", str(failure)
         _report(reports, delivery)
+    _queue_reports(session, reports)
     session.commit()
     return len(sent), deferred, retry_after
 

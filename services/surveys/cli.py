@@ -8,11 +8,10 @@ from datetime import date
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from services.surveys.demo import seed_demo
+from services.surveys.demo import seed_demo, unanswered_demo_token
 from services.surveys.keys import issue_key, revoke_key
-from services.surveys.models import Agency, Invitation
+from services.surveys.models import Agency
 from shared.db import new_session
 from shared.messages import ROLES
 from shared.service import bus
@@ -70,16 +69,17 @@ def register(app: Flask) -> None:
     @demo.command("link")
     @click.option("--wait", default=60, show_default=True, help="Seconds to wait for invitations.")
     def link(wait: int):
-        """Print one invitation link of the demo survey, once the sample is drawn."""
+        """Print the link of an unanswered invitation of the demo survey, once it is drawn."""
         deadline = time.monotonic() + wait
         while True:
             with new_session() as session:
-                token = session.scalar(select(Invitation.token).order_by(Invitation.id).limit(1))
+                token = unanswered_demo_token(session)
             if token or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         if not token:
-            raise click.ClickException("no invitations yet: are the workers running?")
+            raise click.ClickException(
+                "no unanswered invitation of the demo survey: are the workers running?")
         click.echo(f"{current_app.config['SURVEYS_URL']}/r/{token}")
 
     for group in (agencies, keys, demo):

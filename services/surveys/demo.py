@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.surveys.joint import answer_invitation
 from services.surveys.keys import issue_key, revoke_key
 from services.surveys.lifecycle import create_survey, launch_survey
-from services.surveys.models import Agency, ApiKey, Survey
+from services.surveys.models import Agency, ApiKey, Invitation, Response, SavedAnswer, Survey
 from shared.bus import Bus
 
 DEMO_AGENCIES = {
@@ -82,3 +82,15 @@ def seed_demo(session: Session, bus: Bus, today: date) -> dict:
         launch_survey(session, bus, survey, today)
     session.commit()
     return {"keys": keys, "survey_id": survey.id}
+
+
+def unanswered_demo_token(session: Session) -> str | None:
+    """The token of the demo survey's first invitation nobody has answered or started yet, so
+    the link `make up` prints opens the questions, not "already answered"."""
+    return session.scalar(
+        select(Invitation.token)
+        .join(Survey, Survey.id == Invitation.survey_id)
+        .where(Survey.title == DEMO_SURVEY_TITLE, Invitation.dialogue_code.is_(None),
+               ~select(Response.id).where(Response.invitation_id == Invitation.id).exists(),
+               ~select(SavedAnswer.id).where(SavedAnswer.invitation_id == Invitation.id).exists())
+        .order_by(Invitation.id).limit(1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -27,6 +28,9 @@ from services.surveys.responding import (
 )
 from shared.auth import require_role
 from shared.db import autocommit_connection, get_session
+from shared.unavailable import DATABASE_UNAVAILABLE, unavailable_page
+
+log = logging.getLogger(__name__)
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -140,6 +144,35 @@ def _saved_at_once(token: str) -> bool:
 
 @pages.post("/r/<token>")
 def submit(token: str):
+    try:
+        return _submit(token)
+    except DATABASE_UNAVAILABLE:
+        log.warning("answers to %s not saved: the database is unavailable", request.path,
+                    exc_info=True)
+        return _answers_kept(token)
+
+
+def _answers_kept(token: str):
+    """The 503 page when the answers could not be saved: built from what was posted alone (and
+    the questions, if this process has them), with the answers in a form to send again."""
+    kept = [(name, value) for name in request.form for value in request.form.getlist(name)]
+    version = read_questionnaire_version(request.form.get(QUESTIONNAIRE_FIELD, ""))
+    questions = (cached_questions(*version) if version else None) or []
+    summary = []
+    for question in questions:
+        labels = dict(choices(question))
+        given = [labels.get(value, value) for value in request.form.getlist(question.code)
+                 if value.strip()]
+        if given:
+            summary.append((question.text, ", ".join(given)))
+    return unavailable_page(
+        "Your answers are not saved yet",
+        "Sorry, we could not save them just now: the service is having a problem.",
+        "They are kept on this page. Send them again in a minute or two.",
+        kept=kept, summary=summary, action=url_for("pages.submit", token=token))
+
+
+def _submit(token: str):
     try:
         if _saved_at_once(token):
             return redirect(url_for("pages.thanks", token=token), code=303)

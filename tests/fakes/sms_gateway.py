@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
@@ -19,6 +20,11 @@ class FakeSmsGateway:
         self.messages: list[dict] = []
         self.attempts = 0  # every POST to Messages.json, accepted or not
         self._refusals: list[tuple[int, str | None]] = []  # (HTTP status, Retry-After) to answer
+        self._refusing_until = 0.0  # refuse every send until then (time.monotonic())
+        self._refusal = (503, None)
+        self._hangs = 0  # sends to take and never answer
+        self._released = threading.Event()  # lets hanging requests go (at clear or stop)
+        self.hung: list[dict] = []  # what the hanging requests carried
         self._lock = threading.Lock()
         self.app = self._build_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -30,13 +36,31 @@ class FakeSmsGateway:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
 
     def clear(self) -> None:
+        self._released.set()
         with self._lock:
             self.messages.clear()
             self._refusals.clear()
+            self._refusing_until = 0.0
+            self._hangs = 0
+            self.hung.clear()
             self.attempts = 0
+            self._released = threading.Event()
+
+    def hang_next(self, count: int) -> None:
+        """Take the next `count` sends and never answer them (until cleared): a gateway whose
+        connection is open and that has stopped replying. Nothing is created."""
+        with self._lock:
+            self._hangs += count
+
+    def refuse_for(self, seconds: float, status: int = 503, retry_after: str | None = None) -> None:
+        """Answer every send with `status` (and Retry-After) for the next `seconds`."""
+        with self._lock:
+            self._refusing_until = time.monotonic() + seconds
+            self._refusal = (status, retry_after)
 
     def refuse_next(self, count: int, status: int = 429, retry_after: str | None = "1") -> None:
         """Answer the next `count` sends with 429 (code 20429) and no message created."""
@@ -67,6 +91,16 @@ class FakeSmsGateway:
             with self._lock:
                 self.attempts += 1
                 refusal = self._refusals.pop(0) if self._refusals else None
+                if refusal is None and time.monotonic() < self._refusing_until:
+                    refusal = self._refusal
+                hang = refusal is None and self._hangs > 0
+                if hang:
+                    self._hangs -= 1
+                    self.hung.append(dict(request.form))
+                released = self._released
+            if hang:
+                released.wait(timeout=60)
+                return "", 504
             if refusal is not None:
                 status, retry_after = refusal
                 headers = {"Retry-After": retry_after} if retry_after is not None else {}

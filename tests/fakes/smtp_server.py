@@ -16,10 +16,28 @@ class _Store:
         # Seconds to hold each reply after keeping the message: a slow provider, so a test
         # can stop a sender mid-batch while a message it handed over awaits its answer.
         self.reply_delay = 0.0
+        # Sessions to drop, by the command they are dropped at: "rcpt" (before any message
+        # went, so nothing was accepted) or "data" (the message arrived, no answer was given).
+        self.resets: dict[str, int] = {"rcpt": 0, "data": 0}
+
+    def _reset(self, server, at: str) -> bool:
+        if self.resets[at] <= 0:
+            return False
+        self.resets[at] -= 1
+        server.transport.abort()  # the connection drops at once, no reply
+        return True
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self._reset(server, "rcpt"):
+            return "421 reset"  # never reaches the client
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default))
+        if self._reset(server, "data"):
+            return "421 reset"  # never reaches the client
         if self.reply_delay:
             await asyncio.sleep(self.reply_delay)
         return "250 OK"
@@ -49,6 +67,11 @@ class FakeSmtpServer:
     def stop(self) -> None:
         self.controller.stop()
 
+    def reset_next(self, count: int, at: str) -> None:
+        """Drop the next `count` sessions at RCPT (nothing sent) or after DATA (sent, no answer)."""
+        self.store.resets[at] += count
+
     def clear(self) -> None:
         self.store.messages.clear()
         self.store.reply_delay = 0.0
+        self.store.resets = {"rcpt": 0, "data": 0}

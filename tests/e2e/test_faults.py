@@ -1,0 +1,249 @@
+"""Faults a running system meets, met by real `python -m shared.worker` processes: starts with
+a backlog, a worker SIGKILLed mid-batch, Redis killed mid-job, the database gone under a citizen."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Worker
+from sqlalchemy import func, select
+
+from services.panel.delivery import SmtpSender
+from services.panel.jobs import UNCONFIRMED_AFTER, sweep_unconfirmed_deliveries
+from services.panel.models import Delivery
+from shared.bus import utcnow
+from shared.db import Database, new_session
+from shared.worker import HEARTBEAT_GRACE_SECONDS, JOB_MONITORING_INTERVAL_SECONDS
+from tests.conftest import BACKEND
+from tests.fakes.smtp_server import free_port
+from tests.panel.factories import make_members
+from tests.panel.test_delivery_faults import reported
+from tests.panel.test_joining import _deliver
+from tests.surveys.test_respond import launched, page_form, saved_responses
+
+SEND_CHUNK = SmtpSender.in_flight
+# What docs/architecture.md promises: a dead worker's job runs again within a minute.
+RERUN_WITHIN_SECONDS = 60
+STARTS = 20
+AT_ONCE = 4
+STALL_AFTER_SECONDS = 30  # a start that has not worked off its backlog by then has stalled
+
+
+def wait_for(check, timeout: float = 60.0, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def workers(database_urls, redis_server, smtp_server, tmp_path):
+    """Starts real worker processes, each in a session of its own (with its scheduler), panel's
+    mail going to the fake SMTP server; stops them at the end."""
+    env = {**os.environ, "REDIS_URL": redis_server.url, "RELAY_INTERVAL_SECONDS": "0.1",
+           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port),
+           "SMTP_STARTTLS": "false", "FEEDBACK_URL": "http://feedback.test",
+           "SURVEYS_URL": "http://surveys.test", "PANEL_URL": "http://panel.test"}
+    env.update({f"{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()})
+    env.pop("SMS_GATEWAY_URL", None)
+    started: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(*args: str, registered: bool = True) -> subprocess.Popen:
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "shared.worker", "panel", *args],
+                                       env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        started.append((process, log_path))
+        if registered:
+            redis = Redis.from_url(redis_server.url)
+            wait_for(lambda: any(w.pid == process.pid for w in Worker.all(connection=redis)))
+        return process
+
+    start.log = lambda process: next(p for q, p in started if q is process).read_text()
+    yield start
+    for process, _ in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process, log_path in started:
+        try:
+            returncode = process.wait(timeout=30)
+        finally:
+            kill_group(process)
+        assert returncode in (0, -signal.SIGKILL), log_path.read_text()[-3000:]
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def kill_like_a_dead_machine(process: subprocess.Popen) -> None:
+    """SIGKILL the worker, its scheduler and the work-horse running its job: nothing cleans up."""
+    for pid in children(process.pid):
+        os.kill(pid, signal.SIGKILL)
+    kill_group(process)
+    process.wait(timeout=10)
+
+
+def panel_statuses(app) -> Counter:
+    with app.app_context(), new_session() as session:
+        return Counter(dict(session.execute(
+            select(Delivery.status, func.count()).group_by(Delivery.status)).all()))
+
+
+def outbox_pending(app) -> int:
+    with app.app_context(), new_session() as session:
+        return app.extensions["bus"].pending(session)
+
+
+def test_a_worker_started_with_a_backlog_never_stalls(apps, pump, workers):
+    refs = make_members(apps["panel"], 3)
+    durations = []
+    for round_ in range(STARTS // AT_ONCE):
+        # Jobs wait on the queue and reports in the outbox: each worker's relay thread starts
+        # its first pass as the first work-horse forks, and they start together, under load.
+        for batch in range(2 * AT_ONCE):
+            _deliver(apps, "invitation", *refs, ref_prefix=f"round{round_}-{batch}")
+        pump.relay("surveys")
+        began = time.monotonic()
+        processes = [workers("--burst", registered=False) for _ in range(AT_ONCE)]
+        for number, process in enumerate(processes):
+            try:
+                returncode = process.wait(timeout=STALL_AFTER_SECONDS)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"start {round_ * AT_ONCE + number + 1} of {STARTS} stalled:\n"
+                            f"{workers.log(process)[-3000:]}")
+            assert returncode == 0, workers.log(process)[-3000:]
+        durations.append(time.monotonic() - began)
+    assert panel_statuses(apps["panel"]) == {"sent": STARTS * 2 * len(refs)}
+    print(f"\n{STARTS}/{STARTS} starts without a stall, {AT_ONCE} at a time; slowest round "
+          f"{max(durations):.1f} s")
+
+
+def test_a_deliver_job_killed_mid_batch_is_run_again_soon_and_every_report_reaches_surveys(
+        apps, pump, workers, smtp_server, redis_server):
+    count = 2 * SEND_CHUNK + 8
+    refs = make_members(apps["panel"], count)
+    smtp_server.store.reply_delay = 0.5
+    first = workers()
+    _deliver(apps, "invitation", *refs)
+    pump.relay("surveys")
+    wait_for(lambda: len(smtp_server.messages) > SEND_CHUNK)
+    time.sleep(0.25)  # the second chunk is all handed over and awaits the server's answers
+    kill_like_a_dead_machine(first)
+    killed_at = time.monotonic()
+    assert panel_statuses(apps["panel"]) == {"sent": SEND_CHUNK, "sending": SEND_CHUNK,
+                                             "pending": count - 2 * SEND_CHUNK}
+
+    smtp_server.store.reply_delay = 0.0
+    workers()  # another worker, started after the first died, finds its job and runs it
+    wait_for(lambda: panel_statuses(apps["panel"])["sent"] == count - SEND_CHUNK,
+             timeout=RERUN_WITHIN_SECONDS)
+    rerun_after = time.monotonic() - killed_at
+    # The lease of the dead worker's job is 20 s; the new worker's maintenance finds it at most
+    # 15 s later and hands it back at once.
+    assert rerun_after < JOB_MONITORING_INTERVAL_SECONDS + HEARTBEAT_GRACE_SECONDS + 20
+
+    # The chunk in flight at the kill may have gone: swept up as unconfirmed, never sent again.
+    with apps["panel"].app_context():
+        later = utcnow() + UNCONFIRMED_AFTER + timedelta(minutes=1)
+        assert sweep_unconfirmed_deliveries(now=later) == SEND_CHUNK
+    wait_for(lambda: outbox_pending(apps["panel"]) == 0)  # the live worker relays the reports
+    told = reported(redis_server)
+    assert sorted(told) == sorted(f"d:{i}" for i in range(count))
+    assert Counter(status for states in told.values() for status in states) == {
+        "sent": count - SEND_CHUNK, "unconfirmed": SEND_CHUNK}
+    addresses = [m["To"] for m in smtp_server.messages]
+    assert len(addresses) == len(set(addresses))  # nobody got it twice
+    print(f"\nthe dead worker's job ran again {rerun_after:.1f} s after the kill")
+
+
+def test_a_worker_carries_on_after_redis_is_killed_mid_job(apps, pump, workers, smtp_server,
+                                                           redis_server):
+    refs = make_members(apps["panel"], 3 * SEND_CHUNK)
+    smtp_server.store.reply_delay = 0.5
+    worker = workers()
+    _deliver(apps, "invitation", *refs[:2 * SEND_CHUNK])
+    pump.relay("surveys")
+    wait_for(lambda: smtp_server.messages)
+    try:
+        redis_server.kill()
+        # The job needs no Redis to send: it finishes, its reports wait in the outbox.
+        wait_for(lambda: panel_statuses(apps["panel"]) == {"sent": 2 * SEND_CHUNK})
+        wait_for(lambda: "lost Redis" in workers.log(worker), timeout=30)
+    finally:
+        if redis_server.process is None:
+            redis_server.start()  # empty, as a crashed Redis without persistence comes back
+    assert worker.poll() is None, workers.log(worker)[-3000:]
+    redis = Redis.from_url(redis_server.url)
+    wait_for(lambda: any(w.pid == worker.pid for w in Worker.all(connection=redis)))
+    wait_for(lambda: outbox_pending(apps["panel"]) == 0)
+    assert sorted(reported(redis_server)) == sorted(f"d:{i}" for i in range(2 * SEND_CHUNK))
+
+    # And the same process takes new work.
+    _deliver(apps, "invitation", *refs[2 * SEND_CHUNK:], ref_prefix="after")
+    wait_for(lambda: pump.relay("surveys") or outbox_pending(apps["surveys"]) == 0)
+    wait_for(lambda: panel_statuses(apps["panel"]) == {"sent": 3 * SEND_CHUNK})
+    assert worker.poll() is None
+
+
+def unreachable_database_url(tmp_path: Path) -> str:
+    if BACKEND == "postgresql":  # nothing listens there: every connection is refused
+        return f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/surveys"
+    gone = tmp_path / "surveys.db"
+    gone.mkdir()  # a directory where the file should be: SQLite cannot open it
+    return f"sqlite:///{gone}"
+
+
+def test_answers_sent_while_the_database_is_down_come_back_in_a_503_page_to_send_again(
+        apps, clients, pump, monkeypatch, tmp_path):
+    _, officer, tokens = launched(apps, clients, pump, members=1)
+    form = page_form(clients["surveys"], tokens[0], feel_safe="4", priority="Police patrols",
+                     comments="Brighter lights <please>", action="submit")
+    monkeypatch.setitem(apps["surveys"].extensions, "database",
+                        Database(unreachable_database_url(tmp_path)))
+
+    down = clients["surveys"].post(f"/r/{tokens[0]}", data=form)
+    assert down.status_code == 503 and down.headers["Retry-After"] == "30"
+    page = down.data.decode()
+    assert "Your answers are not saved yet" in page and "Send again" in page
+    assert "How safe do you feel after dark?" in page and "4 – Fairly safe" in page
+    kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert {k: v for k, v in kept.items() if k != "questionnaire-version"} == {
+        "feel_safe": "4", "priority": "Police patrols",
+        "comments": "Brighter lights &lt;please&gt;", "action": "submit"}
+    opened = clients["surveys"].get(f"/r/{tokens[0]}")
+    assert opened.status_code == 503 and b"Sorry, the service is unavailable" in opened.data
+    api = clients["surveys"].get("/api/v1/surveys", headers=officer)
+    assert api.status_code == 503
+    assert api.json == {"code": 503, "status": "Service Unavailable",
+                        "message": "The service cannot reach its database just now. "
+                                   "Try again in a minute."}
+
+    monkeypatch.undo()  # the database is back; the citizen presses "Send again"
+    again = clients["surveys"].post(f"/r/{tokens[0]}", data={**form, **{
+        k: v.replace("&lt;", "<").replace("&gt;", ">") for k, v in kept.items()}})
+    assert again.status_code == 303 and again.headers["Location"].endswith("/thanks")
+    assert list(saved_responses(apps).values()) == [
+        {"feel_safe": "4", "priority": "Police patrols", "comments": "Brighter lights <please>"}]
