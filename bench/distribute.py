@@ -60,7 +60,7 @@ class Size:
     @classmethod
     def quick(cls) -> Size:
         return cls(members=300, budget_seconds=60, panel_workers=1, surveys_workers=1,
-                   baseline_messages=2_000)
+                   baseline_messages=500)
 
 
 def synthetic_phone(index: int) -> str:
