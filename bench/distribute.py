@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,6 +167,17 @@ def add_panel(url: str, count: int) -> None:
     engine.dispose()
 
 
+def drop_databases(admin_url: str, names: list[str]) -> None:
+    """Dropped side by side: each DROP DATABASE waits for a checkpoint, which on a busy server
+    takes seconds, and drops waiting together share one."""
+    def drop(name: str) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        list(pool.map(drop, names))
+
+
 def stop(workers: list[subprocess.Popen]) -> None:
     """Ask each worker to stop; one still busy with a batch after a while is killed."""
     for worker in workers:
@@ -251,9 +263,7 @@ def main() -> None:
     finally:
         stop(workers)
         redis.stop()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            for database in names.values():
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_databases(admin_url, list(names.values()))
     done = accepted >= size.members
     rate = accepted / elapsed if elapsed > 0 else 0.0
     projected = elapsed if done else (size.members / rate if rate else float("inf"))
