@@ -20,7 +20,7 @@ def quick_requested(description: str | None) -> bool:
     """Parse the bench's command line; True for --quick (its code paths on small data, fixed
     sizes, in seconds: what the test suite runs so a bench cannot quietly stop working)."""
     parser = argparse.ArgumentParser(
-        description=(description or "").strip().splitlines()[0] if description else None)
+        description=description.strip().splitlines()[0] if description else None)
     parser.add_argument("--quick", action="store_true",
                         help="the same code paths on small, fixed data, in seconds "
                              "(the sizing environment variables apply to full runs)")
