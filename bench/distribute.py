@@ -9,13 +9,16 @@ the same gateway from another process, as many in flight as panel keeps: the mos
 gets through that gateway with nothing else to do, so the ratio says how much of it the whole
 pipeline (draw, invitations, queues, delivery log) keeps.
 If the launch is not through within the time budget the figures say how far it got and the
-projected time. Run as `.venv/bin/python bench/distribute.py`; prints one JSON line.
+projected time. Every member has a number of their own (members' phones are unique): the
+first thousand in Ofcom's drama range, the rest just above it, all sent only to the loopback.
+Run as `.venv/bin/python bench/distribute.py [--quick]`; prints one JSON line. Sized by
+DISTRIBUTE_MEMBERS, DISTRIBUTE_BUDGET_SECONDS, DISTRIBUTE_PANEL_WORKERS and
+DISTRIBUTE_SURVEYS_WORKERS; --quick launches to 300 members with one worker of each.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import subprocess
@@ -23,6 +26,8 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -30,16 +35,39 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
-                           "postgresql://postgres@127.0.0.1:5432/postgres")
-MEMBERS = int(os.environ.get("DISTRIBUTE_MEMBERS", "100000"))
-BUDGET_SECONDS = float(os.environ.get("DISTRIBUTE_BUDGET_SECONDS", "90"))
-PANEL_WORKERS = int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "3"))
-SURVEYS_WORKERS = int(os.environ.get("DISTRIBUTE_SURVEYS_WORKERS", "1"))
+from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+
 WORKER_LOGS = os.environ.get("DISTRIBUTE_WORKER_LOGS")
-BASELINE_MESSAGES = 20_000
 IN_FLIGHT = 100  # as panel's SMS sender
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "0" * 32, "bench-token"
+
+
+@dataclass(frozen=True)
+class Size:
+    members: int
+    budget_seconds: float
+    panel_workers: int
+    surveys_workers: int
+    baseline_messages: int
+
+    @classmethod
+    def full(cls) -> Size:
+        return cls(members=int(os.environ.get("DISTRIBUTE_MEMBERS", "100000")),
+                   budget_seconds=float(os.environ.get("DISTRIBUTE_BUDGET_SECONDS", "90")),
+                   panel_workers=int(os.environ.get("DISTRIBUTE_PANEL_WORKERS", "3")),
+                   surveys_workers=int(os.environ.get("DISTRIBUTE_SURVEYS_WORKERS", "1")),
+                   baseline_messages=20_000)
+
+    @classmethod
+    def quick(cls) -> Size:
+        return cls(members=300, budget_seconds=60, panel_workers=1, surveys_workers=1,
+                   baseline_messages=500)
+
+
+def synthetic_phone(index: int) -> str:
+    """The index-th member's own number: 07700 900000 onwards, unique for any panel size (E.164
+    allows 15 digits); only the loopback gateway ever sees them."""
+    return f"+447700{900_000 + index}"
 
 
 class Gateway:
@@ -82,7 +110,7 @@ class Gateway:
         self._loop.run_forever()
 
 
-def baseline_rate(gateway: Gateway) -> float:
+def baseline_rate(gateway: Gateway, messages: int) -> float:
     """Messages a second one lean client posts straight to the gateway, in another process,
     with as many in flight as panel keeps: the most this machine gets through the gateway
     with nothing else to do (no draw, no database, no queues)."""
@@ -90,7 +118,7 @@ def baseline_rate(gateway: Gateway) -> float:
 
     context = get_context("spawn")
     with context.Pool(1) as pool:
-        return pool.apply(_post_straight, (gateway.url, BASELINE_MESSAGES))
+        return pool.apply(_post_straight, (gateway.url, messages))
 
 
 def _post_straight(url: str, count: int) -> float:
@@ -102,7 +130,7 @@ def _post_straight(url: str, count: int) -> float:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=IN_FLIGHT)) as http:
             async def post(index: int) -> None:
                 async with limit, http.post(address, data={
-                        "To": f"+447700900{index % 1000:03d}", "From": "+447700900999",
+                        "To": synthetic_phone(index), "From": "+447700900999",
                         "Body": "civicpanel: have your say on Feeling safe: "
                                 "http://surveys.test/r/abcdefghijklmnopqrstuvwxyz"}) as response:
                     response.raise_for_status()
@@ -127,7 +155,7 @@ def add_panel(url: str, count: int) -> None:
     rows = []
     for index, member in enumerate(synthetic_members(count, seed=7)):
         rows.append({"member_ref": str(uuid.uuid4()), "email": None,
-                     "phone": f"+447700900{index % 1000:03d}", "preferred_channel": "sms",
+                     "phone": synthetic_phone(index), "preferred_channel": "sms",
                      "language": "en", "age_band": member.age_band, "gender": member.gender,
                      "ethnicity": member.ethnicity, "disability": member.disability,
                      "area": member.area, "extra": {}, "status": "active", "source": "bench",
@@ -137,6 +165,17 @@ def add_panel(url: str, count: int) -> None:
         for start in range(0, len(rows), 10_000):
             connection.execute(insert(Member), rows[start:start + 10_000])
     engine.dispose()
+
+
+def drop_databases(admin_url: str, names: list[str]) -> None:
+    """Dropped side by side: each DROP DATABASE waits for a checkpoint, which on a busy server
+    takes seconds, and drops waiting together share one."""
+    def drop(name: str) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        list(pool.map(drop, names))
 
 
 def stop(workers: list[subprocess.Popen]) -> None:
@@ -152,6 +191,9 @@ def stop(workers: list[subprocess.Popen]) -> None:
 
 
 def main() -> None:
+    quick = quick_requested(__doc__)
+    size = Size.quick() if quick else Size.full()
+    admin_url = postgres_admin_url()
     from services import feedback, panel, surveys
     from services.surveys.keys import issue_key
     from services.surveys.models import Agency
@@ -162,9 +204,9 @@ def main() -> None:
     suffix = uuid.uuid4().hex[:8]
     names = {name: f"civicpanel_bench_distribute_{name}_{suffix}"
              for name in ("panel", "surveys", "feedback")}
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     urls = {name: f"{base}/{database}" for name, database in names.items()}
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         for database in names.values():
             admin.execute(f'CREATE DATABASE "{database}"')
     redis = PrivateRedis().start()
@@ -173,7 +215,7 @@ def main() -> None:
     try:
         for name, module in (("panel", panel), ("surveys", surveys), ("feedback", feedback)):
             upgrade_database(urls[name], module.MIGRATIONS_DIR)
-        add_panel(urls["panel"], MEMBERS)
+        add_panel(urls["panel"], size.members)
         env = {**os.environ, "PANEL_DATABASE_URL": urls["panel"],
                "SURVEYS_DATABASE_URL": urls["surveys"], "FEEDBACK_DATABASE_URL": urls["feedback"],
                "REDIS_URL": redis.url, "SMS_GATEWAY_URL": gateway.url,
@@ -187,19 +229,21 @@ def main() -> None:
             officer = issue_key(session, surveys_app.extensions["bus"], agency="council",
                                 role="officer")
             session.commit()
-        for number, name in enumerate(["surveys"] * SURVEYS_WORKERS + ["panel"] * PANEL_WORKERS):
+        for number, name in enumerate(["surveys"] * size.surveys_workers
+                                    + ["panel"] * size.panel_workers):
             # DISTRIBUTE_WORKER_LOGS=<dir> keeps each worker's log there, to see its jobs' times.
             log = open(Path(WORKER_LOGS) / f"{name}-{number}.log", "w") if WORKER_LOGS \
                 else subprocess.DEVNULL
             workers.append(subprocess.Popen([sys.executable, "-m", "shared.worker", name],
                                             cwd=ROOT, env=env, stdout=log, stderr=log))
-        baseline = baseline_rate(gateway)
+        baseline = baseline_rate(gateway, size.baseline_messages)
         gateway.accepted = 0
         time.sleep(2)  # the workers start and take the API keys
 
         client = surveys_app.test_client()
         created = client.post("/api/v1/surveys", headers=bearer(officer),
-                              json=survey_payload(sample_size=MEMBERS, channels=["sms_link"]))
+                              json=survey_payload(sample_size=size.members,
+                                                  channels=["sms_link"]))
         assert created.status_code == 201, created.json
         started = time.perf_counter()
         launched = client.post(f"/api/v1/surveys/{created.json['id']}/launch",
@@ -207,40 +251,38 @@ def main() -> None:
         assert launched.status_code == 202, launched.json
         invited_at, invitations = None, 0
         with psycopg.connect(urls["surveys"].replace("+psycopg", ""), autocommit=True) as check:
-            while gateway.accepted < MEMBERS and time.perf_counter() - started < BUDGET_SECONDS:
+            while (gateway.accepted < size.members
+                   and time.perf_counter() - started < size.budget_seconds):
                 time.sleep(0.05)
                 invitations = check.execute("SELECT count(*) FROM invitations").fetchone()[0]
-                if invited_at is None and invitations >= MEMBERS:
+                if invited_at is None and invitations >= size.members:
                     invited_at = time.perf_counter() - started
         accepted = gateway.accepted
-        elapsed = (gateway.last_at if accepted >= MEMBERS else time.perf_counter()) - started
+        finished_at = gateway.last_at if accepted >= size.members else time.perf_counter()
+        elapsed = finished_at - started
     finally:
         stop(workers)
         redis.stop()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            for database in names.values():
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    done = accepted >= MEMBERS
+        drop_databases(admin_url, list(names.values()))
+    done = accepted >= size.members
     rate = accepted / elapsed if elapsed > 0 else 0.0
-    projected = elapsed if done else (MEMBERS / rate if rate else float("inf"))
-    print(json.dumps({
-        "bench": "distribute",
-        "figures": {"members": MEMBERS, "accepted": accepted, "all_accepted": done,
-                    "elapsed_s": round(elapsed, 1),
-                    # Surveys' own part: the sample drawn and every invitation made and queued.
-                    "invitations_made": invitations,
-                    "invitations_made_s": round(invited_at, 1) if invited_at else None,
-                    "projected_s": round(projected, 1),
-                    "messages_per_second": round(rate, 1),
-                    "baseline_gateway_alone_per_second": round(baseline, 1),
-                    "baseline_gateway_alone_projected_s": round(MEMBERS / baseline, 1),
-                    "panel_workers": PANEL_WORKERS, "surveys_workers": SURVEYS_WORKERS,
-                    "database": "postgresql", "budget_s": BUDGET_SECONDS},
-        "ratio": round(rate / baseline, 3) if baseline else None,
-        "goal": "every invitation of a 100,000-member launch accepted by the gateway in < 20 s",
-        "met": done and elapsed < 20,
-    }))
-
+    projected = elapsed if done else (size.members / rate if rate else float("inf"))
+    print_result(
+        "distribute",
+        {"members": size.members, "accepted": accepted, "all_accepted": done,
+         "elapsed_s": round(elapsed, 1),
+         # Surveys' own part: the sample drawn and every invitation made and queued.
+         "invitations_made": invitations,
+         "invitations_made_s": round(invited_at, 1) if invited_at else None,
+         "projected_s": round(projected, 1),
+         "messages_per_second": round(rate, 1),
+         "baseline_gateway_alone_per_second": round(baseline, 1),
+         "baseline_gateway_alone_projected_s": round(size.members / baseline, 1),
+         "panel_workers": size.panel_workers, "surveys_workers": size.surveys_workers,
+         "database": "postgresql", "budget_s": size.budget_seconds},
+        ratio=round(rate / baseline, 3) if baseline else None,
+        goal="every invitation of a 100,000-member launch accepted by the gateway in < 20 s",
+        met=done and elapsed < 20, quick=quick)
 
 if __name__ == "__main__":
     main()

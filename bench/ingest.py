@@ -1,18 +1,20 @@
 """Web response ingestion: surveys' /r/<token> under gunicorn on PostgreSQL against a bare INSERT.
 
-Both run under gunicorn with 2 sync workers on the same PostgreSQL database in the same run:
-surveys' real respond endpoint (checks the link, validates every answer, saves the response
-and its answers) and a minimal Flask endpoint doing one INSERT of the same response row.
+Both run under gunicorn with 2 sync workers each on the same PostgreSQL database in the same
+run: surveys' real respond endpoint (checks the link, validates every answer, saves the
+response and its answers) and a minimal Flask endpoint doing one INSERT of the same response
+row.
 The client posts the same answers to each with a few concurrent connections, one response per
 invitation, as a browser sends them from surveys' page (its hidden fields included); the two
 take turns in rounds, so a slow spell of the machine falls on both.
-Run as `.venv/bin/python bench/ingest.py`; prints one JSON line.
+Run as `.venv/bin/python bench/ingest.py [--quick]`; prints one JSON line. Sized by
+INGEST_REQUESTS and INGEST_CONCURRENCY; --quick measures 200 requests in two rounds, with
+one gunicorn worker each.
 """
 
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import re
 import secrets
@@ -24,6 +26,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -33,14 +36,29 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ADMIN_URL = os.environ.get("CIVICPANEL_BENCH_POSTGRES_URL",
-                           "postgresql://postgres@127.0.0.1:5432/postgres")
-REQUESTS = int(os.environ.get("INGEST_REQUESTS", "3000"))
-WARMUP = 200
-CONCURRENCY = int(os.environ.get("INGEST_CONCURRENCY", "4"))
-ROUNDS = 6
+from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+
 ANSWERS = {"feel_safe": "4", "priority": "Police patrols",
            "comments": "Brighter lights by the bus station"}
+
+
+@dataclass(frozen=True)
+class Size:
+    requests: int  # measured, to each endpoint
+    warmup: int  # to each endpoint, before measuring
+    concurrency: int
+    rounds: int
+    gunicorn_workers: int  # of each endpoint
+
+    @classmethod
+    def full(cls) -> Size:
+        return cls(requests=int(os.environ.get("INGEST_REQUESTS", "3000")), warmup=200,
+                   concurrency=int(os.environ.get("INGEST_CONCURRENCY", "4")), rounds=6,
+                   gunicorn_workers=2)
+
+    @classmethod
+    def quick(cls) -> Size:
+        return cls(requests=200, warmup=20, concurrency=4, rounds=2, gunicorn_workers=1)
 
 
 def baseline_app():
@@ -102,22 +120,32 @@ def seed(url: str, invitations: int) -> tuple[list[str], list[str]]:
     return tokens, baseline
 
 
-def start_gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+def start_gunicorn(target: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}",
          "--chdir", str(ROOT / "bench"), "--pythonpath", str(ROOT), "--log-level", "warning",
          target],
         env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
+
+
+def wait_until_serving(process: subprocess.Popen, port: int) -> None:
+    """Until one of gunicorn's workers answers: the master binds the port before any worker
+    has imported the app, which takes seconds on a busy machine."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            return
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode()) from None
             time.sleep(0.1)
-    raise RuntimeError(f"gunicorn {target} did not start")
+        finally:
+            connection.close()
+    raise RuntimeError(f"gunicorn on port {port} did not start")
 
 
 def form_of_page(port: int, token: str) -> str:
@@ -143,8 +171,9 @@ def post(port: int, token: str, form: str) -> float:
     return time.perf_counter() - started
 
 
-def post_all(port: int, tokens: list[str], form: str) -> tuple[list[float], float]:
-    """Post one response per token with CONCURRENCY clients: latencies and elapsed seconds."""
+def post_all(port: int, tokens: list[str], form: str,
+             concurrency: int) -> tuple[list[float], float]:
+    """Post one response per token with `concurrency` clients: latencies and elapsed seconds."""
     latencies: list[float] = []
     lock = threading.Lock()
     cursor = iter(tokens)
@@ -160,7 +189,7 @@ def post_all(port: int, tokens: list[str], form: str) -> tuple[list[float], floa
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -170,17 +199,17 @@ def post_all(port: int, tokens: list[str], form: str) -> tuple[list[float], floa
 
 
 def load_in_rounds(ports: dict[str, int], tokens: dict[str, list[str]],
-                   forms: dict[str, str]) -> dict[str, dict]:
+                   forms: dict[str, str], size: Size) -> dict[str, dict]:
     """Each endpoint takes its share round by round, in alternating order, so a slow spell of
     the machine or the database (a checkpoint, autovacuum) falls on both alike."""
     latencies: dict[str, list[float]] = {name: [] for name in ports}
     elapsed = dict.fromkeys(ports, 0.0)
     names = list(ports)
-    for round_number in range(ROUNDS):
+    for round_number in range(size.rounds):
         for name in names if round_number % 2 == 0 else reversed(names):
-            share = len(tokens[name]) // ROUNDS
+            share = len(tokens[name]) // size.rounds
             mine = tokens[name][round_number * share:(round_number + 1) * share]
-            taken, seconds = post_all(ports[name], mine, forms[name])
+            taken, seconds = post_all(ports[name], mine, forms[name], size.concurrency)
             latencies[name] += taken
             elapsed[name] += seconds
     figures = {}
@@ -193,28 +222,37 @@ def load_in_rounds(ports: dict[str, int], tokens: dict[str, list[str]],
 
 
 def main() -> None:
+    quick = quick_requested(__doc__)
+    size = Size.quick() if quick else Size.full()
+    admin_url = postgres_admin_url()
     database = f"civicpanel_bench_ingest_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
-    url = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + \
+    url = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + \
         f"/{database}"
     processes: list[subprocess.Popen] = []
     try:
-        total = REQUESTS + WARMUP
+        total = size.requests + size.warmup
         tokens, baseline_tokens = seed(url, total)
         env = {"SURVEYS_DATABASE_URL": url, "BENCH_DATABASE_URL": url,
                "SECRET_KEY": "bench", "CIVICPANEL_ENV": "development"}
         surveys_port, baseline_port = free_port(), free_port()
-        processes.append(start_gunicorn("services.surveys:create_app()", surveys_port, env))
-        processes.append(start_gunicorn("ingest:baseline_app()", baseline_port, env))
+        ports = {"surveys": surveys_port, "minimal_insert": baseline_port}
+        processes.append(start_gunicorn("services.surveys:create_app()", surveys_port, env,
+                                        size.gunicorn_workers))
+        processes.append(start_gunicorn("ingest:baseline_app()", baseline_port, env,
+                                        size.gunicorn_workers))
+        for process, port in zip(processes, ports.values(), strict=True):
+            wait_until_serving(process, port)
         # Warm both (imports, connection pools), then measure each on fresh invitations.
         forms = {"surveys": form_of_page(surveys_port, tokens[0]),
                  "minimal_insert": urlencode(ANSWERS)}
-        post_all(baseline_port, baseline_tokens[:WARMUP], forms["minimal_insert"])
-        post_all(surveys_port, tokens[:WARMUP], forms["surveys"])
-        measured = load_in_rounds({"surveys": surveys_port, "minimal_insert": baseline_port},
-                                  {"surveys": tokens[WARMUP:],
-                                   "minimal_insert": baseline_tokens[WARMUP:]}, forms)
+        post_all(baseline_port, baseline_tokens[:size.warmup], forms["minimal_insert"],
+                 size.concurrency)
+        post_all(surveys_port, tokens[:size.warmup], forms["surveys"], size.concurrency)
+        measured = load_in_rounds(ports, {"surveys": tokens[size.warmup:],
+                                          "minimal_insert": baseline_tokens[size.warmup:]},
+                                  forms, size)
         ours, baseline = measured["surveys"], measured["minimal_insert"]
         with psycopg.connect(url.replace("+psycopg", "")) as check:
             # Only surveys' endpoint saves answers; the baseline saves the bare row.
@@ -227,18 +265,18 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=10)
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     ratio = round(ours["responses_per_second"] / baseline["responses_per_second"], 3)
-    print(json.dumps({
-        "bench": "ingest",
-        "figures": {"surveys": ours, "minimal_insert": baseline, "requests": REQUESTS,
-                    "concurrency": CONCURRENCY, "rounds": ROUNDS, "gunicorn_workers": 2,
-                    "database": "postgresql"},
-        "ratio": ratio,
-        "goal": "surveys >= 0.8 x the minimal INSERT endpoint's responses/s, p99 < 100 ms",
-        "met": ratio >= 0.8 and ours["p99_ms"] < 100,
-    }))
+    print_result(
+        "ingest",
+        {"surveys": ours, "minimal_insert": baseline, "requests": size.requests,
+         "concurrency": size.concurrency, "rounds": size.rounds,
+         "gunicorn_workers": size.gunicorn_workers,
+         "database": "postgresql"},
+        ratio=ratio,
+        goal="surveys >= 0.8 x the minimal INSERT endpoint's responses/s, p99 < 100 ms",
+        met=ratio >= 0.8 and ours["p99_ms"] < 100, quick=quick)
 
 
 if __name__ == "__main__":

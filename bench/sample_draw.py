@@ -1,17 +1,19 @@
 """Benchmark of panel's sample draw: the selection step against a plain numpy reference, and a
 whole draw from PostgreSQL, on a synthetic panel of 1,000,000 members and 4,000,000 contacts.
 
-Run: .venv/bin/python bench/sample_draw.py  (needs the local PostgreSQL the tests use).
+Run: .venv/bin/python bench/sample_draw.py [--quick]  (needs the local PostgreSQL the tests
+use); --quick does the same on 20,000 members and 80,000 contacts. BENCH_DATABASE names a
+database an earlier full run built, to keep and reuse (for profiling).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,21 +23,28 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
 from services.panel.contact_cap import ContactCap  # noqa: E402
 from services.panel.sampling import (  # noqa: E402
     rank_within_cells,
     reference_rank_within_cells,
 )
 
-MEMBERS = 1_000_000
-EVENTS = 4_000_000
-DRAWN = 2_000
 AGE_BANDS = ("16-24", "25-34", "35-44", "45-54", "55-64", "65-74")  # x 20 wards = 120 cells
 WARDS = tuple(f"E0500{code:04d}" for code in range(1001, 1021))
-ADMIN_URL = os.environ.get("CIVICPANEL_TEST_POSTGRES_URL",
-                           "postgresql://postgres@127.0.0.1:5432/postgres")
-REPEATS = 5
-DRAW_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class Size:
+    members: int
+    events: int
+    drawn: int
+    repeats: int  # of the selection step, best taken
+    draw_repeats: int  # of the whole draw, median taken
+
+
+FULL = Size(members=1_000_000, events=4_000_000, drawn=2_000, repeats=5, draw_repeats=3)
+QUICK = Size(members=20_000, events=80_000, drawn=2_000, repeats=3, draw_repeats=2)
 
 
 def targets_for(cells: int, total: int) -> np.ndarray:
@@ -44,7 +53,7 @@ def targets_for(cells: int, total: int) -> np.ndarray:
     return base
 
 
-def best_of(fn, repeats: int = REPEATS) -> tuple[float, object]:
+def best_of(fn, repeats: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeats):
         start = time.perf_counter()
@@ -53,25 +62,27 @@ def best_of(fn, repeats: int = REPEATS) -> tuple[float, object]:
     return min(times), result
 
 
-def selection_figures() -> dict:
-    """The pure step: 1M candidates (those under the cap), 120 cells, 2,000 wanted."""
+def selection_figures(size: Size) -> dict:
+    """The pure step: every member a candidate (those under the cap), 120 cells, 2,000 wanted."""
     rng = np.random.default_rng(2026)
-    ids = np.arange(1, MEMBERS + 1, dtype=np.int64)
-    cell = rng.integers(0, 140, MEMBERS).astype(np.int32)  # 7 bands x 20 wards; 75+ has no quota
+    members = size.members
+    ids = np.arange(1, members + 1, dtype=np.int64)
+    cell = rng.integers(0, 140, members).astype(np.int32)  # 7 bands x 20 wards; 75+ has no quota
     cell[cell >= 120] = -1
     today = (datetime.now(UTC).date() - datetime(1970, 1, 1).date()).days
-    recency = np.where(rng.random(MEMBERS) < 0.25, 0, today - rng.integers(0, 365, MEMBERS))
+    recency = np.where(rng.random(members) < 0.25, 0, today - rng.integers(0, 365, members))
     free = recency < today - 14  # those contacted in the last 14 days are resting
     cell = np.where(free | (recency == 0), cell, -1).astype(np.int32)
-    wanted = targets_for(120, DRAWN)
-    ours, ranked = best_of(lambda: rank_within_cells(cell, recency, ids, wanted, seed=7))
+    wanted = targets_for(120, size.drawn)
+    ours, ranked = best_of(lambda: rank_within_cells(cell, recency, ids, wanted, seed=7),
+                           size.repeats)
     reference, ref_ranked = best_of(
-        lambda: reference_rank_within_cells(cell, recency, ids, wanted, seed=7))
-    assert sum(len(r) for r in ranked) == DRAWN == sum(len(r) for r in ref_ranked)
+        lambda: reference_rank_within_cells(cell, recency, ids, wanted, seed=7), size.repeats)
+    assert sum(len(r) for r in ranked) == size.drawn == sum(len(r) for r in ref_ranked)
     return {"selection_seconds": round(ours, 4), "reference_seconds": round(reference, 4)}
 
 
-def build_database(url: str) -> None:
+def build_database(url: str, size: Size) -> None:
     from services import panel
     from shared.db import upgrade_database
 
@@ -100,9 +111,9 @@ def build_database(url: str) -> None:
         conn.execute(f"""
             INSERT INTO contact_events (member_id, survey_id, draw_id, sponsors, cell,
                                         contacted_at)
-            SELECT 1 + floor(random() * {MEMBERS})::int, 1 + floor(random() * 2000)::int,
+            SELECT 1 + floor(random() * {size.members})::int, 1 + floor(random() * 2000)::int,
                    'history', 'council', '', now() - random() * interval '365 days'
-            FROM generate_series(1, {EVENTS})""")
+            FROM generate_series(1, {size.events})""")
         # Each member's cap columns, as panel keeps them when it reserves an invitation.
         conn.execute(f"""
             INSERT INTO members (id, member_ref, email, preferred_channel, language, age_band,
@@ -125,9 +136,9 @@ def build_database(url: str) -> None:
                 random() < 0.97, true, false, now() - interval '2 years', latest.last,
                 greatest(latest.last + interval '{cap.min_gap.days} days',
                          nth.nth + interval '{cap.window.days} days')
-            FROM generate_series(1, {MEMBERS}) AS i
+            FROM generate_series(1, {size.members}) AS i
             LEFT JOIN latest ON latest.member_id = i LEFT JOIN nth ON nth.member_id = i""")
-        conn.execute(f"SELECT setval('members_id_seq', {MEMBERS})")
+        conn.execute(f"SELECT setval('members_id_seq', {size.members})")
         for statement in rebuild:
             conn.execute(statement)
         conn.execute("SET session_replication_role = DEFAULT")
@@ -135,7 +146,7 @@ def build_database(url: str) -> None:
         conn.execute("VACUUM ANALYZE contact_events")
 
 
-def whole_draw_figures(url: str) -> dict:
+def whole_draw_figures(url: str, size: Size) -> dict:
     from services import panel
     from services.panel.jobs import _draw_sample
 
@@ -143,12 +154,12 @@ def whole_draw_figures(url: str) -> dict:
                             "REDIS_URL": "redis://127.0.0.1:1/0", "DELIVERY_BATCH_SIZE": 1000})
     quotas = [{"cell": {"age_band": a, "area": w}, "target": int(t)}
               for (a, w), t in zip([(a, w) for a in AGE_BANDS for w in WARDS],
-                                   targets_for(120, DRAWN), strict=True)]
+                                   targets_for(120, size.drawn), strict=True)]
     times, drawn = [], 0
     with app.app_context():
         sessions = app.extensions["database"].sessions
-        for repeat in range(DRAW_REPEATS):
-            payload = {"survey_id": 100_000 + repeat, "draw_id": "bench", "size": DRAWN,
+        for repeat in range(size.draw_repeats):
+            payload = {"survey_id": 100_000 + repeat, "draw_id": "bench", "size": size.drawn,
                        "sponsors": ["council", "police"], "seed": repeat, "quotas": quotas,
                        "proportional_dimensions": [], "filters": {}, "exclude_member_refs": [],
                        "channels": ["email", "sms"], "boost_low_response": False}
@@ -179,36 +190,37 @@ def whole_draw_figures(url: str) -> dict:
 
 
 def main() -> None:
-    figures = selection_figures()
-    # BENCH_DATABASE names a database built by an earlier run to keep (for profiling).
-    kept = os.environ.get("BENCH_DATABASE")
+    quick = quick_requested(__doc__)
+    size = QUICK if quick else FULL
+    admin_url = postgres_admin_url()
+    figures = selection_figures(size)
+    kept = None if quick else os.environ.get("BENCH_DATABASE")
     name = kept or f"civicpanel_bench_{uuid.uuid4().hex[:8]}"
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{name}"')
     try:
         if not exists:
             start = time.perf_counter()
-            build_database(f"{base}/{name}")
+            build_database(f"{base}/{name}", size)
             figures["build_seconds"] = round(time.perf_counter() - start, 1)
-        figures.update(whole_draw_figures(f"{base}/{name}"))
+        figures.update(whole_draw_figures(f"{base}/{name}", size))
     finally:
         if not kept:
-            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     ratio = figures["selection_seconds"] / figures["reference_seconds"]
     met = ratio <= 2.0 and figures["whole_draw_seconds_median"] < 2.0
-    print(json.dumps({
-        "bench": "sample_draw",
-        "figures": {"members": MEMBERS, "contact_events": EVENTS, "drawn": DRAWN, "cells": 120,
-                    **figures},
-        "ratio": round(ratio, 3),
-        "goal": "selection within 2x the one-sort numpy reference; whole draw from PostgreSQL "
-                "under 2 s",
-        "met": met,
-    }))
+    print_result(
+        "sample_draw",
+        {"members": size.members, "contact_events": size.events, "drawn": size.drawn,
+         "cells": 120, **figures},
+        ratio=round(ratio, 3),
+        goal="selection within 2x the one-sort numpy reference; whole draw from PostgreSQL "
+             "under 2 s",
+        met=met, quick=quick)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ The path is the production one: a signed Twilio-format POST to panel's /sms/inbo
 outbox relayed to Redis, surveys' worker process reading the reply and saving the answer,
 surveys' outbox relayed, panel's worker process sending the next question to a loopback SMS
 gateway. The baseline, in the same run, is panel's webhook answering a HELP keyword itself
-(the floor of reaching panel at all). Run as `.venv/bin/python bench/sms_roundtrip.py`.
+(the floor of reaching panel at all). Run as `.venv/bin/python bench/sms_roundtrip.py
+[--quick]`; prints one JSON line. Sized by SMS_MEMBERS and SMS_REPLIES_EACH; --quick has 2
+members reply twice each.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -24,10 +26,25 @@ from urllib.request import Request, urlopen
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MEMBERS = int(os.environ.get("SMS_MEMBERS", "10"))
-REPLIES_EACH = int(os.environ.get("SMS_REPLIES_EACH", "8"))
+from bench._harness import print_result, quick_requested  # noqa: E402
+
 TIMEOUT_SECONDS = 20
 PANEL_PUBLIC_URL = "http://panel.bench"
+
+
+@dataclass(frozen=True)
+class Size:
+    members: int
+    replies_each: int
+
+    @classmethod
+    def full(cls) -> Size:
+        return cls(members=int(os.environ.get("SMS_MEMBERS", "10")),
+                   replies_each=int(os.environ.get("SMS_REPLIES_EACH", "8")))
+
+    @classmethod
+    def quick(cls) -> Size:
+        return cls(members=2, replies_each=2)
 
 
 def phone(index: int) -> str:
@@ -87,6 +104,8 @@ def p95(values: list[float]) -> float:
 
 
 def main() -> None:
+    quick = quick_requested(__doc__)
+    size = Size.quick() if quick else Size.full()
     from werkzeug.serving import make_server
 
     from services import feedback, panel, surveys
@@ -135,7 +154,7 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise TimeoutError("panel never got the API keys")
             time.sleep(0.1)
-        for index in range(MEMBERS):
+        for index in range(size.members):
             added = panel_client.post("/api/v1/members", headers=bearer(keys["panel_manager"]),
                                       json={"email": None, "phone": phone(index),
                                             "preferred_channel": "sms",
@@ -147,9 +166,9 @@ def main() -> None:
             assert added.status_code == 201, added.json
         questions = [{"code": f"q{n}", "type": "rating", "text": f"Question {n}: how safe?",
                       "scale": {"min": 1, "max": 5, "labels": []}}
-                     for n in range(REPLIES_EACH + 1)]
+                     for n in range(size.replies_each + 1)]
         created = surveys_client.post("/api/v1/surveys", headers=bearer(keys["officer"]),
-                                      json=survey_payload(sample_size=MEMBERS,
+                                      json=survey_payload(sample_size=size.members,
                                                           channels=["sms_dialogue"],
                                                           questions=questions))
         assert created.status_code == 201, created.json
@@ -157,14 +176,14 @@ def main() -> None:
                                        headers=bearer(keys["officer"]))
         assert launched.status_code == 202, launched.json
         # Each member gets the invitation and the first question.
-        for index in range(MEMBERS):
+        for index in range(size.members):
             gateway.wait_for(phone(index), 2, timeout=60)
 
         baseline = [inbound(panel_url, gateway, phone(index), "HELP")
-                    for index in range(MEMBERS) for _ in range(3)]
+                    for index in range(size.members) for _ in range(3)]
         trips = []
-        for _ in range(REPLIES_EACH):
-            for index in range(MEMBERS):
+        for _ in range(size.replies_each):
+            for index in range(size.members):
                 sender = phone(index)
                 expected = len(gateway.arrived.get(sender, [])) + 1
                 started = time.perf_counter()
@@ -183,17 +202,17 @@ def main() -> None:
         gateway.fake.stop()
         redis.stop()
     trip_p95 = p95(trips)
-    print(json.dumps({
-        "bench": "sms_roundtrip",
-        "figures": {"round_trips": len(trips), "p50_ms": round(statistics.median(trips) * 1000, 1),
-                    "p95_ms": round(trip_p95 * 1000, 1), "max_ms": round(max(trips) * 1000, 1),
-                    "webhook_only_p95_ms": round(p95(baseline) * 1000, 1),
-                    "database": "sqlite", "workers": "panel and surveys, one process each"},
-        "ratio": round(trip_p95 / p95(baseline), 1),
-        "goal": "p95 from the inbound SMS to the next question at the gateway < 2 s "
-                "(ratio: round trip p95 over the webhook-only p95)",
-        "met": trip_p95 < 2.0,
-    }))
+    print_result(
+        "sms_roundtrip",
+        {"members": size.members, "round_trips": len(trips),
+         "p50_ms": round(statistics.median(trips) * 1000, 1),
+         "p95_ms": round(trip_p95 * 1000, 1), "max_ms": round(max(trips) * 1000, 1),
+         "webhook_only_p95_ms": round(p95(baseline) * 1000, 1),
+         "database": "sqlite", "workers": "panel and surveys, one process each"},
+        ratio=round(trip_p95 / p95(baseline), 1),
+        goal="p95 from the inbound SMS to the next question at the gateway < 2 s "
+             "(ratio: round trip p95 over the webhook-only p95)",
+        met=trip_p95 < 2.0, quick=quick)
 
 
 if __name__ == "__main__":

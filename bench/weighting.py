@@ -1,16 +1,16 @@
 """Benchmark: raking a million respondents; a weighted table of a million responses in PostgreSQL.
 
-Run as `.venv/bin/python bench/weighting.py`. The raking is timed beside a plain numpy
-reference (respondent-level iterative proportional fitting) in the same run; the table is
-read from a database this script creates on 127.0.0.1:5432 as user postgres and drops:
-weights and table together, from the analysis cells (counted once, timed apart).
+Run as `.venv/bin/python bench/weighting.py [--quick]`; prints one JSON line. The raking is
+timed beside a plain numpy reference (respondent-level iterative proportional fitting) in the
+same run; the table is read from a database this script creates on the tests' PostgreSQL and
+drops: weights and table together, from the analysis cells (counted once, timed apart).
+--quick does the same with 20,000 respondents.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import sys
 import time
 import uuid
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
 from services.surveys import MIGRATIONS_DIR  # noqa: E402
 from services.surveys.analysis import (  # noqa: E402
     refresh_cells,
@@ -42,20 +43,20 @@ from services.surveys.weighting import rake  # noqa: E402
 from shared.db import make_engine, upgrade_database  # noqa: E402
 from shared.profile import AGE_BANDS, ETHNICITIES, GENDERS  # noqa: E402
 
-N = 1_000_000
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+FULL_RESPONDENTS = 1_000_000
+QUICK_RESPONDENTS = 20_000
 AGES = AGE_BANDS[:6]
 AREAS = [f"E0500{1000 + k}" for k in range(20)]
 OPTIONS = ["Street lighting", "Police patrols", "Welfare services", "CCTV"]
 
 
-def sample(rng: np.random.Generator) -> dict[str, np.ndarray]:
+def sample(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """A panel skewed as panels are: older, more women, fewer minority groups."""
     return {
-        "age_band": rng.choice(6, N, p=[0.05, 0.10, 0.15, 0.20, 0.25, 0.25]),
-        "gender": rng.choice(3, N, p=[0.58, 0.41, 0.01]),
-        "ethnicity": rng.choice(5, N, p=[0.06, 0.03, 0.02, 0.87, 0.02]),
-        "area": rng.choice(20, N, p=np.linspace(1, 3, 20) / np.linspace(1, 3, 20).sum()),
+        "age_band": rng.choice(6, n, p=[0.05, 0.10, 0.15, 0.20, 0.25, 0.25]),
+        "gender": rng.choice(3, n, p=[0.58, 0.41, 0.01]),
+        "ethnicity": rng.choice(5, n, p=[0.06, 0.03, 0.02, 0.87, 0.02]),
+        "area": rng.choice(20, n, p=np.linspace(1, 3, 20) / np.linspace(1, 3, 20).sum()),
     }
 
 
@@ -70,8 +71,9 @@ MARGINS = {
 def reference_rake(codes: dict[str, np.ndarray], margins: dict[str, list[float]],
                    tolerance: float = 1e-6, max_iterations: int = 1000) -> tuple[np.ndarray, int]:
     """Plain respondent-level raking with numpy: the baseline."""
-    weights = np.ones(N)
-    targets = {d: np.array(m) / sum(m) * N for d, m in margins.items()}
+    n = len(next(iter(codes.values())))
+    weights = np.ones(n)
+    targets = {d: np.array(m) / sum(m) * n for d, m in margins.items()}
     for iteration in range(1, max_iterations + 1):
         for d, c in codes.items():
             reached = np.bincount(c, weights=weights, minlength=targets[d].size)
@@ -92,8 +94,8 @@ def best_of(runs: int, work) -> tuple[float, object]:
     return best, result
 
 
-def bench_raking() -> dict:
-    codes = sample(np.random.default_rng(2021))
+def bench_raking(respondents: int) -> dict:
+    codes = sample(np.random.default_rng(2021), respondents)
     ours_s, ours = best_of(5, lambda: rake(codes, MARGINS, cap=None))
     capped_s, capped = best_of(5, lambda: rake(codes, MARGINS))
     reference_s, (reference, iterations) = best_of(3, lambda: reference_rake(codes, MARGINS))
@@ -127,14 +129,15 @@ def _copy_rows(cursor, table: str, template: dict, columns: list[str], lines) ->
             copy.write(tail.join(chunk) + tail)
 
 
-def load_responses(engine) -> int:
-    """A million respondents of one survey, one answer each, copied in with COPY."""
+def load_responses(engine, respondents: int) -> int:
+    """The respondents of one survey, one answer each, copied in with COPY."""
     rng = np.random.default_rng(7)
-    codes = sample(rng)
-    answers = rng.choice(len(OPTIONS), N, p=[0.4, 0.3, 0.2, 0.1])
+    codes = sample(rng, respondents)
+    answers = rng.choice(len(OPTIONS), respondents, p=[0.4, 0.3, 0.2, 0.1])
     with Session(engine) as session:
         session.add(Agency(slug="council", name="Council"))
-        survey = Survey(title="Bench", lead_agency="council", sample_size=N, status="closed",
+        survey = Survey(title="Bench", lead_agency="council", sample_size=respondents,
+                        status="closed",
                         sponsors=[SurveySponsor(agency="council", cost_share=100)],
                         questions=[Question(position=0, code="priority", type="single_choice",
                                             text="Priority?", options=OPTIONS)])
@@ -178,7 +181,7 @@ def load_responses(engine) -> int:
                    (f"{i + 1}\t{uuid.UUID(int=i)}\tt{i}\t{profiles[c]}"
                     for i, c in enumerate(cells.tolist())))
         _copy_rows(cursor, "responses", templates["responses"], ["id", "invitation_id"],
-                   (f"{i}\t{i}" for i in range(1, N + 1)))
+                   (f"{i}\t{i}" for i in range(1, respondents + 1)))
         _copy_rows(cursor, "answers", templates["answers"],
                    ["response_id", "question_id", "value"],
                    (f"{i + 1}\t{question_id}\t{OPTIONS[a]}"
@@ -206,21 +209,22 @@ def load_responses(engine) -> int:
     return survey_id
 
 
-def bench_table() -> dict:
+def bench_table(respondents: int) -> dict:
+    admin_url = postgres_admin_url()
     name = f"civicpanel_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0]
+    base = admin_url.rsplit("/", 1)[0]
     url = f"{base}/{name}"
     engine = None
     try:
         upgrade_database(url.replace("postgresql://", "postgresql+psycopg://"), MIGRATIONS_DIR)
         engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         load_start = time.perf_counter()
-        survey_id = load_responses(engine)
+        survey_id = load_responses(engine, respondents)
         load_s = time.perf_counter() - load_start
 
-        # Counting the million responses into profile cells happens once per new response
+        # Counting the responses into profile cells happens once per new response
         # batch; tables then read the cells. Both are timed.
         with Session(engine) as session:
             cells_start = time.perf_counter()
@@ -238,28 +242,29 @@ def bench_table() -> dict:
 
         table_s, (weights, published) = best_of(3, table)
         assert weights.usable, weights.reason
-        assert published["bases"][-1]["base"] == N
+        assert published["bases"][-1]["base"] == respondents
         return {"table_ms": round(table_s * 1000, 1), "cells_build_s": round(cells_s, 1),
                 "load_s": round(load_s, 1), "table_weighted": weights.usable,
                 "effective_base": published["bases"][-1]["effective_base"]}
     finally:
         if engine is not None:
             engine.dispose()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
-    figures = bench_raking()
-    figures.update(bench_table())
+    quick = quick_requested(__doc__)
+    respondents = QUICK_RESPONDENTS if quick else FULL_RESPONDENTS
+    figures = {"respondents": respondents, **bench_raking(respondents)}
+    figures.update(bench_table(respondents))
     ratio = round(figures["raking_ms"] / figures["reference_ms"], 4)
-    met = ratio <= 2 and figures["table_ms"] < 1000
-    print(json.dumps({
-        "bench": "weighting", "figures": figures, "ratio": ratio,
-        "goal": "raking 1,000,000 respondents (age 6 x gender 3 x ethnicity 5 x area 20) within "
-                "2x a plain numpy reference; a weighted table of 1,000,000 responses from "
-                "PostgreSQL under 1 s",
-        "met": met}))
+    print_result(
+        "weighting", figures, ratio=ratio,
+        goal="raking 1,000,000 respondents (age 6 x gender 3 x ethnicity 5 x area 20) within "
+             "2x a plain numpy reference; a weighted table of 1,000,000 responses from "
+             "PostgreSQL under 1 s",
+        met=ratio <= 2 and figures["table_ms"] < 1000, quick=quick)
 
 
 if __name__ == "__main__":
