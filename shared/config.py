@@ -121,6 +121,12 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Reverse proxies in front of the web processes whose X-Forwarded-* headers to trust:
         # without it every citizen behind a proxy shares the proxy's address and its limits.
         "TRUSTED_PROXIES": parse_int(env.get("TRUSTED_PROXIES"), 0),
+        # The largest request body taken, in bytes (413 beyond): a 20 MB CSV upload and its
+        # multipart envelope fit.
+        "MAX_CONTENT_LENGTH": parse_int(env.get("MAX_CONTENT_LENGTH"), 21 * 1024 * 1024),
+        # Answers sent to /r/<token> from one client address (flask-limiter's notation):
+        # generous, since a library's public computers share one address.
+        "RESPONSE_RATE_LIMIT": text(env, "RESPONSE_RATE_LIMIT", "60 per minute"),
     }
 
 

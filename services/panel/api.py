@@ -211,6 +211,7 @@ def import_targets():
 
 @targets_blp.route("", methods=["GET"])
 @require_role("panel_manager", "admin", "analyst", "officer")
+@targets_blp.response(200)
 def list_targets():
     """The margins held, {area: {dimension: {category: population}}}"""
     return {"areas": margins_from_db(get_session())}
@@ -274,6 +275,7 @@ def panel_report(args) -> dict:
 
 @representativeness_blp.route("", methods=["GET"])
 @require_role("panel_manager", "analyst", "officer", "admin")
+@representativeness_blp.response(200)
 @representativeness_blp.arguments(RepresentativenessQuerySchema, location="query")
 def panel_representativeness(args):
     """The panel against the census: shares, ratios, gaps; under-represented groups ranked"""
@@ -282,6 +284,7 @@ def panel_representativeness(args):
 
 @representativeness_blp.route("/respondents", methods=["POST"])
 @require_role("panel_manager", "analyst", "officer", "admin")
+@representativeness_blp.response(200)
 @representativeness_blp.arguments(RespondentsSchema)
 @representativeness_blp.arguments(RepresentativenessQuerySchema, location="query")
 def respondents_representativeness(body, args):

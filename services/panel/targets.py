@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -53,7 +54,8 @@ def parse_targets(body: str) -> tuple[str, dict]:
             continue
         try:
             population = float(row["population"])
-            if population < 0:
+            # float() reads "1e400" as inf and "nan" as nan; neither is a population.
+            if not math.isfinite(population) or population < 0:
                 raise ValueError
         except ValueError:
             errors.append({"line": line, "field": "population",
