@@ -3,6 +3,8 @@ schemathesis as each kind of caller: never a server error, every answer as docum
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -17,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.scenario import bearer, setup_agencies
+from tests.scenario import bearer, member_payload, setup_agencies, survey_payload
 
 SERVICES = ("panel", "surveys", "feedback")
 CALLERS = ("no key", "officer", "analyst", "panel_manager", "admin")
@@ -79,3 +81,115 @@ def test_no_input_makes_a_server_error_and_every_answer_is_documented(
             server_errors += errors
     assert not failures, (f"{server_errors} server errors, {len(failures)} distinct failures:\n"
                           + "\n".join(failures))
+
+
+# The kinds of input schemathesis found making server errors, each asserted on its own so a
+# regression names itself (the generated run above may not draw the same value again).
+
+def test_ids_and_pages_beyond_the_databases_integers_are_clear_client_errors(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    officer = bearer(keys["council"]["officer"])
+    assert clients["surveys"].get(f"/api/v1/surveys/{2**31}", headers=officer).status_code == 404
+    assert clients["surveys"].get(f"/api/v1/surveys/{10**30}", headers=officer).json["code"] == 404
+    assert clients["feedback"].get(f"/you-said-we-did/{10**30}").status_code == 404
+    page = clients["surveys"].get(f"/api/v1/surveys?page={10**30}", headers=officer)
+    assert page.status_code == 200 and page.json == []
+    tables = clients["surveys"].get(f"/api/v1/analysis/tables?survey_ids={10**30}&question=q",
+                                    headers=bearer(keys["council"]["analyst"]))
+    assert tables.status_code == 422 and "survey_ids" in tables.json["errors"]["query"]
+
+
+@pytest.mark.parametrize("text, reason", [("a\x00b", "NUL"), ("a\ud800b", "surrogate")])
+def test_text_no_database_can_store_is_refused_naming_the_field(apps, clients, pump, text,
+                                                                reason):
+    keys = setup_agencies(apps, pump)
+    manager = bearer(keys["council"]["panel_manager"])
+    body = member_payload(1) | {"external_id": text}
+    added = clients["panel"].post("/api/v1/members", json=body, headers=manager)
+    assert added.status_code == 400 and reason in added.json["message"]
+    assert added.json["errors"] == {"json": {"external_id": [added.json["errors"]["json"]
+                                                              ["external_id"][0]]}}
+    if reason == "NUL":  # a query string cannot carry a lone surrogate
+        listed = clients["feedback"].get("/api/v1/public/reports", query_string={"topic": text})
+        assert listed.status_code == 400 and "topic" in listed.json["errors"]["query"]
+        page = clients["feedback"].get("/you-said-we-did", query_string={"topic": text})
+        assert page.status_code == 400 and b"topic must not contain a NUL" in page.data
+
+
+def test_a_nul_in_a_citizens_free_text_answer_is_refused_and_nothing_saved(apps, clients, pump):
+    from tests.surveys.test_respond import answer_count, launched
+
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    sent = clients["surveys"].post(f"/r/{tokens[0]}", data={
+        "feel_safe": "4", "priority": "Street lighting", "comments": "lights\x00please"})
+    assert sent.status_code == 400 and b"comments must not contain a NUL" in sent.data
+    assert answer_count(apps) == 0
+
+
+def test_json_nested_too_deep_or_not_finite_is_refused(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    officer = {**bearer(keys["council"]["officer"]), "Content-Type": "application/json"}
+    deep = clients["surveys"].post("/api/v1/surveys", data="[" * 2000 + "]" * 2000,
+                                   headers=officer)
+    assert deep.status_code == 400 and "nested" in deep.json["message"]
+    for number in ("1e400", "NaN", "-Infinity"):
+        body = json.dumps(survey_payload(sample_size=1)).replace('"sample_size": 1',
+                                                                 f'"sample_size": {number}')
+        sent = clients["surveys"].post("/api/v1/surveys", data=body, headers=officer)
+        assert sent.status_code == 400, number
+        assert sent.json["errors"] == {"json": {"sample_size": ["must be a finite number"]}}
+
+
+def test_numbers_and_lists_beyond_their_bounds_are_refused(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    officer = bearer(keys["council"]["officer"])
+    quota = survey_payload(quotas=[{"cell": {"gender": "female"}, "target": 10**30}])
+    refused = clients["surveys"].post("/api/v1/surveys", json=quota, headers=officer)
+    assert refused.status_code == 422 and "quotas" in refused.json["errors"]["json"]
+    areas = survey_payload(areas=[f"E05{n:06d}" for n in range(100_000)])
+    refused = clients["surveys"].post("/api/v1/surveys", json=areas, headers=officer)
+    assert refused.status_code == 422 and "areas" in refused.json["errors"]["json"]
+
+
+def test_a_population_that_is_not_a_finite_number_is_refused(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    for population in ("1e400", "nan", "inf"):
+        body = ("vintage,area,dimension,category,population\n"
+                f"census-2021,E05001001,gender,female,{population}\n").encode()
+        sent = clients["panel"].post("/api/v1/population-targets", data=body, headers={
+            **bearer(keys["council"]["panel_manager"]), "Content-Type": "text/csv"})
+        assert sent.status_code == 422, population
+        assert sent.json["errors"]["file"][0]["field"] == "population"
+    assert clients["panel"].get("/representativeness").status_code == 200
+
+
+def test_a_second_member_with_the_same_external_id_is_a_conflict_naming_it(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    manager = bearer(keys["council"]["panel_manager"])
+    first = clients["panel"].post("/api/v1/members", headers=manager,
+                                  json=member_payload(1) | {"external_id": "LIB-0001"})
+    assert first.status_code == 201
+    second = clients["panel"].post("/api/v1/members", headers=manager,
+                                   json=member_payload(2) | {"external_id": "LIB-0001"})
+    assert second.status_code == 409
+    assert second.json["errors"] == {"json": {"external_id": [
+        "a member with this external id is already on the panel"]}}
+
+
+def test_a_body_over_the_limit_is_a_413_in_json_on_the_api(apps, clients, monkeypatch):
+    monkeypatch.setitem(apps["panel"].config, "MAX_CONTENT_LENGTH", 1024)
+    sent = clients["panel"].post("/api/v1/population-targets", data=b"x" * 2048,
+                                 headers={"Content-Type": "text/csv"})
+    assert sent.status_code == 413 and sent.json["code"] == 413
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_api_errors_are_json_and_page_errors_html(clients, name):
+    wrong_method = clients[name].delete("/api/v1/openapi.json")
+    assert wrong_method.status_code == 405 and wrong_method.json["code"] == 405
+    missing_page = clients[name].get("/no-such-page")
+    assert missing_page.status_code == 404 and missing_page.mimetype == "text/html"
+    if name == "panel":  # the SMS gateway's webhooks are machines too
+        unsigned = clients[name].get("/sms/inbound")
+        assert unsigned.status_code == 405 and unsigned.json["code"] == 405
