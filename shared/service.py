@@ -16,6 +16,7 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import db
+from shared.api_doc import CommonErrorResponses
 from shared.bus import Bus
 from shared.config import check_production_secrets, settings_from_env
 from shared.errors import register_error_handlers
@@ -72,8 +73,9 @@ def configure_service(
     )
     app.jinja_env.globals.update(shared_asset=shared_asset, public_url=public_url)
 
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "apiKey": {"type": "http", "scheme": "bearer"}}}})
+    api = Api(app, spec_kwargs={"extra_plugins": [CommonErrorResponses(app)],
+                                "components": {"securitySchemes": {
+                                    "apiKey": {"type": "http", "scheme": "bearer"}}}})
     api.register_converter(DatabaseIntegerConverter, integer_path_parameter)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)

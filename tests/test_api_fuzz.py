@@ -196,3 +196,20 @@ def test_api_errors_are_json_and_page_errors_html(clients, name):
     if name == "panel":  # the SMS gateway's webhooks are machines too
         unsigned = clients[name].get("/sms/inbound")
         assert unsigned.status_code == 405 and unsigned.json["code"] == 405
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_operation_documents_the_errors_it_can_answer(clients, name):
+    document = clients[name].get("/api/v1/openapi.json").json
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            codes = set(operation["responses"])
+            assert "400" in codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if not path.startswith("/api/v1/public"):  # everything else needs a key
+                assert {"401", "403"} <= codes, (method, path)
+            if method in ("post", "put", "patch"):
+                assert "413" in codes, (method, path)
