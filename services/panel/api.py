@@ -123,6 +123,7 @@ class MemberByRef(MethodView):
 
 @members_blp.route("/<uuid:member_ref>/export")
 @require_role("panel_manager")
+@members_blp.response(200)
 def export_member(member_ref):
     """Subject access: everything held on the member, as JSON"""
     return subject_access_export(get_session(), _member_or_404(member_ref))
@@ -196,6 +197,7 @@ def get_import(import_id):
 
 @targets_blp.route("", methods=["POST"])
 @require_role("panel_manager", "admin")
+@targets_blp.response(201)
 def import_targets():
     """Import census margins (CSV: vintage, area, dimension, category, population)"""
     session = get_session()
@@ -247,6 +249,7 @@ class Campaigns(MethodView):
 
 @campaigns_blp.route("/<int:campaign_id>/report")
 @require_role("panel_manager", "analyst")
+@campaigns_blp.response(200)
 def get_campaign_report(campaign_id):
     """Recruits, yield in the target group vs overall, cost per recruit"""
     session = get_session()
