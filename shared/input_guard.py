@@ -40,7 +40,7 @@ class BadInput(ValueError):
 class DatabaseIntegerConverter(IntegerConverter):
     """`<int:...>` that matches only ids the database can hold, so a bigger one is a 404."""
 
-    def __init__(self, map, fixed_digits=0, min=None, max=DB_INTEGER_MAX, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=DB_INTEGER_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -165,6 +165,10 @@ def test_a_population_that_is_not_a_finite_number_is_refused(apps, clients, pump
         assert sent.status_code == 422, population
         assert sent.json["errors"]["file"][0]["field"] == "population"
     assert clients["panel"].get("/representativeness").status_code == 200
+    nul = clients["panel"].post("/api/v1/population-targets", headers={
+        **bearer(keys["council"]["panel_manager"]), "Content-Type": "text/csv"},
+        data=b"vintage,area,dimension,category,population\ncensus\x00,E05001001,gender,female,5\n")
+    assert nul.status_code == 422 and "NUL" in nul.json["message"]
 
 
 def test_a_second_member_with_the_same_external_id_is_a_conflict_naming_it(apps, clients, pump):

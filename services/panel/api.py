@@ -73,10 +73,14 @@ def _uploaded_text(field: str = "file") -> str:
     if len(raw) > MAX_UPLOAD_BYTES:
         abort(413, message="The file is too big (20 MB at most).")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         abort(422, message="The file must be UTF-8 text.",
               errors={"files": {field: ["The file must be UTF-8 text."]}})
+    if "\x00" in text:  # no database column can hold it
+        abort(422, message="The file must not contain NUL characters.",
+              errors={"files": {field: ["The file must not contain NUL characters."]}})
+    return text
 
 
 @members_blp.route("")
