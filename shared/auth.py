@@ -79,6 +79,7 @@ def require_role(*roles: str):
             g.caller = caller
             return view(*args, **kwargs)
 
+        wrapper.required_roles = roles  # read by shared/api_doc.py to document 401 and 403
         return wrapper
 
     return decorator

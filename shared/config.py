@@ -14,12 +14,18 @@ VAR_DIR = PROJECT_ROOT / "var"
 SERVICES = ("panel", "surveys", "feedback")
 DEFAULT_PORTS = {"panel": 5001, "surveys": 5002, "feedback": 5003}
 
+# The only environment names a service accepts: anything else (even "Production") is refused,
+# since a typo must never start a production deployment in development mode.
+ENVIRONMENTS = ("development", "production")
 # Secrets each service refuses to start without in production.
 PRODUCTION_SECRETS = {
     "panel": ("SECRET_KEY", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN"),
     "surveys": ("SECRET_KEY",),
     "feedback": ("SECRET_KEY",),
 }
+# SECRET_KEY signs members' own links (member pages, unsubscribe, join confirmation): a short
+# one can be guessed offline from any link a member forwards.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +61,15 @@ def parse_float(value: str | None, default: float) -> float:
         raise ConfigError(f"not a number: {value!r}") from exc
 
 
+def parse_environment(value: str | None) -> str:
+    if value is None or value == "":
+        return "development"
+    if value not in ENVIRONMENTS:
+        raise ConfigError(f"CIVICPANEL_ENV must be one of {', '.join(ENVIRONMENTS)}, "
+                          f"not {value!r}")
+    return value
+
+
 def text(env: Mapping[str, str], name: str, default: str) -> str:
     """A string setting; set but empty (as `KEY=` in an env file) counts as unset."""
     return env.get(name) or default
@@ -75,9 +90,10 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
     """Every setting of one service as Flask config keys, from the environment."""
     env = os.environ if environ is None else environ
     prefix = service.upper()
+    environment = parse_environment(env.get("CIVICPANEL_ENV"))
     return {
         "SERVICE_NAME": service,
-        "CIVICPANEL_ENV": text(env, "CIVICPANEL_ENV", "development"),
+        "CIVICPANEL_ENV": environment,
         "SECRET_KEY": text(env, "SECRET_KEY", ""),
         "DATABASE_URL": env.get(f"{prefix}_DATABASE_URL") or default_database_url(service),
         "REDIS_URL": text(env, "REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -97,7 +113,7 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Ofcom's drama range (07700 900xxx) is accepted outside production, for demos and tests.
         "ALLOW_DRAMA_NUMBERS": parse_boolean(
             env.get("ALLOW_DRAMA_NUMBERS"),
-            default=text(env, "CIVICPANEL_ENV", "development") != "production",
+            default=environment != "production",
         ),
         "SMALL_CELL_THRESHOLD": parse_int(env.get("SMALL_CELL_THRESHOLD"), 10),
         # A closed survey with no report published after this many days is overdue.
@@ -124,6 +140,12 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # may be stored in a member's profile `extra`.
         "PROFILE_EXTRA_ATTRIBUTES": parse_extra_attribute_setting(
             env.get("PROFILE_EXTRA_ATTRIBUTES")),
+        # The largest request body taken, in bytes (413 beyond): a 20 MB CSV upload and its
+        # multipart envelope fit.
+        "MAX_CONTENT_LENGTH": parse_int(env.get("MAX_CONTENT_LENGTH"), 21 * 1024 * 1024),
+        # Answers sent to /r/<token> from one client address (flask-limiter's notation):
+        # generous, since a library's public computers share one address.
+        "RESPONSE_RATE_LIMIT": text(env, "RESPONSE_RATE_LIMIT", "60 per minute"),
     }
 
 
@@ -141,11 +163,21 @@ def retention_days(value: str | None) -> int:
 
 
 def check_production_secrets(config: Mapping) -> None:
-    """Refuse to run in production with a secret left unset."""
+    """Refuse an unknown environment, a blank secret, and in production a secret left unset or
+    a SECRET_KEY too short to be safe."""
+    service = config["SERVICE_NAME"]
+    parse_environment(config.get("CIVICPANEL_ENV"))
+    blank = [key for key in PRODUCTION_SECRETS[service]
+             if config.get(key) and not str(config[key]).strip()]
+    if blank:
+        raise ConfigError(f"{service}: {', '.join(blank)} is blank; set a real value or leave "
+                          "it unset")
     if config.get("CIVICPANEL_ENV") != "production":
         return
-    missing = [key for key in PRODUCTION_SECRETS[config["SERVICE_NAME"]] if not config.get(key)]
+    missing = [key for key in PRODUCTION_SECRETS[service] if not config.get(key)]
     if missing:
-        raise ConfigError(
-            f"{config['SERVICE_NAME']}: production mode needs {', '.join(missing)} to be set"
-        )
+        raise ConfigError(f"{service}: production mode needs {', '.join(missing)} to be set")
+    if len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"{service}: SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} "
+                          "characters in production, e.g. python -c 'import secrets; "
+                          "print(secrets.token_urlsafe(48))'")

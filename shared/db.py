@@ -213,6 +213,8 @@ def page_of(session: Session, statement, pagination_parameters) -> list:
     )
     size = pagination_parameters.page_size
     offset = (pagination_parameters.page - 1) * size
+    if offset >= pagination_parameters.item_count:  # past the end, e.g. ?page=10**30
+        return []
     return list(session.scalars(statement.offset(offset).limit(size)))
 
 

@@ -44,7 +44,8 @@ def error_body(status: int, name: str, message: str, errors: dict | None = None)
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """API paths, health and the SMS gateway's webhooks answer errors in JSON; pages in HTML."""
+    return request.path.startswith(("/api/", "/sms/")) or request.path == "/healthz"
 
 
 def register_error_handlers(app: Flask) -> None:

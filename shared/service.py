@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, send_from_directory
+from flask import Flask, current_app, jsonify, send_from_directory, url_for
 from flask_smorest import Api
 from redis import Redis
 from redis.exceptions import RedisError
@@ -14,11 +16,17 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import db
+from shared.api_doc import CommonErrorResponses
 from shared.bus import Bus
 from shared.config import check_production_secrets, settings_from_env
 from shared.errors import register_error_handlers
+from shared.input_guard import DatabaseIntegerConverter, init_input_guard, integer_path_parameter
+from shared.security_headers import init_security_headers
 
 SHARED_DIR = Path(__file__).resolve().parent
+# Shared files are addressed with a hash of their content (shared_asset), so a browser may
+# keep them a year and still never runs an old script after a release.
+SHARED_STATIC_MAX_AGE = 365 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,17 @@ def configure_service(
     app.extensions["bus"] = Bus(models.outbox, models.inbox, redis)
     app.extensions["api_key_model"] = models.api_key
     app.jinja_loader.searchpath.append(str(SHARED_DIR / "templates"))  # type: ignore[union-attr]
+    init_input_guard(app)
+    init_security_headers(app)
     app.add_url_rule(
         "/shared-static/<path:filename>", "shared_static", _shared_static, methods=["GET"]
     )
+    app.jinja_env.globals.update(shared_asset=shared_asset, public_url=public_url)
 
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "apiKey": {"type": "http", "scheme": "bearer"}}}})
+    api = Api(app, spec_kwargs={"extra_plugins": [CommonErrorResponses(app)],
+                                "components": {"securitySchemes": {
+                                    "apiKey": {"type": "http", "scheme": "bearer"}}}})
+    api.register_converter(DatabaseIntegerConverter, integer_path_parameter)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.jinja_env.globals["service_urls"] = {
@@ -75,7 +88,24 @@ def configure_service(
 
 
 def _shared_static(filename: str):
-    return send_from_directory(SHARED_DIR / "static", filename, max_age=3600)
+    return send_from_directory(SHARED_DIR / "static", filename, max_age=SHARED_STATIC_MAX_AGE)
+
+
+@cache
+def _content_hash(filename: str) -> str:
+    return hashlib.sha256((SHARED_DIR / "static" / filename).read_bytes()).hexdigest()[:12]
+
+
+def shared_asset(filename: str) -> str:
+    """The address of a file under shared/static, changing whenever its content does."""
+    return url_for("shared_static", filename=filename, v=_content_hash(filename))
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link to one of this service's pages from its configured public address
+    (PANEL_URL, SURVEYS_URL, FEEDBACK_URL), never from the Host header a request sent."""
+    base = current_app.config[f"{current_app.config['SERVICE_NAME'].upper()}_URL"]
+    return base.rstrip("/") + url_for(endpoint, **values)
 
 
 def _healthz():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +20,7 @@ from services.feedback.schemas import PublicReportSchema
 from shared.bus import utcnow
 from shared.db import get_session
 from shared.disclosure import is_small
+from shared.service import public_url
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -80,8 +81,8 @@ def report_feed():
     reports = get_session().scalars(published().limit(FEED_SIZE)).all()
     updated = max((as_utc(r.published_at) for r in reports), default=utcnow())
     body = render_template("feed.xml", reports=reports, updated=updated,
-                           feed_url=url_for("pages.report_feed", _external=True),
-                           list_url=url_for("pages.report_list", _external=True))
+                           feed_url=public_url("pages.report_feed"),
+                           list_url=public_url("pages.report_list"))
     return Response(body, mimetype="application/atom+xml")
 
 

@@ -76,10 +76,14 @@ def _uploaded_text(field: str = "file") -> str:
     if len(raw) > MAX_UPLOAD_BYTES:
         abort(413, message="The file is too big (20 MB at most).")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         abort(422, message="The file must be UTF-8 text.",
               errors={"files": {field: ["The file must be UTF-8 text."]}})
+    if "\x00" in text:  # no database column can hold it
+        abort(422, message="The file must not contain NUL characters.",
+              errors={"files": {field: ["The file must not contain NUL characters."]}})
+    return text
 
 
 @members_blp.route("")
@@ -126,6 +130,7 @@ class MemberByRef(MethodView):
 
 @members_blp.route("/<uuid:member_ref>/export")
 @require_role("panel_manager")
+@members_blp.response(200)
 def export_member(member_ref):
     """Subject access: everything held on the member, as JSON"""
     return subject_access_export(get_session(), _member_or_404(member_ref))
@@ -202,6 +207,7 @@ def get_import(import_id):
 
 @targets_blp.route("", methods=["POST"])
 @require_role("panel_manager", "admin")
+@targets_blp.response(201)
 @targets_blp.doc(requestBody=csv_upload_body(target_columns()))
 def post_targets():
     """Import census margins (CSV: vintage, area, optional area_name, dimension, category,
@@ -219,6 +225,7 @@ def post_targets():
 
 @targets_blp.route("", methods=["GET"])
 @require_role("panel_manager", "admin", "analyst", "officer")
+@targets_blp.response(200)
 def list_targets():
     """The margins held, {area: {dimension: {category: population}}}"""
     return {"areas": margins_from_db(get_session())}
@@ -254,6 +261,7 @@ class Campaigns(MethodView):
 
 @campaigns_blp.route("/<int:campaign_id>/report")
 @require_role("panel_manager", "analyst")
+@campaigns_blp.response(200)
 def get_campaign_report(campaign_id):
     """Recruits, yield in the target group vs overall, cost per recruit"""
     session = get_session()
@@ -282,6 +290,7 @@ def panel_report(args) -> dict:
 
 @representativeness_blp.route("", methods=["GET"])
 @require_role("panel_manager", "analyst", "officer", "admin")
+@representativeness_blp.response(200)
 @representativeness_blp.arguments(RepresentativenessQuerySchema, location="query")
 def panel_representativeness(args):
     """The panel against the census: shares, ratios, gaps; under-represented groups ranked"""
@@ -290,6 +299,7 @@ def panel_representativeness(args):
 
 @representativeness_blp.route("/respondents", methods=["POST"])
 @require_role("panel_manager", "analyst", "officer", "admin")
+@representativeness_blp.response(200)
 @representativeness_blp.arguments(RespondentsSchema)
 @representativeness_blp.arguments(RepresentativenessQuerySchema, location="query")
 def respondents_representativeness(body, args):

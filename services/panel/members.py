@@ -13,10 +13,10 @@ from shared.profile import PROFILE_DIMENSIONS
 
 
 class DuplicateMember(ValueError):
-    """Someone with this email address or phone number is already on the panel."""
+    """Someone with this email address, phone number or external id is already on the panel."""
 
     def __init__(self, field: str):
-        super().__init__(f"a member with this {field} is already on the panel")
+        super().__init__(f"a member with this {field.replace('_', ' ')} is already on the panel")
         self.field = field
 
 
@@ -48,10 +48,19 @@ def find_duplicate(session: Session, email: str | None, phone: str | None,
     return "email" if email and existing.email == email else "phone"
 
 
+def _external_id_taken(session: Session, external_id: str | None) -> str | None:
+    """"external_id" when another member has it (the partnership's own id is unique)."""
+    if external_id and session.scalar(select(Member.id).where(
+            Member.external_id == external_id).limit(1)) is not None:
+        return "external_id"
+    return None
+
+
 def add_member(session: Session, *, data: dict, source: str, allow_drama_range: bool,
                status: str = "active", campaign_id: int | None = None) -> Member:
     email, phone = normalised_contacts(data, allow_drama_range)
-    duplicate = find_duplicate(session, email, phone)
+    duplicate = find_duplicate(session, email, phone) or _external_id_taken(
+        session, data.get("external_id"))
     if duplicate:
         raise DuplicateMember(duplicate)
     profile = data["profile"]
@@ -78,7 +87,8 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
             session.add(member)
             session.flush()
     except IntegrityError:
-        duplicate = find_duplicate(session, email, phone)
+        duplicate = find_duplicate(session, email, phone) or _external_id_taken(
+            session, data.get("external_id"))
         if duplicate is None:
             raise
         raise DuplicateMember(duplicate) from None

@@ -16,6 +16,7 @@ from marshmallow import (
 )
 
 from services.panel.contacts import InvalidPhoneNumber, normalise_mobile
+from shared.api_fields import money
 from shared.profile import (
     AREA_CODE_ERROR,
     CATEGORIES,
@@ -327,8 +328,7 @@ class CampaignCreateSchema(Schema):
     target_group = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_DIMENSIONS)),
                                values=fields.List(fields.String(), validate=validate.Length(min=1)),
                                load_default=dict)
-    cost = fields.Decimal(load_default=None, allow_none=True, as_string=True,
-                          validate=validate.Range(min=0))
+    cost = money("0", "9999999999.99", whole_digits=10, load_default=None, allow_none=True)
 
 
 class CampaignSchema(Schema):
@@ -337,7 +337,7 @@ class CampaignSchema(Schema):
     name = fields.String()
     code = fields.String()
     target_group = fields.Dict()
-    cost = fields.Decimal(as_string=True, allow_none=True)
+    cost = money("0", "9999999999.99", whole_digits=10, allow_none=True)
     join_url = fields.Method("_join_url")
     sms_keyword = fields.Method("_keyword")
     created_at = fields.DateTime()

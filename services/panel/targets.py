@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
@@ -53,7 +54,9 @@ def row_problems(row: dict) -> list[tuple[str, str]]:
     if not is_area_code(area):
         problems.append(("area", AREA_CODE_ERROR))
     try:
-        if float(row["population"]) < 0:
+        population = float(row["population"])
+        # float() reads "1e400" as inf and "nan" as nan; neither is a population.
+        if not math.isfinite(population) or population < 0:
             raise ValueError
     except ValueError:
         problems.append(("population", "not a non-negative number"))

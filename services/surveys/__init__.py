@@ -14,6 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: dict | None = None) -> Flask:
     from services.surveys import analysis_api, api, cli, models, views
+    from services.surveys.ratelimits import init_rate_limits
 
     app = Flask(__name__)
     flask_api = configure_service(
@@ -25,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(api.bank_blp)
     flask_api.register_blueprint(analysis_api.analysis_blp)
     app.register_blueprint(views.pages)
+    init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
     return app

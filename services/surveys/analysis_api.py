@@ -25,6 +25,7 @@ from services.surveys.analysis import (
 from services.surveys.exports import FORMATS, write_export
 from services.surveys.models import ExportJob, Survey
 from services.surveys.tables import published_table
+from shared.api_fields import DB_ID
 from shared.auth import current_caller, display_prefix, require_role
 from shared.db import get_session
 from shared.messages import PROFILE_DIMENSIONS
@@ -39,7 +40,7 @@ INLINE_EXPORT_ROWS = 20_000
 
 
 class SurveysQuerySchema(Schema):
-    survey_ids = DelimitedList(fields.Integer(), required=True,
+    survey_ids = DelimitedList(fields.Integer(validate=DB_ID), required=True,
                                       validate=validate.Length(min=1, max=50))
     dimensions = DelimitedList(
         fields.String(validate=validate.OneOf(PROFILE_DIMENSIONS)), load_default=list)
@@ -58,7 +59,7 @@ class DatasetQuerySchema(SurveysQuerySchema):
 
 
 class ExportRequestSchema(Schema):
-    survey_ids = fields.List(fields.Integer(), required=True,
+    survey_ids = fields.List(fields.Integer(validate=DB_ID), required=True,
                              validate=validate.Length(min=1, max=50))
     form = fields.String(load_default="wide", validate=validate.OneOf(("wide", "long")))
     format = fields.String(required=True, validate=validate.OneOf(tuple(FORMATS)))

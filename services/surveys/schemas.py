@@ -7,12 +7,15 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.surveys.questions import CHANNELS, QUESTION_TYPES, sms_problem
+from shared.api_fields import DB_ID, DB_INTEGER, UtcDateTime, money
 from shared.messages import PROFILE_DIMENSIONS, ROLES
 
 SURVEY_STATUSES = ("draft", "fieldwork", "closed")
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
                        error="Use lower-case letters, digits and _ (like feel_safe).")
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like en or cy.")
+# Areas, topics or quota cells of one survey: far more than any place has.
+MAX_TAGS = 200
 
 
 class ScaleSchema(Schema):
@@ -44,8 +47,8 @@ class QuestionDefinitionSchema(Schema):
     options = fields.List(fields.String(validate=validate.Length(min=1, max=120)),
                           load_default=list)
     scale = fields.Nested(ScaleSchema, load_default=None, allow_none=True)
-    min = fields.Integer(load_default=None, allow_none=True)
-    max = fields.Integer(load_default=None, allow_none=True)
+    min = fields.Integer(load_default=None, allow_none=True, validate=DB_INTEGER)
+    max = fields.Integer(load_default=None, allow_none=True, validate=DB_INTEGER)
     required = fields.Boolean(load_default=True)
     translations = fields.Dict(keys=fields.String(validate=LANGUAGE),
                                values=fields.Nested(TranslationSchema), load_default=dict)
@@ -127,7 +130,7 @@ class QuotaSchema(Schema):
     cell = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_DIMENSIONS)),
                        values=fields.String(), required=True,
                        validate=validate.Length(min=1))
-    target = fields.Integer(required=True, validate=validate.Range(min=1))
+    target = fields.Integer(required=True, validate=DB_ID)
 
 
 class FieldworkSchema(Schema):
@@ -148,8 +151,7 @@ class DecisionInputSchema(Schema):
 
 class SponsorSchema(Schema):
     agency = fields.String(required=True)
-    cost_share = fields.Decimal(required=True, places=2, as_string=True,
-                                validate=validate.Range(min=Decimal("0.01"), max=Decimal("100")))
+    cost_share = money("0.01", "100", whole_digits=3, required=True)
 
 
 class SurveyCreateSchema(Schema):
@@ -165,14 +167,15 @@ class SurveyCreateSchema(Schema):
     sample_size = fields.Integer(required=True, validate=validate.Range(min=1, max=500_000))
     questions = fields.List(fields.Nested(QuestionInputSchema), required=True,
                             validate=validate.Length(min=1, max=100))
+    # Bounded: every analysis of a survey goes through its areas and topics.
     areas = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
-                        load_default=list)
+                        load_default=list, validate=validate.Length(max=MAX_TAGS))
     topics = fields.List(fields.String(validate=validate.Length(min=1, max=60)),
-                         load_default=list)
+                         load_default=list, validate=validate.Length(max=MAX_TAGS))
     fieldwork = fields.Nested(FieldworkSchema, load_default=None, allow_none=True)
-    target_completes = fields.Integer(load_default=None, allow_none=True,
-                                      validate=validate.Range(min=1))
-    quotas = fields.List(fields.Nested(QuotaSchema), load_default=list)
+    target_completes = fields.Integer(load_default=None, allow_none=True, validate=DB_ID)
+    quotas = fields.List(fields.Nested(QuotaSchema), load_default=list,
+                         validate=validate.Length(max=MAX_TAGS))
     channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)),
                            load_default=lambda: ["web", "sms_link"],
                            validate=validate.Length(min=1))
@@ -382,10 +385,10 @@ class ApiKeySchema(Schema):
     agency = fields.String()
     role = fields.String()
     label = fields.String()
-    created_at = fields.DateTime()
-    revoked_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    revoked_at = UtcDateTime(allow_none=True)
     # Only when issued: the key itself, shown once.
-    key = fields.String(load_default=None)
+    key = fields.String(load_default=None, allow_none=True)
 
 
 class OverlapSchema(Schema):

@@ -75,16 +75,21 @@ def test_the_atom_feed_lists_published_reports(apps, clients, pump):
     listing = clients["feedback"].get("/you-said-we-did").get_data(as_text=True)
     assert ('<link rel="alternate" type="application/atom+xml" title="You said, we did" '
             'href="/you-said-we-did/feed.atom">') in listing
-    response = clients["feedback"].get("/you-said-we-did/feed.atom")
+    # Links come from FEEDBACK_URL, never from a Host header anyone can send.
+    response = clients["feedback"].get("/you-said-we-did/feed.atom",
+                                       headers={"Host": "attacker.example"})
     assert response.status_code == 200
     assert response.mimetype == "application/atom+xml"
     feed = ET.fromstring(response.data)
+    assert "attacker.example" not in response.get_data(as_text=True)
+    assert feed.find(f"{ATOM}id").text == "http://feedback.test/you-said-we-did/feed.atom"
     entries = feed.findall(f"{ATOM}entry")
     assert sorted(e.find(f"{ATOM}title").text for e in entries) == [
         "GP appointments", "Library bus", "Library opening hours"]
     for entry in entries:
         datetime.fromisoformat(entry.find(f"{ATOM}updated").text).astimezone(UTC)
-        assert entry.find(f"{ATOM}link").get("href").startswith("http://localhost/you-said-we-did/")
+        assert entry.find(f"{ATOM}link").get("href").startswith(
+            "http://feedback.test/you-said-we-did/")
         assert "We did: Libraries open earlier on weekdays." in entry.find(f"{ATOM}summary").text
 
 
