@@ -13,7 +13,9 @@ from redis import Redis
 from rq import Worker
 from sqlalchemy import func, select
 
+from services.panel.models import ApiKey as PanelApiKey
 from services.panel.models import Delivery
+from services.surveys.models import ApiKey as SurveysApiKey
 from services.surveys.models import Invitation
 from shared.db import new_session
 from tests.scenario import add_members, bearer, setup_agencies, survey_payload
@@ -62,6 +64,10 @@ def count(app, model) -> int:
 def test_worker_processes_carry_a_launch_through_to_logged_deliveries(
         apps, clients, pump, worker_processes):
     keys = setup_agencies(apps, pump)
+    # The worker processes relay and handle the keys' replication too, racing the pump: the
+    # keys work on panel once panel's worker has stored them.
+    issued = count(apps["surveys"], SurveysApiKey)
+    wait_for(lambda: count(apps["panel"], PanelApiKey) == issued)
     add_members(clients["panel"], keys["council"]["panel_manager"], 6)
     officer = bearer(keys["council"]["officer"])
     survey_id = clients["surveys"].post("/api/v1/surveys", json=survey_payload(sample_size=4),
