@@ -10,11 +10,11 @@ from datetime import datetime
 
 from flask import current_app, g, request
 from flask_smorest import abort
-from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.bus import utcnow
-from shared.db import get_session
+from shared.db import UtcDateTime, get_session
 
 KEY_PREFIX = "cp_"
 
@@ -28,8 +28,8 @@ class ApiKeyMixin:
     agency: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 @dataclass(frozen=True)

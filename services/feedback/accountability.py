@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.feedback.models import Commitment, OverdueFlag, Report
+from shared.statuses import CommitmentStatus, ReportStatus
 
 
 def is_overdue(status: str, closed_at: datetime, now: datetime, overdue_days: int) -> bool:
     """A report is overdue when its survey closed more than `overdue_days` ago, unpublished."""
-    return status != "published" and as_utc(closed_at) + timedelta(days=overdue_days) < now
+    return status != ReportStatus.PUBLISHED and closed_at + timedelta(days=overdue_days) < now
 
 
 def days_overdue(closed_at: datetime, now: datetime, overdue_days: int) -> int:
-    return max(0, (now - as_utc(closed_at) - timedelta(days=overdue_days)).days)
+    return max(0, (now - closed_at - timedelta(days=overdue_days)).days)
 
 
 def commitment_timing(status: str, due_on: date, done_on: date | None, today: date) -> str:
     """"on_time", "late" or "dropped": done by its due date, or open and not yet due, is on time."""
-    if status == "dropped":
+    if status == CommitmentStatus.DROPPED:
         return "dropped"
-    if status == "done":
+    if status == CommitmentStatus.DONE:
         return "on_time" if done_on is not None and done_on <= due_on else "late"
     return "on_time" if today <= due_on else "late"
 
@@ -45,9 +46,9 @@ def scoreboard(reports: list[dict], commitments: list[dict], *, now: datetime,
         for agency in report["agencies"]:
             row = rows[agency]
             row["surveys_closed"] += 1
-            if report["status"] == "published":
+            if report["status"] == ReportStatus.PUBLISHED:
                 row["reports_published"] += 1
-                elapsed = as_utc(report["published_at"]) - as_utc(report["closed_at"])
+                elapsed = report["published_at"] - report["closed_at"]
                 row["_days"].append(elapsed.total_seconds() / 86400)
             elif is_overdue(report["status"], report["closed_at"], now, overdue_days):
                 row["overdue_reports"] += 1
@@ -55,7 +56,7 @@ def scoreboard(reports: list[dict], commitments: list[dict], *, now: datetime,
     for commitment in commitments:
         row = rows[commitment["agency"]]
         row["commitments"] += 1
-        if commitment["status"] == "done":
+        if commitment["status"] == CommitmentStatus.DONE:
             row["commitments_done"] += 1
         timing = commitment_timing(commitment["status"], commitment["due_on"],
                                    commitment["done_on"], today)
@@ -67,11 +68,6 @@ def scoreboard(reports: list[dict], commitments: list[dict], *, now: datetime,
         row["median_days_to_publish"] = round(median(days), 1) if days else None
         table.append({"agency": agency, **row})
     return table
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC datetime (SQLite hands them back naive)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def agency_scoreboard(session: Session, *, now: datetime, overdue_days: int) -> list[dict]:
@@ -91,7 +87,7 @@ def flag_overdue_reports(session: Session, *, now: datetime, overdue_days: int) 
     or renewed. A flag is resolved once its report is published."""
     cutoff = now - timedelta(days=overdue_days)
     overdue = list(session.scalars(
-        select(Report).where(Report.status != "published", Report.closed_at < cutoff)
+        select(Report).where(Report.status != ReportStatus.PUBLISHED, Report.closed_at < cutoff)
         .options(selectinload(Report.sponsors)).order_by(Report.id)))
     flags = {(f.report_id, f.agency): f for f in session.scalars(
         select(OverdueFlag).where(OverdueFlag.report_id.in_([r.id for r in overdue])))}
@@ -108,7 +104,7 @@ def flag_overdue_reports(session: Session, *, now: datetime, overdue_days: int) 
             raised.append({"report_id": report.id, "agency": sponsor.agency,
                            "title": report.title, "days_overdue": days})
     for flag in session.scalars(select(OverdueFlag).join(Report).where(
-            OverdueFlag.resolved.is_(False), Report.status == "published")):
+            OverdueFlag.resolved.is_(False), Report.status == ReportStatus.PUBLISHED)):
         flag.resolved = True
     return raised
 

@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -19,6 +18,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.auth import ApiKeyMixin
 from shared.bus import InboxMixin, OutboxMixin, utcnow
+from shared.db import UtcDateTime
+from shared.statuses import CommitmentStatus, ReportStatus
 
 
 class Base(DeclarativeBase):
@@ -50,13 +51,13 @@ class Report(Base):
     decision: Mapped[str] = mapped_column(Text)
     decision_owner: Mapped[str] = mapped_column(String(200))
     decision_due: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     invited: Mapped[int] = mapped_column(Integer)
     respondents: Mapped[int] = mapped_column(Integer)
     results: Mapped[list] = mapped_column(JSON)
     weighting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     representation: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.DRAFT, index=True)
     we_did: Mapped[str | None] = mapped_column(Text, nullable=True)
     why: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -65,10 +66,10 @@ class Report(Base):
     # The question the decision answers and the answer it chose, to check the stated relation.
     preference_question: Mapped[str | None] = mapped_column(String(100), nullable=True)
     chosen_answer: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # When a commitment of the published report last had news respondents have not all heard.
-    news_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    news_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     sponsors: Mapped[list[ReportSponsor]] = relationship(
         cascade="all, delete-orphan", order_by="ReportSponsor.agency")
@@ -112,10 +113,10 @@ class Commitment(Base):
     action: Mapped[str] = mapped_column(Text)
     agency: Mapped[str] = mapped_column(String(64), index=True)
     due_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default=CommitmentStatus.PLANNED)
     done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     dropped_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     updates: Mapped[list[CommitmentUpdate]] = relationship(
         cascade="all, delete-orphan", order_by="CommitmentUpdate.id")
@@ -132,7 +133,7 @@ class CommitmentUpdate(Base):
     written_on: Mapped[date] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class OverdueFlag(Base):
@@ -144,8 +145,8 @@ class OverdueFlag(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     agency: Mapped[str] = mapped_column(String(64), index=True)
-    first_flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_flagged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_flagged_at: Mapped[datetime] = mapped_column(UtcDateTime)
     days_overdue: Mapped[int] = mapped_column(Integer)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -159,10 +160,10 @@ class Respondent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     member_ref: Mapped[str] = mapped_column(String(36), index=True)
-    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # The last news of this report's commitments they were told of, and the last message
     # of any kind: progress messages wait until a week after it.
-    progress_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+    progress_told_at: Mapped[datetime | None] = mapped_column(UtcDateTime,
                                                               nullable=True)
-    last_told_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+    last_told_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True,
                                                           index=True)

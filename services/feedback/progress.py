@@ -7,17 +7,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from services.feedback.accountability import as_utc
 from services.feedback.models import Commitment, CommitmentUpdate, Report, Respondent
 from services.feedback.queries import sponsored_report
 from services.feedback.reports import Links, ReportRuleBroken
 from shared.bus import Bus, utcnow
 from shared.errors import NotFound
+from shared.statuses import CommitmentStatus, ReportStatus, is_final, may_move
 
-STATUSES = ("planned", "in_progress", "done", "dropped")
-FINAL = ("done", "dropped")
-STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "done": "done",
-                "dropped": "dropped"}
+STATUS_WORDS = {CommitmentStatus.PLANNED: "planned",
+                CommitmentStatus.IN_PROGRESS: "in progress",
+                CommitmentStatus.DONE: "done", CommitmentStatus.DROPPED: "dropped"}
 QUIET_PERIOD = timedelta(days=7)
 NEWS_LENGTH = 300  # it goes into an SMS whole
 
@@ -29,7 +28,7 @@ def add_commitment(report: Report, data: dict) -> Commitment:
         raise ReportRuleBroken("The responsible agency must sponsor this report's survey.",
                                {"agency": [f"Choose one of: {', '.join(sponsors)}."]})
     commitment = Commitment(action=data["action"], agency=data["agency"], due_on=data["due_on"],
-                            status="planned")
+                            status=CommitmentStatus.PLANNED)
     report.commitments.append(commitment)
     return commitment
 
@@ -42,21 +41,25 @@ def record_progress(report: Report, commitment: Commitment, data: dict, *,
     """
     now = now or utcnow()
     status = data.get("status") or commitment.status
-    if commitment.status in FINAL:
+    if is_final(commitment.status, CommitmentStatus):
         raise ReportRuleBroken(f"This commitment is {commitment.status}: it cannot change.",
                                {"status": [f"already {commitment.status}"]}, status=409)
-    if status == "dropped" and not data.get("reason"):
+    if status != commitment.status and not may_move(commitment.status, status,
+                                                    CommitmentStatus):
+        raise ReportRuleBroken(f"A commitment {STATUS_WORDS[commitment.status]} cannot go back "
+                               f"to {STATUS_WORDS[status]}.", {"status": [status]}, status=409)
+    if status == CommitmentStatus.DROPPED and not data.get("reason"):
         raise ReportRuleBroken("Say why the commitment was dropped.",
                                {"reason": ["A dropped commitment needs a reason."]})
     written_on: date = data.get("written_on") or now.date()
     update = CommitmentUpdate(written_on=written_on, text=data["text"], status=status)
     commitment.updates.append(update)
     commitment.status = status
-    if status == "done":
+    if status == CommitmentStatus.DONE:
         commitment.done_on = written_on
-    if status == "dropped":
+    if status == CommitmentStatus.DROPPED:
         commitment.dropped_reason = data["reason"]
-    if report.status == "published":
+    if report.status == ReportStatus.PUBLISHED:
         report.news_at = now
     return update
 
@@ -101,7 +104,7 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
     now = now or utcnow()
     quiet_since = now - QUIET_PERIOD
     reports = session.scalars(
-        select(Report).where(Report.status == "published", Report.news_at.is_not(None))
+        select(Report).where(Report.status == ReportStatus.PUBLISHED, Report.news_at.is_not(None))
         .options(selectinload(Report.commitments)).order_by(Report.news_at, Report.id)).all()
     told = 0
     for report in reports:
@@ -120,7 +123,7 @@ def notify_progress(session: Session, bus: Bus, *, links: Links, batch_size: int
             .order_by(Respondent.id)).all()
         if not due:
             continue
-        stamp = int(as_utc(report.news_at).timestamp() * 1_000_000)
+        stamp = int(report.news_at.timestamp() * 1_000_000)
         news = news_of(report)
         context = {"survey_title": report.title, "news": news, "update": news,
                    "report_url": links.report_page(report.id)}

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.feedback.models import Commitment, OverdueFlag, Report, ReportSponsor, ReportTag
 from shared.errors import NotFound
+from shared.statuses import ReportStatus
 
 REPORT_LOADS = (selectinload(Report.sponsors), selectinload(Report.tags),
                 selectinload(Report.commitments).selectinload(Commitment.updates))
@@ -44,8 +45,8 @@ def overdue_for(session: Session, *, agency: str) -> list[dict]:
 
 def published(agency: str | None = None, area: str | None = None, topic: str | None = None):
     """Published reports, newest first, narrowed by sponsor agency, area and topic."""
-    statement = (select(Report).where(Report.status == "published").options(*REPORT_LOADS)
-                 .order_by(Report.published_at.desc(), Report.id.desc()))
+    statement = (select(Report).where(Report.status == ReportStatus.PUBLISHED)
+                 .options(*REPORT_LOADS).order_by(Report.published_at.desc(), Report.id.desc()))
     if agency:
         statement = statement.where(Report.id.in_(
             select(ReportSponsor.report_id).where(ReportSponsor.agency == agency)))

@@ -14,6 +14,7 @@ from services.feedback.models import Report, ReportSponsor, ReportTag, Responden
 from services.feedback.queries import sponsored_report
 from shared.bus import Bus, utcnow
 from shared.errors import RuleBroken
+from shared.statuses import ReportStatus
 
 RELATIONS = ("follows", "partly_follows", "goes_against")
 RELATION_WORDS = {"follows": "follows what most people preferred",
@@ -68,7 +69,7 @@ def draft_report(session: Session, payload: dict) -> Report | None:
 
 def complete_report(report: Report, changes: dict) -> None:
     """Write "we did": the decision, its date, how it relates to what most preferred, and why."""
-    if report.status != "draft":
+    if report.status != ReportStatus.DRAFT:
         raise ReportRuleBroken("A published report cannot be changed.", status=409)
     code = changes.get("preference_question", report.preference_question)
     chosen = changes.get("chosen_answer", report.chosen_answer)
@@ -101,7 +102,7 @@ def effective_relation(report: Report) -> str | None:
 
 def publish_problems(report: Report) -> dict[str, list[str]]:
     problems = {}
-    if report.status != "draft":
+    if report.status != ReportStatus.DRAFT:
         problems["status"] = ["This report is published already."]
     if not report.we_did:
         problems["we_did"] = ["Say what was decided and done."]
@@ -135,7 +136,7 @@ def publish_report(session: Session, bus: Bus, report: Report,
     if problems:
         status = 409 if "status" in problems else 422
         raise ReportRuleBroken("This report cannot be published yet.", problems, status)
-    report.status, report.published_at = "published", now or utcnow()
+    report.status, report.published_at = ReportStatus.PUBLISHED, now or utcnow()
     bus.send(session, "feedback.report_published", {"report_id": report.id})
     return session.scalar(select(func.count()).select_from(Respondent).where(
         Respondent.report_id == report.id))
@@ -167,7 +168,7 @@ def tell_respondents(session: Session, payload: dict, *, bus: Bus, links: Links,
     the report and member, so panel sends it once however often it arrives.
     """
     report = session.get(Report, payload["report_id"])
-    if report is None or report.status != "published":
+    if report is None or report.status != ReportStatus.PUBLISHED:
         return 0
     now = now or utcnow()
     refs = list(session.scalars(

@@ -16,8 +16,8 @@ from services.feedback.findings import (
     published_results,
     representativeness_note,
 )
-from services.feedback.progress import STATUSES
 from services.feedback.reports import RELATIONS, effective_relation, publish_problems
+from shared.statuses import CommitmentStatus, ReportStatus
 
 
 def threshold() -> int:
@@ -41,7 +41,7 @@ class CommitmentCreateSchema(Schema):
 
 class ProgressUpdateCreateSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=3, max=2000))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf([s.value for s in CommitmentStatus]))
     written_on = fields.Date()
     reason = fields.String(validate=validate.Length(min=5, max=2000))
 
@@ -166,7 +166,7 @@ class ReportSchema(PublicReportSchema):
                           current_app.config["FEEDBACK_OVERDUE_DAYS"])
 
     def _problems(self, report):
-        return publish_problems(report) if report.status == "draft" else {}
+        return publish_problems(report) if report.status == ReportStatus.DRAFT else {}
 
 
 class PublicReportQuerySchema(Schema):

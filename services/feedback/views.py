@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.feedback.accountability import agency_scoreboard, as_utc, is_overdue
+from services.feedback.accountability import agency_scoreboard, is_overdue
 from services.feedback.findings import headline, published_results, representativeness_note
 from services.feedback.member_links import member_ref_from_token
 from services.feedback.models import Commitment, Report, ReportSponsor, ReportTag, Respondent
@@ -21,6 +21,7 @@ from shared.bus import utcnow
 from shared.db import get_session
 from shared.disclosure import is_small
 from shared.service import public_url
+from shared.statuses import ReportStatus
 
 pages = Blueprint("pages", __name__, template_folder="templates")
 
@@ -43,7 +44,7 @@ def long_date(value) -> str:
 
 @pages.app_template_filter("iso_utc")
 def iso_utc(value) -> str:
-    return as_utc(value).astimezone(UTC).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 @pages.app_context_processor
@@ -54,7 +55,7 @@ def words():
 def filter_choices() -> dict[str, list[str]]:
     """The agencies, areas and topics that have at least one published report."""
     session = get_session()
-    published_ids = select(Report.id).where(Report.status == "published")
+    published_ids = select(Report.id).where(Report.status == ReportStatus.PUBLISHED)
     choices = {"agency": list(session.scalars(
         select(ReportSponsor.agency).where(ReportSponsor.report_id.in_(published_ids))
         .distinct().order_by(ReportSponsor.agency)))}
@@ -79,7 +80,7 @@ def report_list():
 @pages.get("/you-said-we-did/feed.atom")
 def report_feed():
     reports = get_session().scalars(published().limit(FEED_SIZE)).all()
-    updated = max((as_utc(r.published_at) for r in reports), default=utcnow())
+    updated = max((r.published_at for r in reports), default=utcnow())
     body = render_template("feed.xml", reports=reports, updated=updated,
                            feed_url=public_url("pages.report_feed"),
                            list_url=public_url("pages.report_list"))

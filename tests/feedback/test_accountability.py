@@ -145,6 +145,10 @@ def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients,
                              ("Opening at 8am.", "done", "2027-01-25")):
         assert feedback.post(f"{base}/{lights['id']}/updates", headers=officer, json={
             "text": text, "status": status, "written_on": on}).status_code == 201
+        if status == "in_progress":  # under way: it cannot be merely planned again
+            back = feedback.post(f"{base}/{lights['id']}/updates", headers=officer,
+                                 json={"text": "On hold.", "status": "planned"})
+            assert back.status_code == 409 and "planned" in back.json["message"]
     again = feedback.post(f"{base}/{lights['id']}/updates", headers=officer,
                           json={"text": "Reopened.", "status": "in_progress"})
     assert again.status_code == 409
