@@ -22,6 +22,7 @@ from services.surveys.models import (
     Survey,
     SurveySponsor,
 )
+from services.surveys.population import area_names
 from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
@@ -449,14 +450,15 @@ def as_number(value) -> int | float | str | None:
     return int(number) if number.is_integer() else number
 
 
-def _profile_variables(areas: Sequence[str]) -> list[Variable]:
+def _profile_variables(areas: Sequence[str], names: dict[str, str]) -> list[Variable]:
     variables = []
     for name in PROFILE_FIELDS:
         label = name.replace("_", " ").capitalize()
         if name == "deprivation_decile":
             variables.append(Variable(name, label, "number", DECILE_LABELS, "ordinal"))
-        elif name == "area":  # no ward names here: the code is what a reader knows it by
-            variables.append(Variable(name, label, "string", {a: a for a in areas}))
+        elif name == "area":  # the ward's name from the census file, its code without one
+            variables.append(Variable(name, label, "string",
+                                      {a: names.get(a, a) for a in areas}))
         else:
             variables.append(Variable(name, label, "string", dict(LABELS.get(name, {})),
                                       PROFILE_MEASURES.get(name, "nominal")))
@@ -491,7 +493,7 @@ def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[in
     variables = [
         Variable("survey_id", "Survey", "number"),
         Variable("respondent_id", "Respondent (within the survey)", "string"),
-        *_profile_variables(areas),
+        *_profile_variables(areas, area_names(session)),
         *[Variable(f"extra_{k}", k.replace("_", " ").capitalize(), "string") for k in extras],
         Variable("weight", "Weight (raked to the population, mean 1 per survey)", "number",
                  measure="scale"),

@@ -16,6 +16,7 @@ from services.surveys.models import (
     ExportJob,
     Invitation,
     Outbox,
+    PopulationTarget,
     Question,
     Response,
     Survey,
@@ -259,3 +260,19 @@ def test_a_closing_survey_sends_feedback_weighted_yes_no_results(surveys_app):
     assert set(visited["weighted_percent"]) == {"yes", "no"}
     assert abs(sum(visited["weighted_percent"].values()) - 100) < 0.05
     assert visited["weighted_percent"]["yes"] != 50.0
+
+
+def test_exports_name_each_ward_as_the_census_file_does(surveys_app, tmp_path):
+    """A reader sees "Riverside Central", not E05000001, wherever the census names the ward."""
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    with surveys_app.app_context(), new_session() as session:
+        for target in session.scalars(select(PopulationTarget).where(
+                PopulationTarget.area == AREAS[0])):
+            target.area_name = "Riverside Central"
+        session.commit()
+    survey_id = seed_survey(surveys_app, respondents=12)
+    path = tmp_path / "export.sav"
+    path.write_bytes(download(surveys_app, keys["council"]["analyst"], survey_id, "sav").data)
+    _, meta = pyreadstat.read_sav(str(path))
+    assert set(meta.variable_value_labels["area"].values()) == {"Riverside Central", AREAS[1]}
