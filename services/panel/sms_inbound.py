@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from services.panel.consent import resume, set_consent, withdraw_everything
 from services.panel.contacts import is_mobile
 from services.panel.members import DuplicateMember, add_member
-from services.panel.models import Campaign, InboundSms, Member, SmsJoin
 from services.panel.messaging import PANEL_DIR
+from services.panel.models import Campaign, InboundSms, Member, SmsJoin
 from shared.bus import Bus
 from shared.catalogues import N_, translations
 from shared.profile import is_area_code
