@@ -1,9 +1,14 @@
-"""The SMS dialogue: each question as one text, and lenient reading of the replies to it."""
+"""The SMS dialogue: each question as one text, and lenient reading of the replies to it.
+
+Its own words are English here and translated through surveys' catalogue
+(translations/<language>/LC_MESSAGES/messages.po, read by shared/catalogues.py).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.surveys.questions import (
     SMS_TEXT_LIMIT,
@@ -13,6 +18,7 @@ from services.surveys.questions import (
     scale_labels,
     text_in,
 )
+from shared.catalogues import N_, translations
 
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -30,27 +36,26 @@ SMALL_WORDS = {
     "y", "yr", "r", "ac", "ar", "o", "am", "mwy", "fwy", "gwell", "well", "os", "gwelwch", "dda",
 }
 
+SURVEYS_DIR = Path(__file__).parent
 WORDS = {
-    "en": {"skip": "Reply SKIP to skip it.", "sorry": "Sorry, we could not read that.",
-           "required": "This one needs an answer.",
-           "thanks": "Thank you, your answers are saved. We will tell you what was decided "
-                     "and why.",
-           "reply_number": "Reply with a number from {low} to {high}.",
-           "reply_yes_no": "Reply YES or NO.", "reply_text": "Reply with your answer.",
-           "reply_whole": "Reply with a whole number{range}."},
-    "cy": {"skip": "Atebwch SKIP i'w hepgor.",
-           "sorry": "Mae'n ddrwg gennym, ni allem ddarllen hynny.",
-           "required": "Mae angen ateb i hwn.",
-           "thanks": "Diolch, mae eich atebion wedi'u cadw. Byddwn yn dweud wrthych beth a "
-                     "benderfynwyd a pham.",
-           "reply_number": "Atebwch gyda rhif o {low} i {high}.",
-           "reply_yes_no": "Atebwch YDW neu NA.", "reply_text": "Atebwch gyda'ch ateb.",
-           "reply_whole": "Atebwch gyda rhif cyfan{range}."},
+    "skip": N_("Reply SKIP to skip it."),
+    "sorry": N_("Sorry, we could not read that."),
+    "required": N_("This one needs an answer."),
+    "thanks": N_("Thank you, your answers are saved. We will tell you what was decided and why."),
+    "reply_choice": N_("Reply %(choices)s."),
+    "reply_number": N_("Reply with a number from %(low)s to %(high)s."),
+    "reply_yes_no": N_("Reply YES or NO."),
+    "reply_text": N_("Reply with your answer."),
+    "reply_whole": N_("Reply with a whole number."),
+    "reply_whole_range": N_("Reply with a whole number from %(low)s to %(high)s."),
 }
 
 
 def words(language: str) -> dict[str, str]:
-    return WORDS.get(language, WORDS["en"])
+    """The dialogue's words in language; those with %(name)s placeholders are filled by the
+    caller, and a missing one is a KeyError, never a blank."""
+    say = translations(SURVEYS_DIR, language).gettext
+    return {name: say(text) for name, text in WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,11 @@ def hint(question: QuestionLike, language: str) -> str:
     say = words(language)
     if question.type == "single_choice":
         labels = option_labels(question, language)
-        return "Reply " + ", ".join(f"{i} {label}" for i, label in enumerate(labels, 1)) + "."
+        choices = ", ".join(f"{i} {label}" for i, label in enumerate(labels, 1))
+        return say["reply_choice"] % {"choices": choices}
     if question.type == "rating":
         labels = scale_labels(question, language)
-        text = say["reply_number"].format(low=question.scale_min, high=question.scale_max)
+        text = say["reply_number"] % {"low": question.scale_min, "high": question.scale_max}
         if labels:
             text += f" ({question.scale_min} {labels[0]}, {question.scale_max} {labels[-1]})"
         return text
@@ -78,8 +84,9 @@ def hint(question: QuestionLike, language: str) -> str:
         return say["reply_yes_no"]
     if question.type == "number":
         low, high = question.min_value, question.max_value
-        span = f" from {low} to {high}" if low is not None and high is not None else ""
-        return say["reply_whole"].format(range=span)
+        if low is None or high is None:
+            return say["reply_whole"]
+        return say["reply_whole_range"] % {"low": low, "high": high}
     return say["reply_text"]
 
 

@@ -155,10 +155,22 @@ def test_every_email_has_an_unsubscribe_link_and_one_click_headers(apps, clients
     assert clients["panel"].get("/u/forged-token").status_code == 404
 
 
+# What surveys and feedback put in each template's context (every placeholder it has).
+CONTEXTS = {
+    "invitation": {"survey_title": "Parks", "lead_agency_name": "Northtown Council",
+                   "purpose": "To plan the parks budget", "decision": "The parks budget",
+                   "decision_due": "1 June 2027"},
+    "outcome": {"survey_title": "Parks", "we_did": "Opened the gates earlier",
+                "why": "Most people asked for it"},
+    "progress": {"survey_title": "Parks", "update": "Gates: done"},
+}
+
+
 def _deliver(apps, template, *refs, ref_prefix="d"):
     with apps["surveys"].app_context(), new_session() as session:
         apps["surveys"].extensions["bus"].send(session, "panel.deliver", {
-            "template": template, "context": {"survey_title": "Parks"},
+            "template": template,
+            "context": CONTEXTS.get(template, CONTEXTS["invitation"]),
             "recipients": [{"member_ref": r, "delivery_ref": f"{ref_prefix}:{i}",
                             "link": "http://surveys.test/r/x"} for i, r in enumerate(refs)]})
         session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from services.panel.models import Delivery, Member
 from shared.db import new_session
 from tests.fakes.smtp_server import free_port
-from tests.panel.factories import make_members, member, run_draw
+from tests.panel.factories import make_members, member, run_draw, set_member
 from tests.panel.test_joining import _deliver
 
 INBOUND = "http://panel.test/sms/inbound"
@@ -245,11 +246,34 @@ def test_join_with_a_campaign_code_is_attributed_and_skips_the_known_ward(apps, 
 
 def test_messages_are_written_in_the_members_language(apps, pump, smtp_server):
     refs = make_members(apps["panel"], 1)
-    from tests.panel.factories import set_member
-
     set_member(apps["panel"], refs[0], language="cy")
     _deliver(apps, "invitation", refs[0])
     pump()
     message = smtp_server.messages[-1]
     assert message["Subject"] == "Dweud eich dweud: Parks"
     assert "I atal pob neges" in message.get_content()
+
+
+@pytest.mark.parametrize(("template", "subject", "words"), [
+    ("outcome", "Dywedoch chi, gwnaethom ni: Parks", "Beth wnaethom ni: Opened the gates"),
+    ("progress", "Cynnydd ar Parks", "Y diweddaraf am Parks: Gates: done"),
+])
+def test_outcomes_and_progress_reach_a_welsh_member_in_welsh(apps, pump, smtp_server, template,
+                                                             subject, words):
+    refs = make_members(apps["panel"], 1)
+    set_member(apps["panel"], refs[0], language="cy")
+    _deliver(apps, template, refs[0])
+    pump()
+    message = smtp_server.messages[-1]
+    assert message["Subject"] == subject
+    assert words in message.get_content() and "Hello" not in message.get_content()
+
+
+def test_a_welsh_member_texting_help_or_stop_is_answered_in_welsh(apps, clients, sms_gateway):
+    refs = make_members(apps["panel"], 1, channel="sms")
+    set_member(apps["panel"], refs[0], language="cy")
+    assert "Atebwch STOP i atal pob neges" in text_in(
+        clients, sms_gateway, "+447700900000", "HELP").data.decode()
+    assert "ni fyddwch yn cael rhagor o negeseuon" in text_in(
+        clients, sms_gateway, "+447700900000", "STOP").data.decode()
+    assert "croeso yn ôl" in text_in(clients, sms_gateway, "+447700900000", "START").data.decode()
