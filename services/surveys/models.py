@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.auth import ApiKeyMixin
 from shared.bus import InboxMixin, OutboxMixin, utcnow
+from shared.statuses import ExportStatus, InvitationStatus, JoinRequestStatus, SurveyStatus
 
 
 class Base(DeclarativeBase):
@@ -64,7 +65,7 @@ class Survey(Base):
     decision_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     lead_agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"))
     sample_size: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=SurveyStatus.DRAFT.value, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -148,7 +149,8 @@ class Invitation(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(10))
     profile: Mapped[dict] = mapped_column(JSON)
-    delivery_status: Mapped[str] = mapped_column(String(20), default="queued")
+    delivery_status: Mapped[str] = mapped_column(String(20),
+                                                 default=InvitationStatus.QUEUED.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     language: Mapped[str] = mapped_column(String(10), default="en")
     draw_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -201,7 +203,7 @@ class JoinRequest(Base):
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"), index=True)
     message: Mapped[str] = mapped_column(Text, default="")
     questions: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=JoinRequestStatus.PENDING.value)
     kind: Mapped[str] = mapped_column(String(20), default="request", server_default="request")
     cost_share: Mapped[float | None] = mapped_column(Numeric(5, 2), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -289,7 +291,7 @@ class ExportJob(Base):
     survey_ids: Mapped[list] = mapped_column(JSON, default=list)
     format: Mapped[str] = mapped_column(String(10))
     form: Mapped[str] = mapped_column(String(10), default="wide")
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=ExportStatus.QUEUED.value)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     content_type: Mapped[str] = mapped_column(String(100), default="")
