@@ -98,10 +98,8 @@ def reminders_due(survey: Survey, now: datetime) -> int:
     """How many of the survey's reminders should have gone by now."""
     if survey.launched_at is None:
         return 0
-    launched = survey.launched_at
-    if launched.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
-        launched = launched.replace(tzinfo=now.tzinfo)
-    return sum(1 for days in survey.reminder_days if launched + timedelta(days=days) <= now)
+    return sum(1 for days in survey.reminder_days
+               if survey.launched_at + timedelta(days=days) <= now)
 
 
 def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_url: str,
@@ -248,8 +246,6 @@ def top_up_lagging_cells(now: datetime | None = None) -> int:
             last = _last_draw(session, survey)
             if last is None or not survey.quotas:
                 continue
-            if last.tzinfo is None:
-                last = last.replace(tzinfo=now.tzinfo)
             if last + TOP_UP_AFTER > now:
                 continue
             if top_up(session, bus(), survey):

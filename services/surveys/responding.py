@@ -144,9 +144,11 @@ def questionnaire_version(survey_id: int, launched_at: datetime | None) -> str:
 def read_questionnaire_version(value: str) -> tuple[int, datetime] | None:
     survey_id, _, launched_at = value.partition("@")
     try:
-        return int(survey_id), datetime.fromisoformat(launched_at)
+        version = int(survey_id), datetime.fromisoformat(launched_at)
     except ValueError:
         return None
+    # A launch is a moment in UTC: a time without its offset names no launch.
+    return version if version[1].tzinfo is not None else None
 
 
 def saved_answers(session: Session, invitation: Invitation,
