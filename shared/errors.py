@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from flask_smorest import abort
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -15,7 +14,10 @@ log = logging.getLogger(__name__)
 
 
 class RuleBroken(ValueError):
-    """A request a domain rule refuses; `errors` names the fields, `status` the HTTP answer."""
+    """A request a domain rule refuses; `errors` names the fields, `status` the HTTP answer,
+    `location` where the fields were (the JSON body unless a subclass says otherwise)."""
+
+    location = "json"
 
     def __init__(self, message: str, errors: dict | None = None, status: int = 422):
         super().__init__(message)
@@ -29,11 +31,6 @@ class NotFound(RuleBroken):
 
     def __init__(self, message: str = "Not found."):
         super().__init__(message, status=404)
-
-
-def refuse(exc: RuleBroken):
-    """Answer a broken rule in the one JSON error shape, naming the fields."""
-    abort(exc.status, message=str(exc), errors={"json": exc.errors})
 
 
 def error_body(status: int, name: str, message: str, errors: dict | None = None) -> dict:
@@ -65,7 +62,7 @@ def register_error_handlers(app: Flask) -> None:
         """A domain rule refused the request: JSON naming the fields, or a page saying why."""
         if wants_json():
             body = error_body(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), str(exc),
-                              {"json": exc.errors} if exc.errors else None)
+                              {exc.location: exc.errors} if exc.errors else None)
             return jsonify(body), exc.status
         paragraphs = [str(reason) for reasons in exc.errors.values()
                       for reason in (reasons if isinstance(reasons, list) else [reasons])]

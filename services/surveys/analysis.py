@@ -28,6 +28,7 @@ from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
 from shared.bus import utcnow
 from shared.disclosure import suppress_counts
+from shared.errors import RuleBroken
 from shared.profile import CATEGORIES, LABELS, PROFILE_DIMENSIONS
 
 PROFILE_FIELDS = PROFILE_DIMENSIONS
@@ -41,13 +42,10 @@ QUESTION_KEY = (func.coalesce(Question.bank_code, Question.code)
                 if hasattr(Question, "bank_code") else Question.code)
 
 
-class AnalysisRefused(ValueError):
-    """A request analysis cannot serve; `errors` names the fields, `status` the HTTP code."""
+class AnalysisRefused(RuleBroken):
+    """A request analysis cannot serve; `errors` names the query's fields."""
 
-    def __init__(self, message: str, errors: dict | None = None, status: int = 422):
-        super().__init__(message)
-        self.errors = errors or {}
-        self.status = status
+    location = "query"
 
 
 def readable_surveys(session: Session, *, agency: str, survey_ids: Sequence[int]) -> list[Survey]:
@@ -526,6 +524,17 @@ def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[in
     else:
         variables += questions
     return Dataset(variables, rows, [weights[s].summary() for s in survey_ids if s in weights])
+
+
+def dataset_size(session: Session, survey_ids: Sequence[int], *, form: str) -> int:
+    """How many rows `merged_dataset` would give, counted without building it: a response
+    per row in the wide form, an answer per row in the long."""
+    if form == "long":
+        statement = (select(func.count()).select_from(Answer)
+                     .join(Response, Response.id == Answer.response_id))
+    else:
+        statement = select(func.count()).select_from(Response)
+    return session.scalar(statement.where(Response.survey_id.in_(list(survey_ids)))) or 0
 
 
 def _question_variables(surveys: Sequence[Survey]) -> list[Variable]:

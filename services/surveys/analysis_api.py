@@ -5,38 +5,27 @@ from __future__ import annotations
 from flask import Response as HttpResponse
 from flask import current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
-from sqlalchemy.orm import undefer
 from webargs.fields import DelimitedList
 
-from services.surveys.analysis import (
-    GROUPINGS,
-    AnalysisRefused,
-    SurveyWeights,
-    merged_dataset,
-    published_weighting,
-    readable_surveys,
-    record_pull,
-    survey_weights,
-    weighted_table,
-)
+from services.surveys import pulls
+from services.surveys.analysis import GROUPINGS
 from services.surveys.exports import FORMATS, write_export
-from services.surveys.models import ExportJob, Survey
-from services.surveys.tables import published_table
+from services.surveys.models import ExportJob
+from services.surveys.pulls import Puller
+from services.surveys.queries import own_export
 from shared.api_fields import DB_ID
 from shared.auth import current_caller, display_prefix, require_role
 from shared.db import get_session
 from shared.messages import PROFILE_DIMENSIONS
 from shared.service import bus
+from shared.statuses import ExportStatus
 
 analysis_blp = Blueprint("analysis", __name__, url_prefix="/api/v1/analysis",
                          description="Merged, weighted results across the surveys you sponsor.")
 
 ANALYSTS = ("analyst",)
-# Above this many rows a file is built by the worker: POST /api/v1/analysis/exports.
-INLINE_EXPORT_ROWS = 20_000
 
 
 class SurveysQuerySchema(Schema):
@@ -79,7 +68,7 @@ class ExportJobSchema(Schema):
     download_url = fields.Method("_download")
 
     def _download(self, job: ExportJob):
-        if job.status != "done":
+        if job.status != ExportStatus.DONE:
             return None
         return url_for("analysis.ExportFile", export_id=job.id, _external=False)
 
@@ -95,29 +84,22 @@ class TableResponseSchema(Schema):
     weighting = fields.List(fields.Dict())
 
 
-def _key_prefix() -> str:
+def puller() -> Puller:
+    """The caller as the audit log records them, with the prefix of the key they used."""
     header = request.headers.get("Authorization", "")
-    return display_prefix(header.removeprefix("Bearer ").strip())
-
-
-def _surveys(session, survey_ids) -> list[Survey]:
-    try:
-        return readable_surveys(session, agency=current_caller().agency, survey_ids=survey_ids)
-    except AnalysisRefused as exc:
-        abort(exc.status, message=str(exc), errors={"query": exc.errors})
-
-
-def _weights(session, surveys, query) -> dict[int, SurveyWeights]:
-    # No dimensions asked for: every one the population targets cover.
-    dimensions = query["dimensions"] or None
-    return {s.id: survey_weights(session, s, dimensions=dimensions, cap=query["cap"])
-            for s in surveys}
-
-
-def _audit(session, action: str, survey_ids, detail: dict, rows: int) -> None:
     caller = current_caller()
-    record_pull(session, agency=caller.agency, role=caller.role, key_prefix=_key_prefix(),
-                action=action, survey_ids=survey_ids, detail=detail, rows=rows)
+    return Puller(caller.agency, caller.role,
+                  display_prefix(header.removeprefix("Bearer ").strip()))
+
+
+def _threshold() -> int:
+    return current_app.config["SMALL_CELL_THRESHOLD"]
+
+
+def attachment(content: bytes, fmt: str, stem: str) -> HttpResponse:
+    content_type, extension = FORMATS[fmt]
+    return HttpResponse(content, content_type=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{stem}.{extension}"'})
 
 
 @analysis_blp.route("/weights")
@@ -128,13 +110,9 @@ class Weights(MethodView):
     @analysis_blp.response(200, WeightingResponseSchema)
     def get(self, query):
         """How each survey weights to its population: convergence, design effect, Kish n"""
-        session = get_session()
-        surveys = _surveys(session, query["survey_ids"])
-        weights = _weights(session, surveys, query)
-        threshold = current_app.config["SMALL_CELL_THRESHOLD"]
-        _audit(session, "weights", query["survey_ids"], {"dimensions": query["dimensions"]}, 0)
-        session.commit()
-        return {"surveys": [published_weighting(w, threshold) for w in weights.values()]}
+        return pulls.weighting(get_session(), who=puller(), survey_ids=query["survey_ids"],
+                               dimensions=query["dimensions"], cap=query["cap"],
+                               threshold=_threshold())
 
 
 @analysis_blp.route("/tables")
@@ -145,21 +123,9 @@ class Tables(MethodView):
     @analysis_blp.response(200, TableResponseSchema)
     def get(self, query):
         """A question by a group: weighted % with 95% intervals, bases, small cells hidden"""
-        session = get_session()
-        surveys = _surveys(session, query["survey_ids"])
-        weights = _weights(session, surveys, query)
-        try:
-            table = weighted_table(session, surveys, weights, question=query["question"],
-                                   by=query["by"])
-        except AnalysisRefused as exc:
-            abort(exc.status, message=str(exc), errors={"query": exc.errors})
-        threshold = current_app.config["SMALL_CELL_THRESHOLD"]
-        published = published_table(table, threshold)
-        _audit(session, "table", query["survey_ids"],
-               {"question": query["question"], "by": query["by"]}, 0)
-        session.commit()
-        return {"question": query["question"], "by": query["by"], "table": published,
-                "weighting": [published_weighting(w, threshold) for w in weights.values()]}
+        return pulls.table(get_session(), who=puller(), survey_ids=query["survey_ids"],
+                           dimensions=query["dimensions"], cap=query["cap"],
+                           question=query["question"], by=query["by"], threshold=_threshold())
 
 
 @analysis_blp.route("/dataset")
@@ -170,25 +136,15 @@ class DatasetView(MethodView):
     @analysis_blp.response(200)
     def get(self, query):
         """Respondent-level data across your surveys (analysts only), as JSON or a file"""
-        session = get_session()
-        surveys = _surveys(session, query["survey_ids"])
-        weights = _weights(session, surveys, query)
-        dataset = merged_dataset(session, surveys, weights, form=query["form"])
         fmt = query["format"]
-        if len(dataset.rows) > INLINE_EXPORT_ROWS:
-            abort(413, message="Too many rows to build while you wait: POST "
-                               "/api/v1/analysis/exports to build it in the background.",
-                  errors={"query": {"survey_ids": [f"{len(dataset.rows)} rows."]}})
-        _audit(session, f"dataset.{fmt}", query["survey_ids"], {"form": query["form"]},
-               len(dataset.rows))
-        session.commit()
+        dataset = pulls.dataset(get_session(), who=puller(), survey_ids=query["survey_ids"],
+                                dimensions=query["dimensions"], cap=query["cap"],
+                                form=query["form"], fmt=fmt)
         if fmt == "json":
             return {"variables": [v.__dict__ for v in dataset.variables],
                     "rows": dataset.rows, "weighting": dataset.weighting}
-        content_type, extension = FORMATS[fmt]
-        name = f"civicpanel-{'-'.join(map(str, query['survey_ids']))}-{query['form']}.{extension}"
-        return HttpResponse(write_export(dataset, fmt), content_type=content_type, headers={
-            "Content-Disposition": f'attachment; filename="{name}"'})
+        stem = f"civicpanel-{'-'.join(map(str, query['survey_ids']))}-{query['form']}"
+        return attachment(write_export(dataset, fmt), fmt, stem)
 
 
 @analysis_blp.route("/exports")
@@ -199,27 +155,9 @@ class Exports(MethodView):
     @analysis_blp.response(202, ExportJobSchema)
     def post(self, data):
         """Build an export file in the background; poll it for progress and its link"""
-        session = get_session()
-        _surveys(session, data["survey_ids"])
-        caller = current_caller()
-        job = ExportJob(agency=caller.agency, role=caller.role, key_prefix=_key_prefix(),
-                        survey_ids=data["survey_ids"], format=data["format"], form=data["form"])
-        session.add(job)
-        session.flush()
-        bus().send(session, "surveys.export_dataset", {"export_id": job.id})
-        session.commit()
-        return job
-
-
-def _own_export(session, export_id: int, *, with_content: bool = False) -> ExportJob:
-    statement = select(ExportJob).where(ExportJob.id == export_id,
-                                        ExportJob.agency == current_caller().agency)
-    if with_content:
-        statement = statement.options(undefer(ExportJob.content))
-    job = session.scalar(statement)
-    if job is None:
-        abort(404, message="No such export.")
-    return job
+        return pulls.request_export(get_session(), bus(), who=puller(),
+                                    survey_ids=data["survey_ids"], form=data["form"],
+                                    fmt=data["format"])
 
 
 @analysis_blp.route("/exports/<int:export_id>")
@@ -229,7 +167,7 @@ class ExportById(MethodView):
     @analysis_blp.response(200, ExportJobSchema)
     def get(self, export_id):
         """An export's progress, and its download link once done"""
-        return _own_export(get_session(), export_id)
+        return own_export(get_session(), agency=current_caller().agency, export_id=export_id)
 
 
 @analysis_blp.route("/exports/<int:export_id>/file")
@@ -239,14 +177,5 @@ class ExportFile(MethodView):
     @analysis_blp.response(200)
     def get(self, export_id):
         """Download a finished export"""
-        session = get_session()
-        job = _own_export(session, export_id, with_content=True)
-        if job.status != "done":
-            abort(409, message=f"This export is {job.status} ({job.progress}% done).")
-        _audit(session, f"download.{job.format}", job.survey_ids, {"export_id": job.id},
-               job.row_count)
-        session.commit()
-        content_type, extension = FORMATS[job.format]
-        name = f"civicpanel-export-{job.id}.{extension}"
-        return HttpResponse(job.content, content_type=content_type, headers={
-            "Content-Disposition": f'attachment; filename="{name}"'})
+        job = pulls.download(get_session(), who=puller(), export_id=export_id)
+        return attachment(job.content, job.format, f"civicpanel-export-{job.id}")

@@ -3,6 +3,7 @@ council leads it; police and health accepted its invitation to co-sponsor)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from services.surveys.keys import issue_key, revoke_key
 from services.surveys.lifecycle import create_survey, launch_survey
 from services.surveys.models import Agency, ApiKey, Invitation, Response, SavedAnswer, Survey
 from shared.bus import Bus
+from shared.db import new_session
 
 DEMO_AGENCIES = {
     "council": "Riverside Borough Council",
@@ -94,3 +96,15 @@ def unanswered_demo_token(session: Session) -> str | None:
                ~select(Response.id).where(Response.invitation_id == Invitation.id).exists(),
                ~select(SavedAnswer.id).where(SavedAnswer.invitation_id == Invitation.id).exists())
         .order_by(Invitation.id).limit(1))
+
+
+def wait_for_demo_token(wait: float) -> str | None:
+    """An unanswered demo invitation's token, waiting up to `wait` seconds for panel to draw
+    the sample and the invitations to be made (the workers do it after `demo seed`)."""
+    deadline = time.monotonic() + wait
+    while True:
+        with new_session() as session:
+            token = unanswered_demo_token(session)
+        if token or time.monotonic() > deadline:
+            return token
+        time.sleep(0.5)

@@ -28,6 +28,7 @@ from services.surveys.models import ExportJob
 from shared.bus import utcnow
 from shared.db import new_session
 from shared.service import bus
+from shared.statuses import ExportStatus, may_move
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -202,7 +203,7 @@ def run_export(envelope: dict) -> bool:
     export_id = envelope["payload"]["export_id"]
     with new_session() as session:
         job = session.get(ExportJob, export_id)
-        if job is None or job.status == "done":
+        if job is None or job.status == ExportStatus.DONE:
             return False
         try:
             content, rows = build_export(session, job, _progress_reporter(export_id))
@@ -213,11 +214,14 @@ def run_export(envelope: dict) -> bool:
         session.rollback()
     with new_session() as session:
         job = session.get(ExportJob, export_id)
+        outcome = ExportStatus.FAILED if failure is not None else ExportStatus.DONE
+        if not may_move(job.status, outcome, ExportStatus):
+            return False  # another worker finished it first
         job.finished_at = utcnow()
         if failure is not None:
-            job.status, job.error = "failed", failure
+            job.status, job.error = outcome, failure
         else:
-            job.content, job.row_count, job.progress, job.status = content, rows, 100, "done"
+            job.content, job.row_count, job.progress, job.status = content, rows, 100, outcome
             record_pull(session, agency=job.agency, role=job.role, key_prefix=job.key_prefix,
                         action=f"export.{job.format}", survey_ids=job.survey_ids,
                         detail={"form": job.form, "export_id": job.id}, rows=rows)
@@ -227,8 +231,8 @@ def run_export(envelope: dict) -> bool:
 
 def _claim(session: Session, payload: dict) -> None:
     job = session.get(ExportJob, payload["export_id"])
-    if job is not None and job.status == "queued":
-        job.status = "running"
+    if job is not None and may_move(job.status, ExportStatus.RUNNING, ExportStatus):
+        job.status = ExportStatus.RUNNING
 
 
 def _progress_reporter(export_id: int) -> Progress:

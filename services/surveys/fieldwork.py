@@ -17,16 +17,19 @@ from sqlalchemy.orm import Session
 
 from services.surveys.lifecycle import close_survey, invitation_context, panel_channels
 from services.surveys.models import Agency, Invitation, Response, Survey
+from services.surveys.queries import sponsored_survey
 from services.surveys.quotas import cell_fill, cell_of, full_cells
 from services.surveys.responding import current_question_again, saved_answers_of, send_dialogue
 from shared.bus import Bus, utcnow
 from shared.db import new_session
+from shared.errors import RuleBroken
 from shared.messages import PROFILE_DIMENSIONS
 from shared.service import bus
+from shared.statuses import InvitationStatus, SurveyStatus
 
 log = logging.getLogger(__name__)
 
-DELIVERED = ("sent", "delivered")
+DELIVERED = (InvitationStatus.SENT, InvitationStatus.DELIVERED)
 # A top-up waits this long after launch (or the last top-up) for answers to come in.
 TOP_UP_AFTER = timedelta(days=2)
 # The completion rate assumed before any invitation has been answered.
@@ -76,6 +79,18 @@ def monitor(session: Session, survey: Survey) -> dict:
     }
 
 
+def sponsored_monitor(session: Session, *, agency: str, survey_id: int) -> dict:
+    """The fieldwork monitor of a survey the agency sponsors."""
+    return monitor(session, sponsored_survey(session, agency=agency, survey_id=survey_id))
+
+
+def sponsored_fieldwork(session: Session, *, agency: str, survey_id: int
+                        ) -> tuple[Survey, dict]:
+    """A survey the agency sponsors, with its fieldwork monitor (what its page shows)."""
+    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
+    return survey, monitor(session, survey)
+
+
 # -- reminders ---------------------------------------------------------------
 
 
@@ -83,10 +98,8 @@ def reminders_due(survey: Survey, now: datetime) -> int:
     """How many of the survey's reminders should have gone by now."""
     if survey.launched_at is None:
         return 0
-    launched = survey.launched_at
-    if launched.tzinfo is None:  # SQLite hands back naive datetimes; they were stored in UTC
-        launched = launched.replace(tzinfo=now.tzinfo)
-    return sum(1 for days in survey.reminder_days if launched + timedelta(days=days) <= now)
+    return sum(1 for days in survey.reminder_days
+               if survey.launched_at + timedelta(days=days) <= now)
 
 
 def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_url: str,
@@ -130,7 +143,7 @@ def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_ur
 
 
 def _surveys_in_fieldwork(session: Session) -> list[int]:
-    return list(session.scalars(select(Survey.id).where(Survey.status == "fieldwork")
+    return list(session.scalars(select(Survey.id).where(Survey.status == SurveyStatus.FIELDWORK)
                                 .order_by(Survey.id)))
 
 
@@ -143,7 +156,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
     for survey_id in ids:
         with new_session() as session:
             survey = session.get(Survey, survey_id)
-            if survey.status != "fieldwork" or not survey.reminder_days:
+            if survey.status != SurveyStatus.FIELDWORK or not survey.reminder_days:
                 continue
             sent += remind(session, bus(), survey, now, current_app.config["SURVEYS_URL"],
                            current_app.config["DELIVERY_BATCH_SIZE"])
@@ -185,7 +198,7 @@ def top_up_request(survey: Survey, cells: list[dict], invited_refs: list[str],
 
 def top_up(session: Session, bus: Bus, survey: Survey) -> dict | None:
     """Ask panel for a top-up sample for the lagging cells; the request sent, or None."""
-    if survey.status != "fieldwork" or not survey.quotas:
+    if survey.status != SurveyStatus.FIELDWORK or not survey.quotas:
         return None
     rows = session.execute(
         select(Invitation.member_ref, Response.id)
@@ -200,6 +213,20 @@ def top_up(session: Session, bus: Bus, survey: Survey) -> dict | None:
     survey.top_ups += 1
     bus.send(session, "panel.draw_sample", request)
     return request
+
+
+def top_up_sponsored(session: Session, bus: Bus, *, agency: str, survey_id: int) -> dict:
+    """A sponsor asks panel for more members in the cells behind target; the monitor after."""
+    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
+    if survey.status != SurveyStatus.FIELDWORK:
+        raise RuleBroken("Only a survey in fieldwork can be topped up.",
+                         {"status": [survey.status]}, status=409)
+    if not survey.quotas:
+        raise RuleBroken("This survey has no quotas to top up.", {"quotas": ["none set"]},
+                         status=409)
+    top_up(session, bus, survey)
+    session.commit()
+    return monitor(session, survey)
 
 
 def _last_draw(session: Session, survey: Survey) -> datetime | None:
@@ -219,8 +246,6 @@ def top_up_lagging_cells(now: datetime | None = None) -> int:
             last = _last_draw(session, survey)
             if last is None or not survey.quotas:
                 continue
-            if last.tzinfo is None:
-                last = last.replace(tzinfo=now.tzinfo)
             if last + TOP_UP_AFTER > now:
                 continue
             if top_up(session, bus(), survey):
@@ -238,11 +263,11 @@ def close_ended_surveys(now: datetime | None = None) -> list[int]:
     closed = []
     with new_session() as session:
         ids = list(session.scalars(select(Survey.id).where(
-            Survey.status == "fieldwork", Survey.fieldwork_end < now.date())))
+            Survey.status == SurveyStatus.FIELDWORK, Survey.fieldwork_end < now.date())))
     for survey_id in ids:
         with new_session() as session:
             survey = session.get(Survey, survey_id)
-            if survey.status != "fieldwork":
+            if survey.status != SurveyStatus.FIELDWORK:
                 continue
             close_survey(session, bus(), survey)
             session.commit()

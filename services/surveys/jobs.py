@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from services.surveys.exports import run_export
-from services.surveys.lifecycle import invite_sample
-from services.surveys.models import Invitation
+from services.surveys.lifecycle import invite_sample, record_deliveries
 from services.surveys.population import replace_targets
 from services.surveys.privacy import forget_member
 from services.surveys.responding import reply_to_dialogue
@@ -31,23 +29,7 @@ def _invite(session: Session, payload: dict) -> None:
 
 def delivery_report(envelope: dict) -> bool:
     with new_session() as session:
-        return bus().handle(session, "surveys.delivery_report", envelope, _record_delivery)
-
-
-def _record_delivery(session: Session, payload: dict) -> None:
-    statuses = {}
-    for item in payload["deliveries"]:
-        kind, _, invitation_id = item["delivery_ref"].partition(":")
-        if kind == "invitation" and invitation_id.isdigit():
-            statuses[int(invitation_id)] = item["status"]
-    # One executemany UPDATE, not an object loaded and flushed per invitation: a launch to
-    # 100,000 members reports 100,000 statuses.
-    if statuses:
-        session.connection().execute(
-            update(Invitation.__table__)
-            .where(Invitation.__table__.c.id == bindparam("invitation_id"))
-            .values(delivery_status=bindparam("status")),
-            [{"invitation_id": i, "status": status} for i, status in statuses.items()])
+        return bus().handle(session, "surveys.delivery_report", envelope, record_deliveries)
 
 
 def population_targets(envelope: dict) -> bool:

@@ -1,4 +1,5 @@
-"""Issuing and revoking agency API keys; each key is replicated, hashed, to panel and feedback."""
+"""Partner agencies and their API keys, issued and revoked; each key is replicated, hashed, to
+panel and feedback."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.surveys.models import Agency, ApiKey
 from shared.auth import display_prefix, generate_api_key, hash_api_key
 from shared.bus import Bus, utcnow
+from shared.errors import NotFound
 
 REPLICAS = ("panel", "feedback")
 
@@ -36,3 +38,33 @@ def revoke_key(session: Session, bus: Bus, *, key_prefix: str) -> int:
         for service in REPLICAS:
             bus.send(session, f"{service}.api_key_revoked", {"key_hash": row.key_hash})
     return len(rows)
+
+
+def issue(session: Session, bus: Bus, *, agency: str, role: str, label: str = "") -> ApiKey:
+    """Issue a key and commit: the stored row, with the key itself on it for this answer only."""
+    key = issue_key(session, bus, agency=agency, role=role, label=label)
+    session.commit()
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
+    row.key = key  # shown once; never stored
+    return row
+
+
+def revoke(session: Session, bus: Bus, *, key_prefix: str, agency: str | None = None) -> int:
+    """Revoke the live keys with this prefix (of this agency only, when one is named)."""
+    if agency is not None and session.scalar(select(ApiKey.id).where(
+            ApiKey.key_prefix == key_prefix, ApiKey.agency == agency,
+            ApiKey.revoked_at.is_(None))) is None:
+        raise NotFound("No such key in your agency.")
+    count = revoke_key(session, bus, key_prefix=key_prefix)
+    session.commit()
+    return count
+
+
+def add_agency(session: Session, *, slug: str, name: str) -> Agency:
+    """A new partner agency; LookupError when the slug is taken."""
+    if session.get(Agency, slug) is not None:
+        raise LookupError(f"agency {slug} exists already")
+    agency = Agency(slug=slug, name=name)
+    session.add(agency)
+    session.commit()
+    return agency

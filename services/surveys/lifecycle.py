@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import add_weighted_results
@@ -20,6 +20,8 @@ from services.surveys.models import (
     Survey,
     SurveySponsor,
 )
+from services.surveys.overlap import find_overlaps
+from services.surveys.queries import led_survey, sponsored_survey
 from services.surveys.questions import sms_problem
 from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
@@ -27,6 +29,7 @@ from services.surveys.results import tally
 from shared.bus import Bus, utcnow
 from shared.db import among, insert_rows_with_ids
 from shared.errors import RuleBroken
+from shared.statuses import JoinRequestStatus, SurveyStatus, may_move
 
 
 class SurveyRuleBroken(RuleBroken):
@@ -131,8 +134,17 @@ def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
     return survey
 
 
+def draft(session: Session, *, data: dict, agency: str) -> Survey:
+    """Draft a survey led by the agency; it comes back with the overlaps it has."""
+    survey = create_survey(session, data=data, lead_agency=agency)
+    session.commit()
+    survey.overlaps = find_overlaps(session, survey, agency)
+    return survey
+
+
 def unanswered_invitations(survey: Survey) -> list[JoinRequest]:
-    return [r for r in survey.join_requests if r.kind == "invitation" and r.status == "pending"]
+    return [r for r in survey.join_requests
+            if r.kind == "invitation" and r.status == JoinRequestStatus.PENDING]
 
 
 def launch_problems(survey: Survey, today: date,
@@ -140,7 +152,7 @@ def launch_problems(survey: Survey, today: date,
     """What stops a survey from launching, by field; empty when it may launch."""
     names = agency_names or {}
     problems: dict[str, list[str]] = {}
-    if survey.status != "draft":
+    if not may_move(survey.status, SurveyStatus.FIELDWORK, SurveyStatus):
         problems["status"] = [f"Only a draft can launch; this survey is {survey.status}."]
     if not survey.purpose:
         problems["purpose"] = ["Say what the survey is for."]
@@ -164,7 +176,7 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
     problems = launch_problems(survey, today, agency_names(session))
     if problems:
         raise SurveyRuleBroken("This survey cannot launch yet.", problems)
-    survey.status, survey.launched_at = "fieldwork", utcnow()
+    survey.status, survey.launched_at = SurveyStatus.FIELDWORK, utcnow()
     if survey.fieldwork_start is None:
         survey.fieldwork_start = today
     bus.send(session, "panel.draw_sample", {
@@ -174,6 +186,23 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
         "filters": {"area": list(survey.areas)} if survey.areas else {},
         "channels": panel_channels(survey.channels),
     })
+
+
+def launch(session: Session, bus: Bus, *, agency: str, survey_id: int, today: date) -> Survey:
+    """The lead agency launches its draft: panel is asked to draw the sample."""
+    survey = led_survey(session, agency=agency, survey_id=survey_id, doing="launches")
+    launch_survey(session, bus, survey, today)
+    session.commit()
+    survey.overlaps = find_overlaps(session, survey, agency)
+    return survey
+
+
+def close(session: Session, bus: Bus, *, agency: str, survey_id: int) -> Survey:
+    """The lead agency closes fieldwork; feedback is handed the results."""
+    survey = led_survey(session, agency=agency, survey_id=survey_id, doing="closes")
+    close_survey(session, bus, survey)
+    session.commit()
+    return survey
 
 
 def panel_channels(channels: list[str]) -> list[str]:
@@ -211,7 +240,7 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
     """
     refs = [str(m["member_ref"]) for m in members]
     survey = session.get(Survey, survey_id)
-    if survey is None or survey.status != "fieldwork":
+    if survey is None or survey.status != SurveyStatus.FIELDWORK:
         give_back_contacts(session, bus, survey_id, draw_id, refs)
         return 0
     invited_before: dict[str, str | None] = {}
@@ -290,12 +319,17 @@ def survey_results(session: Session, survey: Survey) -> dict:
             "responded": responded, "questions": tally(questions, answers)}
 
 
+def sponsored_results(session: Session, *, agency: str, survey_id: int) -> dict:
+    """Counts per question of a survey the agency sponsors."""
+    return survey_results(session, sponsored_survey(session, agency=agency, survey_id=survey_id))
+
+
 def close_survey(session: Session, bus: Bus, survey: Survey) -> None:
-    if survey.status != "fieldwork":
+    if not may_move(survey.status, SurveyStatus.CLOSED, SurveyStatus):
         raise SurveyRuleBroken(
             f"Only a survey in fieldwork can close; this one is {survey.status}.",
             {"status": [survey.status]}, status=409)
-    survey.status, survey.closed_at = "closed", utcnow()
+    survey.status, survey.closed_at = SurveyStatus.CLOSED, utcnow()
     bus.send(session, "feedback.survey_closed", closed_message(session, survey))
 
 
@@ -317,3 +351,21 @@ def closed_message(session: Session, survey: Survey) -> dict:
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),
     }
     return add_weighted_results(session, survey, message)
+
+
+def record_deliveries(session: Session, payload: dict) -> None:
+    """What panel's delivery report says of each invitation's message, in the caller's
+    transaction (the inbox's)."""
+    statuses = {}
+    for item in payload["deliveries"]:
+        kind, _, invitation_id = item["delivery_ref"].partition(":")
+        if kind == "invitation" and invitation_id.isdigit():
+            statuses[int(invitation_id)] = item["status"]
+    # One executemany UPDATE, not an object loaded and flushed per invitation: a launch to
+    # 100,000 members reports 100,000 statuses.
+    if statuses:
+        session.connection().execute(
+            update(Invitation.__table__)
+            .where(Invitation.__table__.c.id == bindparam("invitation_id"))
+            .values(delivery_status=bindparam("status")),
+            [{"invitation_id": i, "status": status} for i, status in statuses.items()])

@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -22,6 +21,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.auth import ApiKeyMixin
 from shared.bus import InboxMixin, OutboxMixin, utcnow
+from shared.db import UtcDateTime
+from shared.statuses import ExportStatus, InvitationStatus, JoinRequestStatus, SurveyStatus
 
 
 class Base(DeclarativeBase):
@@ -47,7 +48,7 @@ class Agency(Base):
 
     slug: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Survey(Base):
@@ -64,10 +65,10 @@ class Survey(Base):
     decision_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     lead_agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"))
     sample_size: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default=SurveyStatus.DRAFT.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     areas: Mapped[list] = mapped_column(JSON, default=list)
     topics: Mapped[list] = mapped_column(JSON, default=list)
     fieldwork_start: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -148,16 +149,17 @@ class Invitation(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     channel: Mapped[str] = mapped_column(String(10))
     profile: Mapped[dict] = mapped_column(JSON)
-    delivery_status: Mapped[str] = mapped_column(String(20), default="queued")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivery_status: Mapped[str] = mapped_column(String(20),
+                                                 default=InvitationStatus.QUEUED.value)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     language: Mapped[str] = mapped_column(String(10), default="en")
     draw_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # The SMS dialogue: the question awaiting a reply, and unreadable replies to it so far.
     dialogue_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     dialogue_misses: Mapped[int] = mapped_column(Integer, default=0)
-    dialogue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    dialogue_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class SavedAnswer(Base):
@@ -172,7 +174,7 @@ class SavedAnswer(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     # None: skipped on purpose (an optional question answered SKIP).
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
-    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class BankQuestion(Base):
@@ -183,7 +185,7 @@ class BankQuestion(Base):
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     definition: Mapped[dict] = mapped_column(JSON)
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class JoinRequest(Base):
@@ -201,11 +203,11 @@ class JoinRequest(Base):
     agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"), index=True)
     message: Mapped[str] = mapped_column(Text, default="")
     questions: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=JoinRequestStatus.PENDING.value)
     kind: Mapped[str] = mapped_column(String(20), default="request", server_default="request")
     cost_share: Mapped[float | None] = mapped_column(Numeric(5, 2), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     survey: Mapped[Survey] = relationship(back_populates="join_requests")
 
@@ -216,7 +218,7 @@ class SmsReplyReceived(Base):
     __tablename__ = "sms_replies_received"
 
     provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Response(Base):
@@ -228,7 +230,7 @@ class Response(Base):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
     channel: Mapped[str] = mapped_column(String(10), default="web")
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     answers: Mapped[list[Answer]] = relationship(cascade="all, delete-orphan")
 
@@ -267,7 +269,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     agency: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(32))
     key_prefix: Mapped[str] = mapped_column(String(16), default="")
@@ -289,15 +291,15 @@ class ExportJob(Base):
     survey_ids: Mapped[list] = mapped_column(JSON, default=list)
     format: Mapped[str] = mapped_column(String(10))
     form: Mapped[str] = mapped_column(String(10), default="wide")
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=ExportStatus.QUEUED.value)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
     content_type: Mapped[str] = mapped_column(String(100), default="")
     # Kept in the database, not on a disk, so web and worker need not share one.
     content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class AnalysisCell(Base):
@@ -332,4 +334,4 @@ class AnalysisCellsBuilt(Base):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
                                            primary_key=True)
     last_response_id: Mapped[int] = mapped_column(Integer)
-    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.surveys.models import Survey, SurveySponsor
+from services.surveys.queries import sponsored_survey
+from shared.statuses import SurveyStatus
 
 
 def open_to_join(survey: Survey) -> bool:
     """Whether another agency may ask to co-sponsor it: a draft its lead left open to joining."""
-    return survey.status == "draft" and survey.open_to_join
+    return survey.status == SurveyStatus.DRAFT and survey.open_to_join
 
 
 def window(survey: Survey) -> tuple[date | None, date | None]:
@@ -45,7 +47,8 @@ def find_overlaps(session: Session, survey: Survey, agency: str) -> list[dict]:
         return []
     own = select(SurveySponsor.survey_id).where(SurveySponsor.agency == agency)
     candidates = session.scalars(
-        select(Survey).where(Survey.status.in_(("draft", "fieldwork")), Survey.id != survey.id,
+        select(Survey).where(Survey.status.in_((SurveyStatus.DRAFT, SurveyStatus.FIELDWORK)),
+                             Survey.id != survey.id,
                              Survey.id.not_in(own))
         .options(selectinload(Survey.sponsors)).order_by(Survey.id)
     )
@@ -58,3 +61,9 @@ def find_overlaps(session: Session, survey: Survey, agency: str) -> list[dict]:
          "join": f"/api/v1/surveys/{other.id}/join-requests" if open_to_join(other) else ""}
         for other in candidates if overlaps_with(survey, other)
     ]
+
+
+def overlaps_of(session: Session, *, agency: str, survey_id: int) -> list[dict]:
+    """Other agencies' surveys overlapping one the agency sponsors."""
+    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
+    return find_overlaps(session, survey, agency)

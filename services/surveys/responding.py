@@ -38,6 +38,7 @@ from services.surveys.models import (
 from services.surveys.questions import decode, encode, visible
 from services.surveys.sms_dialogue import question_text, read_reply, words
 from shared.bus import Bus, utcnow
+from shared.statuses import SurveyStatus
 
 
 class AlreadyAnswered(Exception):
@@ -100,7 +101,7 @@ ASKED_CACHE_SIZE = 256
 def asked_questions(session: Session, link: Link) -> list:
     """The link's survey's questions; once launched they are fixed, so each process keeps a
     copy, which saves the busiest path a query per response."""
-    if link.survey_status == "draft" or link.launched_at is None:
+    if link.survey_status == SurveyStatus.DRAFT or link.launched_at is None:
         return list(session.scalars(select(Question).where(Question.survey_id == link.survey_id)
                                     .order_by(Question.position)))
     key = _asked_key(link.survey_id, link.launched_at)
@@ -143,9 +144,11 @@ def questionnaire_version(survey_id: int, launched_at: datetime | None) -> str:
 def read_questionnaire_version(value: str) -> tuple[int, datetime] | None:
     survey_id, _, launched_at = value.partition("@")
     try:
-        return int(survey_id), datetime.fromisoformat(launched_at)
+        version = int(survey_id), datetime.fromisoformat(launched_at)
     except ValueError:
         return None
+    # A launch is a moment in UTC: a time without its offset names no launch.
+    return version if version[1].tzinfo is not None else None
 
 
 def saved_answers(session: Session, invitation: Invitation,
@@ -193,6 +196,13 @@ def save_progress(session: Session, invitation: Invitation, questions: list[Ques
                                     value=value))
     if invitation.started_at is None:
         invitation.started_at = utcnow()
+
+
+def keep_progress(session: Session, *, link: Link, questions: list[Question],
+                  answers: dict[str, object]) -> None:
+    """The respondent's "save and come back later": keep these answers and commit."""
+    save_progress(session, session.get(Invitation, link.invitation_id), questions, answers)
+    session.commit()
 
 
 def complete_response(session: Session, invitation: Invitation, questions: list[Question],
@@ -266,7 +276,7 @@ def _whole_response_statement():
             .where(_invitations.c.token == bindparam("token"),
                    _invitations.c.survey_id == bindparam("survey_id"),
                    _surveys.c.launched_at == bindparam("launched_at"),
-                   _surveys.c.status == "fieldwork",
+                   _surveys.c.status == SurveyStatus.FIELDWORK,
                    or_(_surveys.c.fieldwork_end.is_(None),
                        _surveys.c.fieldwork_end >= bindparam("today", type_=Date)),
                    _invitations.c.started_at.is_(None), _invitations.c.dialogue_code.is_(None)))
@@ -360,7 +370,7 @@ def dialogue_invitation(session: Session, member_ref: str) -> Invitation | None:
         .join(Survey, Survey.id == Invitation.survey_id)
         .outerjoin(Response, Response.invitation_id == Invitation.id)
         .where(Invitation.member_ref == member_ref, Invitation.dialogue_code.is_not(None),
-               Survey.status == "fieldwork", Response.id.is_(None))
+               Survey.status == SurveyStatus.FIELDWORK, Response.id.is_(None))
         .order_by(Invitation.dialogue_at.desc(), Invitation.id.desc())
         .limit(1)
     )

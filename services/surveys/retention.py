@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 from services.surveys.models import ExportJob
 from shared.bus import utcnow
 from shared.db import new_session
+from shared.statuses import ExportStatus
 
 
 def prune_exports(session: Session, *, now: datetime, keep: timedelta) -> int:
     """Delete exports (and their files) that finished more than `keep` before `now`."""
     return session.execute(delete(ExportJob).where(
-        ExportJob.status.in_(("done", "failed")), ExportJob.finished_at < now - keep)).rowcount
+        ExportJob.status.in_((ExportStatus.DONE, ExportStatus.FAILED)),
+        ExportJob.finished_at < now - keep)).rowcount
 
 
 def prune_finished_exports(now: datetime | None = None) -> int:

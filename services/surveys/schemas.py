@@ -9,8 +9,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.surveys.questions import CHANNELS, QUESTION_TYPES, sms_problem
 from shared.api_fields import DB_ID, DB_INTEGER, UtcDateTime, money
 from shared.messages import PROFILE_DIMENSIONS, ROLES
+from shared.statuses import SurveyStatus
 
-SURVEY_STATUSES = ("draft", "fieldwork", "closed")
+SURVEY_STATUSES = tuple(status.value for status in SurveyStatus)
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
                        error="Use lower-case letters, digits and _ (like feel_safe).")
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like en or cy.")

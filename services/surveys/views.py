@@ -8,8 +8,7 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from services.surveys.api import sponsored_survey_or_404
-from services.surveys.fieldwork import monitor
+from services.surveys.fieldwork import sponsored_fieldwork
 from services.surveys.models import Agency, Invitation, Response, Survey
 from services.surveys.questions import choices, read_answers, text_in
 from services.surveys.responding import (
@@ -19,15 +18,16 @@ from services.surveys.responding import (
     asked_questions,
     cached_questions,
     find_link,
+    keep_progress,
     questionnaire_version,
     read_questionnaire_version,
-    save_progress,
     save_response,
     save_response_at_once,
     saved_answers,
 )
-from shared.auth import require_role
+from shared.auth import current_caller, require_role
 from shared.db import autocommit_connection, get_session
+from shared.statuses import SurveyStatus
 from shared.unavailable import DATABASE_UNAVAILABLE, unavailable_page
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,12 @@ def _link_or_page(token: str) -> tuple[Link | None, tuple | None]:
     if link.answered:
         return None, _already_answered()
     ended = link.fieldwork_end is not None and link.fieldwork_end < date.today()
-    if link.survey_status == "fieldwork" and ended:
+    if link.survey_status == SurveyStatus.FIELDWORK and ended:
         return None, message_page(
             410, "This link has expired",
             f"The survey took answers until {link.fieldwork_end.strftime('%-d %B %Y')}.",
             "Thank you for your interest. We will tell the panel what was decided and why.")
-    if link.survey_status != "fieldwork":
+    if link.survey_status != SurveyStatus.FIELDWORK:
         return None, message_page(
             410, "This survey has closed",
             "It is no longer taking answers. Thank you for your interest.")
@@ -181,24 +181,28 @@ def _submit(token: str):
     link, page = _link_or_page(token)
     if page:
         return page
-    session = get_session()
-    questions = asked_questions(session, link)
-    given = _given(questions)
+    questions = asked_questions(get_session(), link)
     if request.form.get("action") == "save":
-        answers, errors = read_answers(questions, given, partial=True)
-        if errors:
-            return _render_link_form(link, given, errors, status=422)
-        save_progress(session, session.get(Invitation, link.invitation_id), questions, answers)
-        session.commit()
-        return _render_link_form(link, given, {}, saved=True)
+        return _save_for_later(link, questions)
+    given = _given(questions)
     answers, errors = read_answers(questions, given)
     if errors:
         return _render_link_form(link, given, errors, status=422)
     try:
-        save_response(session, link, questions, answers)
+        save_response(get_session(), link, questions, answers)
     except AlreadyAnswered:
         return _already_answered()
     return redirect(url_for("pages.thanks", token=token), code=303)
+
+
+def _save_for_later(link: Link, questions: list):
+    """The form again, with what was given kept (or what is wrong with it named)."""
+    given = _given(questions)
+    answers, errors = read_answers(questions, given, partial=True)
+    if errors:
+        return _render_link_form(link, given, errors, status=422)
+    keep_progress(get_session(), link=link, questions=questions, answers=answers)
+    return _render_link_form(link, given, {}, saved=True)
 
 
 @pages.get("/r/<token>/thanks")
@@ -216,7 +220,7 @@ def thanks(token: str):
 @require_role()
 def fieldwork_page(survey_id: int):
     """The fieldwork monitor as a page, for the survey's sponsors."""
-    session = get_session()
-    survey = sponsored_survey_or_404(session, survey_id)
-    return render_template("fieldwork.html", survey=survey, figures=monitor(session, survey))
+    survey, figures = sponsored_fieldwork(get_session(), agency=current_caller().agency,
+                                          survey_id=survey_id)
+    return render_template("fieldwork.html", survey=survey, figures=figures)
 

@@ -10,6 +10,13 @@ from datetime import UTC, date, datetime
 import numpy as np
 from sqlalchemy import select
 
+from services.surveys import pulls
+from services.surveys.analysis import (
+    dataset_size,
+    merged_dataset,
+    readable_surveys,
+    survey_weights,
+)
 from services.surveys.keys import issue_key
 from services.surveys.lifecycle import close_survey
 from services.surveys.models import (
@@ -453,3 +460,27 @@ def test_a_closing_survey_that_cannot_be_weighted_tells_feedback_why_and_no_weig
     assert payload["weighting"]["failing"] == {"dimension": "ethnicity", "category": "asian",
                                                "nobody_answered": True}
     assert all(q.get("weighted_percent") is None for q in payload["questions"])
+
+
+def test_a_dataset_too_big_to_wait_for_is_refused_from_its_count_in_either_form(
+        surveys_app, monkeypatch):
+    monkeypatch.setattr(pulls, "INLINE_EXPORT_ROWS", 11)
+    keys = agency_keys(surveys_app)
+    wide = seed_survey(surveys_app, respondents=12)
+    long = seed_survey(surveys_app, respondents=4, title="Parks")  # 3 answers each: 12 rows
+    client = surveys_app.test_client()
+    analyst = bearer(keys["council"]["analyst"])
+    for query in (f"survey_ids={wide}", f"survey_ids={long}&form=long&format=csv"):
+        refused = client.get(f"/api/v1/analysis/dataset?{query}", headers=analyst)
+        assert refused.status_code == 413, query
+        assert refused.json["message"].startswith("Too many rows to build while you wait")
+        assert refused.json["errors"] == {"query": {"survey_ids": ["12 rows."]}}
+    assert client.get(f"/api/v1/analysis/dataset?survey_ids={long}",
+                      headers=analyst).status_code == 200  # 4 rows in the wide form
+    with surveys_app.app_context(), new_session() as session:
+        assert [a.action for a in session.scalars(select(AuditLog))] == ["dataset.json"]
+        surveys = readable_surveys(session, agency="council", survey_ids=[wide, long])
+        weights = {s.id: survey_weights(session, s) for s in surveys}
+        for form in ("wide", "long"):
+            built = merged_dataset(session, surveys, weights, form=form)
+            assert dataset_size(session, [wide, long], form=form) == len(built.rows)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import StatementError
 
 from services.surveys.fieldwork import close_ended_surveys, send_due_reminders, top_up_lagging_cells
-from services.surveys.models import Invitation, Survey
+from services.surveys.models import Agency, Invitation, Survey
 from shared.db import new_session
 from tests.scenario import bearer
 from tests.surveys.steps import (
@@ -196,3 +198,20 @@ def test_a_link_after_the_window_ends_says_it_has_expired(apps, clients, pump):
         session.commit()
     page = clients["surveys"].get(f"/r/{invitations(app, survey_id)[0].token}")
     assert page.status_code == 410 and b"This link has expired" in page.data
+
+
+def test_a_survey_keeps_its_moments_in_utc_and_refuses_a_time_without_its_offset(surveys_app):
+    paris = timezone(timedelta(hours=1))
+    with surveys_app.app_context(), new_session() as session:
+        session.add(Agency(slug="council", name="Riverside Borough Council"))
+        survey = Survey(title="t", summary="s", purpose="p", scope="s", lead_agency="council",
+                        sample_size=1, launched_at=datetime(2026, 3, 1, 10, 0, tzinfo=paris))
+        session.add(survey)
+        session.commit()
+        survey_id = survey.id
+    with surveys_app.app_context(), new_session() as session:
+        launched = session.get(Survey, survey_id).launched_at
+        assert launched == datetime(2026, 3, 1, 9, 0, tzinfo=UTC) and launched.tzinfo == UTC
+        session.get(Survey, survey_id).closed_at = datetime(2026, 3, 2, 9, 0)
+        with pytest.raises(StatementError, match="naive datetime"):
+            session.commit()

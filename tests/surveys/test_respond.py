@@ -237,3 +237,15 @@ def test_answers_are_only_ever_checked_against_the_survey_of_the_link(apps, clie
     crossed = clients["surveys"].post(f"/r/{token}", data=other_page)
     assert crossed.status_code == 422 and b"Answer this question." in crossed.data
     assert saved_responses(apps) == {}
+
+
+def test_a_page_naming_its_launch_without_an_offset_is_saved_the_long_way(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    form = page_form(clients["surveys"], tokens[0], feel_safe="4", priority="Police patrols")
+    survey_id, _, launched_at = form["questionnaire-version"].partition("@")
+    assert launched_at.endswith("+00:00"), "the page names the launch in UTC"
+    form["questionnaire-version"] = f"{survey_id}@{launched_at.removesuffix('+00:00')}"
+    sent = clients["surveys"].post(f"/r/{tokens[0]}", data=form)
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/thanks")
+    assert list(saved_responses(apps).values()) == [
+        {"feel_safe": "4", "priority": "Police patrols"}]
