@@ -3,7 +3,6 @@ what the document says, and no more than the database can hold."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
@@ -32,12 +31,3 @@ def money(minimum: str, maximum: str, whole_digits: int, **kwargs) -> fields.Dec
                   "example": maximum},
         **kwargs)
 
-
-class UtcDateTime(fields.DateTime):
-    """A stored time, always sent with its offset as the document's date-time promises
-    (SQLite hands back times without one; they are stored in UTC)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.surveys.questions import CHANNELS, QUESTION_TYPES, sms_problem
-from shared.api_fields import DB_ID, DB_INTEGER, UtcDateTime, money
+from shared.api_fields import DB_ID, DB_INTEGER, money
 from shared.messages import PROFILE_DIMENSIONS, ROLES
 from shared.statuses import SurveyStatus
 
@@ -386,8 +386,8 @@ class ApiKeySchema(Schema):
     agency = fields.String()
     role = fields.String()
     label = fields.String()
-    created_at = UtcDateTime()
-    revoked_at = UtcDateTime(allow_none=True)
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
     # Only when issued: the key itself, shown once.
     key = fields.String(load_default=None, allow_none=True)
 
