@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.panel.models import AgencyOptOut, ConsentRecord, Member
+from services.panel.queries import find_member, panel_member
+from shared.errors import NotFound
 from shared.signing import sign, unsign
 
 PURPOSES = ("surveys", "outcomes", "recontact")
@@ -45,6 +47,40 @@ def opt_out_of_agency(session: Session, member: Member, agency: str, *, source: 
         session.add(AgencyOptOut(member_id=member.id, agency=agency))
         session.add(ConsentRecord(member_id=member.id, purpose="surveys", granted=False,
                                   source=source, agency=agency))
+
+
+def change_consent(session: Session, *, member_ref: str, changes: dict, agency: str) -> Member:
+    """A manager records the member's grants and withdrawals (ConsentChangeSchema's data);
+    a purpose already as asked is left alone, so its history shows only real changes."""
+    member = panel_member(session, member_ref)
+    for purpose in PURPOSES:
+        if purpose in changes and getattr(member, f"consent_{purpose}") != changes[purpose]:
+            set_consent(session, member, purpose, changes[purpose], source=changes["source"],
+                        agency=agency)
+    session.commit()
+    return member
+
+
+def record_agency_opt_out(session: Session, *, member_ref: str, agency: str,
+                          caller_agency: str) -> Member:
+    """The member wants nothing from `agency`, as the caller's agency heard."""
+    member = panel_member(session, member_ref)
+    opt_out_of_agency(session, member, agency, source=f"api:{caller_agency}")
+    session.commit()
+    return member
+
+
+def unsubscribe_by_link(session: Session, *, member_ref: str | None, confirm: bool,
+                        now: datetime) -> Member:
+    """The member an unsubscribe link names, withdrawn from everything when `confirm`."""
+    member = find_member(session, member_ref)
+    if member is None:
+        raise NotFound("This link does not work",
+                       errors={"link": ["Reply STOP to any text from us, or contact us."]})
+    if confirm and member.opted_out_at is None:
+        withdraw_everything(session, member, source="unsubscribe-link", now=now)
+        session.commit()
+    return member
 
 
 def may_receive(member: Member, template: str) -> str | None:
