@@ -117,7 +117,7 @@ def parse_targets(body: str) -> PopulationFile:
     return PopulationFile(vintages.pop(), areas, {a: n for a, (n, _) in names.items()})
 
 
-def replace_targets(session: Session, population: PopulationFile) -> int:
+def _replace_targets(session: Session, population: PopulationFile) -> int:
     """Swap in a new set of margins for the areas in the file; returns the rows stored."""
     areas = population.areas
     session.execute(delete(PopulationTarget).where(PopulationTarget.area.in_(list(areas))))
@@ -134,7 +134,7 @@ def import_targets(session: Session, bus: Bus, *, body: str) -> dict:
     """Read a census file (TargetsInvalid listing every problem), swap in its margins and
     send surveys its copy, in one transaction; what was stored."""
     population = parse_targets(body)
-    stored = replace_targets(session, population)
+    stored = _replace_targets(session, population)
     bus.send(session, "surveys.population_targets", {
         "vintage": population.vintage, "areas": population.areas,
         "area_names": population.area_names})
