@@ -14,6 +14,7 @@ from services.panel.sending import send_batch, unsubscribe_url
 from shared.bus import utcnow
 from shared.db import new_session
 from shared.service import bus
+from shared.statuses import DeliveryStatus
 
 
 def confirm_join(envelope: dict) -> int:
@@ -39,7 +40,7 @@ def record_confirmation(session: Session, payload: dict) -> None:
     session.add(Delivery(
         delivery_ref=f"confirm_join:{member.member_ref}", batch_id=f"confirm:{member.member_ref}",
         member_ref=member.member_ref, template="confirm_join", channel=member.preferred_channel,
-        subject=subject, body=body, status="pending"))
+        subject=subject, body=body, status=DeliveryStatus.PENDING))
 
 
 def _tell_already_joined(session: Session, member: Member, channel: str) -> None:
@@ -55,4 +56,4 @@ def _tell_already_joined(session: Session, member: Member, channel: str) -> None
     session.add(Delivery(
         delivery_ref=delivery_ref, batch_id=f"confirm:{member.member_ref}",
         member_ref=member.member_ref, template="already_joined", channel=channel,
-        subject=subject, body=body, status="pending"))
+        subject=subject, body=body, status=DeliveryStatus.PENDING))

@@ -11,6 +11,7 @@ from services.panel.models import AgencyOptOut, ConsentRecord, Member
 from services.panel.queries import find_member, panel_member
 from shared.errors import NotFound
 from shared.signing import sign, unsign
+from shared.statuses import DeliveryStatus
 
 PURPOSES = ("surveys", "outcomes", "recontact")
 
@@ -83,14 +84,14 @@ def unsubscribe_by_link(session: Session, *, member_ref: str | None, confirm: bo
     return member
 
 
-def may_receive(member: Member, template: str) -> str | None:
+def may_receive(member: Member, template: str) -> DeliveryStatus | None:
     """Why this member may not get this kind of message, as a delivery status, or None."""
     if member.status == "erased" or member.opted_out_at is not None:
-        return "opted_out"
+        return DeliveryStatus.OPTED_OUT
     needed = {"invitation": member.consent_surveys, "reminder": member.consent_surveys,
               "dialogue": member.consent_surveys, "outcome": member.consent_outcomes,
               "progress": member.consent_outcomes}.get(template, True)
-    return None if needed else "no_consent"
+    return None if needed else DeliveryStatus.NO_CONSENT
 
 
 def member_token(secret: str, member_ref: str, salt: str = "unsubscribe") -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from shared.auth import ApiKeyMixin
 from shared.bus import InboxMixin, OutboxMixin, utcnow
 from shared.messages import PROFILE_DIMENSIONS
+from shared.statuses import DeliveryStatus
 
 
 class Base(DeclarativeBase):
@@ -228,7 +229,7 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING, index=True)
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

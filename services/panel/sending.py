@@ -28,6 +28,7 @@ from services.panel.models import Delivery, Member
 from shared.bus import utcnow
 from shared.db import among, insert_rows, new_session
 from shared.service import bus
+from shared.statuses import DeliveryStatus as D
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +76,18 @@ def _record_batch(session: Session, payload: dict, batch_id: str) -> None:
         if recipient["delivery_ref"] in already:
             continue
         if member is None:
-            reports.append({"delivery_ref": recipient["delivery_ref"], "status": "failed"})
+            reports.append({"delivery_ref": recipient["delivery_ref"], "status": D.FAILED})
             continue
         channel = recipient.get("channel") or member.preferred_channel
         # Only an email carries the unsubscribe link (an SMS says "Reply STOP").
         subject, body = render(template, channel, payload["context"], recipient.get("link"),
                                language=member.language, text=recipient.get("text"),
                                unsubscribe=unsubscribe_url(member) if channel == "email" else "")
-        status = may_receive(member, template) or "pending"
+        status = may_receive(member, template) or D.PENDING
         rows.append({"delivery_ref": recipient["delivery_ref"], "batch_id": batch_id,
                      "member_ref": member.member_ref, "template": template, "channel": channel,
                      "subject": subject[:200], "body": body, "status": status})
-        if status != "pending":
+        if status != D.PENDING:
             reports.append({"delivery_ref": recipient["delivery_ref"], "status": status})
     insert_rows(session, Delivery.__table__, rows)
     if reports:
@@ -115,7 +116,7 @@ def send_batch(batch_id: str) -> int:
     sent = 0
     with new_session() as session, opened_senders(current_app.config) as senders:
         pending = list(session.scalars(
-            select(Delivery).where(Delivery.batch_id == batch_id, Delivery.status == "pending")
+            select(Delivery).where(Delivery.batch_id == batch_id, Delivery.status == D.PENDING)
             .order_by(Delivery.id)
         ))
         members = {}
@@ -127,7 +128,7 @@ def send_batch(batch_id: str) -> int:
         for delivery in pending:
             member = members.get(delivery.member_ref)
             # Consent may have been withdrawn since the batch was recorded: STOP wins.
-            refusal = may_receive(member, delivery.template) if member else "failed"
+            refusal = may_receive(member, delivery.template) if member else D.FAILED
             if refusal:
                 delivery.status = refusal
                 _report(reports, delivery)
@@ -212,14 +213,14 @@ def _claim(session: Session, chunk: list[Delivery]) -> list[Delivery]:
     """Mark the chunk's still-pending messages "sending" in one statement and commit."""
     claimed = set(session.scalars(
         update(Delivery)
-        .where(among(session, Delivery.id, [d.id for d in chunk]), Delivery.status == "pending")
-        .values(status="sending", attempts=Delivery.attempts + 1, claimed_at=utcnow())
+        .where(among(session, Delivery.id, [d.id for d in chunk]), Delivery.status == D.PENDING)
+        .values(status=D.SENDING, attempts=Delivery.attempts + 1, claimed_at=utcnow())
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)))
     session.commit()
     mine = [d for d in chunk if d.id in claimed]
     for delivery in mine:  # mirror the claim without reloading each row
-        set_committed_value(delivery, "status", "sending")
+        set_committed_value(delivery, "status", D.SENDING)
         set_committed_value(delivery, "attempts", (delivery.attempts or 0) + 1)
     return mine
 
@@ -253,7 +254,7 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
             continue
         if isinstance(failure, TryLater):
             log.info("delivery %s deferred: %s", delivery.delivery_ref, failure)
-            delivery.status, delivery.error = "pending", str(failure)
+            delivery.status, delivery.error = D.PENDING, str(failure)
             deferred.append(delivery)
             if failure.retry_after is not None:
                 retry_after = max(retry_after or 0.0, failure.retry_after)
@@ -261,15 +262,15 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
         if isinstance(failure, Unconfirmed):
             # It may have gone: never sent again by itself, listed for a person to look at.
             log.warning("delivery %s unconfirmed: %s", delivery.delivery_ref, failure)
-            delivery.status, delivery.error = "unconfirmed", str(failure)
+            delivery.status, delivery.error = D.UNCONFIRMED, str(failure)
         elif isinstance(failure, RecipientOptedOut):
             # The gateway's own STOP list: honour it for every agency and channel.
-            delivery.status, delivery.error = "opted_out", str(failure)
+            delivery.status, delivery.error = D.OPTED_OUT, str(failure)
             if member.opted_out_at is None:
                 withdraw_everything(session, member, source="gateway-21610", now=utcnow())
         else:
             log.warning("delivery %s failed: %s", delivery.delivery_ref, failure)
-            delivery.status, delivery.error = "failed", str(failure)
+            delivery.status, delivery.error = D.FAILED, str(failure)
         _report(reports, delivery)
     _queue_reports(session, reports)
     session.commit()
@@ -277,7 +278,7 @@ def _send_chunk(session: Session, sender: Sender, chunk: list[Delivery],
 
 
 _MARK_SENT = (update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam("delivery_id"))
-              .values(status="sent", provider_id=bindparam("provider_id"),
+              .values(status=D.SENT, provider_id=bindparam("provider_id"),
                       sent_at=bindparam("sent_at")))
 
 
@@ -290,7 +291,7 @@ def _record_sent(session: Session, sent: list[tuple[Delivery, str | None]],
         {"delivery_id": delivery.id, "provider_id": provider_id, "sent_at": now}
         for delivery, provider_id in sent])
     for delivery, provider_id in sent:  # mirror the update without reloading each row
-        set_committed_value(delivery, "status", "sent")
+        set_committed_value(delivery, "status", D.SENT)
         set_committed_value(delivery, "provider_id", provider_id)
         set_committed_value(delivery, "sent_at", now)
 
@@ -315,12 +316,12 @@ def sweep_unconfirmed_deliveries(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - UNCONFIRMED_AFTER
     with new_session() as session:
         stuck = list(session.scalars(select(Delivery).where(
-            Delivery.status == "sending",
+            Delivery.status == D.SENDING,
             or_(Delivery.claimed_at < cutoff,
                 and_(Delivery.claimed_at.is_(None), Delivery.created_at < cutoff)))))
         reports: list[dict] = []
         for delivery in stuck:
-            delivery.status, delivery.error = "unconfirmed", UNCONFIRMED_ERROR
+            delivery.status, delivery.error = D.UNCONFIRMED, UNCONFIRMED_ERROR
             _report(reports, delivery)
         if reports:
             bus().send(session, "surveys.delivery_report", {"deliveries": reports})
