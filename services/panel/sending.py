@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from flask import current_app
@@ -166,8 +166,7 @@ def send_batch(batch_id: str) -> int:
 
 def _since_last_try(deliveries: list[Delivery]) -> float:
     """Seconds since any of these messages was last handed to a sender."""
-    claimed = [d.claimed_at if d.claimed_at.tzinfo else d.claimed_at.replace(tzinfo=UTC)
-               for d in deliveries if d.claimed_at is not None]
+    claimed = [d.claimed_at for d in deliveries if d.claimed_at is not None]
     return (utcnow() - max(claimed)).total_seconds() if claimed else float("inf")
 
 
