@@ -115,13 +115,13 @@ def start_import(session: Session, bus: Bus, *, agency: str, filename: str,
     return run
 
 
-def import_queued(session: Session, payload: dict) -> None:
+def import_queued(session: Session, payload: dict, *, allow_drama: bool) -> None:
     """The worker's side of start_import (a bus handler: the inbox row commits with the
     first progress, and a retry after a crash sees the run "running" and carries on)."""
     run = session.get(MemberImport, payload["import_id"])
     if run is None or run.status not in ("queued", "running"):
         return
-    run_import(session, run, allow_drama=current_app.config["ALLOW_DRAMA_NUMBERS"])
+    run_import(session, run, allow_drama=allow_drama)
 
 
 def import_now(session: Session, *, agency: str, filename: str, body: str, allow_drama: bool,

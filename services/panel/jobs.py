@@ -52,7 +52,8 @@ def sweep_unconfirmed_deliveries(now: datetime | None = None) -> int:
 
 def import_members(envelope: dict) -> bool:
     with new_session() as session:
-        return bus().handle(session, "panel.import_members", envelope, import_queued)
+        return bus().handle(session, "panel.import_members", envelope, partial(
+            import_queued, allow_drama=current_app.config["ALLOW_DRAMA_NUMBERS"]))
 
 
 def confirm_join(envelope: dict) -> int:
