@@ -27,6 +27,8 @@ def confirm_join(envelope: dict) -> int:
 
 
 def record_confirmation(session: Session, payload: dict) -> None:
+    """The pending member's confirmation link, or the "already on the panel" word (a bus
+    handler: it commits with the inbox row)."""
     member = session.scalar(select(Member).where(Member.member_ref == str(payload["member_ref"])))
     if member is not None and payload.get("already_joined"):
         _tell_already_joined(session, member, payload.get("channel") or member.preferred_channel)
