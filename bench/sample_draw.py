@@ -148,7 +148,9 @@ def build_database(url: str, size: Size) -> None:
 
 def whole_draw_figures(url: str, size: Size) -> dict:
     from services import panel
-    from services.panel.jobs import _draw_sample
+    from services.panel.contact_cap import ContactCap as Cap
+    from services.panel.draws import draw_and_tell
+    from shared.bus import utcnow
 
     app = panel.create_app({"TESTING": True, "DATABASE_URL": url,
                             "REDIS_URL": "redis://127.0.0.1:1/0", "DELIVERY_BATCH_SIZE": 1000})
@@ -165,7 +167,8 @@ def whole_draw_figures(url: str, size: Size) -> dict:
                        "channels": ["email", "sms"], "boost_low_response": False}
             with sessions() as session:
                 start = time.perf_counter()
-                _draw_sample(session, payload)
+                draw_and_tell(session, payload, bus=app.extensions["bus"],
+                              cap=Cap.from_config(app.config), batch_size=1000, now=utcnow())
                 session.flush()
                 times.append(time.perf_counter() - start)
                 drawn = session.execute(text(

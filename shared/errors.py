@@ -14,23 +14,30 @@ log = logging.getLogger(__name__)
 
 
 class RuleBroken(ValueError):
-    """A request a domain rule refuses; `errors` names the fields, `status` the HTTP answer,
-    `location` where the fields were (the JSON body unless a subclass says otherwise)."""
+    """A request a domain rule refuses; `errors` names the fields, `status` the HTTP answer."""
 
-    location = "json"
+    # Where the named fields were sent ("json", "query", "files"...); None when `errors`
+    # already is the whole {location: fields} map an API answers with.
+    location: str | None = "json"
 
     def __init__(self, message: str, errors: dict | None = None, status: int = 422):
         super().__init__(message)
         self.errors = errors or {}
         self.status = status
 
+    def answer_errors(self) -> dict | None:
+        """The `errors` of the JSON answer, keyed by where the fields were sent."""
+        if not self.errors:
+            return None
+        return {self.location: self.errors} if self.location else self.errors
+
 
 class NotFound(RuleBroken):
     """What was asked for does not exist for this caller: answered exactly as if it did not
     exist at all, so an answer never tells another agency's data apart from nothing."""
 
-    def __init__(self, message: str = "Not found."):
-        super().__init__(message, status=404)
+    def __init__(self, message: str = "Not found.", errors: dict | None = None):
+        super().__init__(message, errors, status=404)
 
 
 def error_body(status: int, name: str, message: str, errors: dict | None = None) -> dict:
@@ -62,7 +69,7 @@ def register_error_handlers(app: Flask) -> None:
         """A domain rule refused the request: JSON naming the fields, or a page saying why."""
         if wants_json():
             body = error_body(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), str(exc),
-                              {exc.location: exc.errors} if exc.errors else None)
+                              exc.answer_errors())
             return jsonify(body), exc.status
         paragraphs = [str(reason) for reasons in exc.errors.values()
                       for reason in (reasons if isinstance(reasons, list) else [reasons])]

@@ -9,12 +9,33 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.panel.models import Campaign, Member
+from services.panel.queries import agency_campaign
+from shared.errors import RuleBroken
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def start_campaign(session: Session, *, agency: str, data: dict) -> Campaign:
+    """A campaign of the agency (CampaignCreateSchema's data), its code given or made up."""
+    code = data["code"] or new_code()
+    if session.scalar(select(Campaign).where(Campaign.code == code)) is not None:
+        raise RuleBroken("That code is taken.", errors={"code": ["That code is taken."]},
+                         status=409)
+    campaign = Campaign(agency=agency, name=data["name"], code=code,
+                        target_group=data["target_group"], cost=data["cost"])
+    session.add(campaign)
+    session.commit()
+    return campaign
+
+
+def agency_campaign_report(session: Session, *, agency: str, campaign_id: int) -> dict:
+    """The report of one of the agency's campaigns; NotFound for any other."""
+    return campaign_report(session, agency_campaign(session, agency=agency,
+                                                    campaign_id=campaign_id))
 
 
 def in_group(member: Member, group: dict) -> bool:

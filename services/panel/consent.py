@@ -8,7 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.panel.models import AgencyOptOut, ConsentRecord, Member
+from services.panel.queries import find_member, panel_member
+from shared.errors import NotFound
 from shared.signing import sign, unsign
+from shared.statuses import DeliveryStatus
 
 PURPOSES = ("surveys", "outcomes", "recontact")
 
@@ -47,14 +50,48 @@ def opt_out_of_agency(session: Session, member: Member, agency: str, *, source: 
                                   source=source, agency=agency))
 
 
-def may_receive(member: Member, template: str) -> str | None:
+def change_consent(session: Session, *, member_ref: str, changes: dict, agency: str) -> Member:
+    """A manager records the member's grants and withdrawals (ConsentChangeSchema's data);
+    a purpose already as asked is left alone, so its history shows only real changes."""
+    member = panel_member(session, member_ref)
+    for purpose in PURPOSES:
+        if purpose in changes and getattr(member, f"consent_{purpose}") != changes[purpose]:
+            set_consent(session, member, purpose, changes[purpose], source=changes["source"],
+                        agency=agency)
+    session.commit()
+    return member
+
+
+def record_agency_opt_out(session: Session, *, member_ref: str, agency: str,
+                          caller_agency: str) -> Member:
+    """The member wants nothing from `agency`, as the caller's agency heard."""
+    member = panel_member(session, member_ref)
+    opt_out_of_agency(session, member, agency, source=f"api:{caller_agency}")
+    session.commit()
+    return member
+
+
+def unsubscribe_by_link(session: Session, *, member_ref: str | None, confirm: bool,
+                        now: datetime) -> Member:
+    """The member an unsubscribe link names, withdrawn from everything when `confirm`."""
+    member = find_member(session, member_ref)
+    if member is None:
+        raise NotFound("This link does not work",
+                       errors={"link": ["Reply STOP to any text from us, or contact us."]})
+    if confirm and member.opted_out_at is None:
+        withdraw_everything(session, member, source="unsubscribe-link", now=now)
+        session.commit()
+    return member
+
+
+def may_receive(member: Member, template: str) -> DeliveryStatus | None:
     """Why this member may not get this kind of message, as a delivery status, or None."""
     if member.status == "erased" or member.opted_out_at is not None:
-        return "opted_out"
+        return DeliveryStatus.OPTED_OUT
     needed = {"invitation": member.consent_surveys, "reminder": member.consent_surveys,
               "dialogue": member.consent_surveys, "outcome": member.consent_outcomes,
               "progress": member.consent_outcomes}.get(template, True)
-    return None if needed else "no_consent"
+    return None if needed else DeliveryStatus.NO_CONSENT
 
 
 def member_token(secret: str, member_ref: str, salt: str = "unsubscribe") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -22,18 +22,13 @@ class ContactCap:
         )
 
 
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def free_at(cap: ContactCap, invited_at: Iterable[datetime]) -> datetime | None:
     """When a member with these invitations may next be invited (None: never invited).
 
     They are free once the gap after the latest invitation has passed and fewer than N
     invitations remain inside the window, i.e. the N-th most recent has left it.
     """
-    times = sorted((aware(t) for t in invited_at), reverse=True)
+    times = sorted(invited_at, reverse=True)
     if not times:
         return None
     free = times[0] + cap.min_gap
@@ -43,4 +38,4 @@ def free_at(cap: ContactCap, invited_at: Iterable[datetime]) -> datetime | None:
 
 
 def is_free(cap_free_at: datetime | None, now: datetime) -> bool:
-    return cap_free_at is None or aware(cap_free_at) <= now
+    return cap_free_at is None or cap_free_at <= now

@@ -86,6 +86,9 @@ class _SmtpSession(smtplib.SMTP):
 
 
 class SmtpSender:
+    """Email over SMTP from a pool of threads, each keeping its own session open across the
+    chunks of a job (one connection, EHLO, STARTTLS and login a thread, not a message)."""
+
     in_flight = 16  # SMTP sessions at once, one a thread
 
     def __init__(self, *, host: str, port: int, username: str, password: str,
@@ -97,6 +100,9 @@ class SmtpSender:
         # this host's FQDN on every connection.
         self.helo_name = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
         self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()  # the session of the pool thread reading it
+        self._sessions: set[_SmtpSession] = set()  # every thread's, to end them on close
+        self._lock = threading.Lock()
 
     def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
         if self._pool is None:
@@ -108,6 +114,10 @@ class SmtpSender:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        with self._lock:
+            sessions, self._sessions = self._sessions, set()
+        for smtp in sessions:
+            _quit(smtp)
 
     def _outcome(self, message: Outgoing) -> Outcome:
         if message.to is None:
@@ -116,6 +126,31 @@ class SmtpSender:
             return self._send(message.to, message.subject, message.body, message.headers), None
         except (DeliveryFailed, TryLater, Unconfirmed) as exc:
             return None, exc
+
+    def _session(self) -> tuple[_SmtpSession, bool]:
+        """This thread's session, opened when it has none: (session, whether it was kept)."""
+        smtp = getattr(self._local, "smtp", None)
+        if smtp is not None:
+            smtp.in_data = smtp.message_going = False
+            return smtp, True
+        smtp = _SmtpSession(self.host, self.port, local_hostname=self.helo_name,
+                            timeout=self.timeout)
+        with self._lock:
+            self._sessions.add(smtp)
+        self._local.smtp = smtp
+        if self.starttls and smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+        if self.username:
+            smtp.login(self.username, self.password)
+        return smtp, False
+
+    def _drop_session(self) -> None:
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            with self._lock:
+                self._sessions.discard(smtp)
+            _quit(smtp)
 
     def _send(self, to: str, subject: str, body: str,
               headers: dict[str, str] | None = None) -> str | None:
@@ -127,33 +162,51 @@ class SmtpSender:
         for name, value in (headers or {}).items():
             message[name] = value
         message.set_content(body)
-        smtp = None
         try:
-            smtp = _SmtpSession(self.host, self.port, local_hostname=self.helo_name,
-                                timeout=self.timeout)
-            if self.starttls and smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:  # the server answered for the address
-            code = next(iter(exc.recipients.values()))[0]
-            if 400 <= code < 500:
-                raise TryLater(f"smtp: {exc}") from exc
-            raise DeliveryFailed(f"smtp: {exc}") from exc
-        except smtplib.SMTPResponseException as exc:  # the server answered: we know
-            if 400 <= exc.smtp_code < 500:  # a temporary refusal: nothing was accepted
-                raise TryLater(f"smtp: {exc}") from exc
-            raise DeliveryFailed(f"smtp: {exc}") from exc
-        except (OSError, smtplib.SMTPException) as exc:  # no answer: reset, timeout, refused
-            if smtp is not None and smtp.message_going:
-                raise Unconfirmed(f"smtp: no answer once the message was sent: "
-                                  f"{exc.__class__.__name__} {exc}") from exc
-            raise TryLater(f"smtp: {exc.__class__.__name__} {exc}") from exc
-        finally:
-            if smtp is not None:
-                _quit(smtp)
+            self._hand_over(message)
+        except BaseException:
+            # Whatever went wrong, the next message starts on a fresh session.
+            self._drop_session()
+            raise
         return message["Message-ID"]
+
+    def _hand_over(self, message: EmailMessage) -> None:
+        """Send on this thread's session; a kept session the server closed while it sat idle
+        only shows it at the next command, before any of the message went: then once more
+        on a new session."""
+        smtp, kept = None, False
+        try:
+            smtp, kept = self._session()
+            smtp.send_message(message)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+            raise self._failure(exc, smtp) from exc  # the server answered
+        except OSError as exc:  # no answer (smtplib's errors are OSErrors too)
+            if not kept or smtp.message_going:
+                raise self._failure(exc, smtp) from exc
+            self._drop_session()
+            smtp = None
+            try:
+                smtp, _ = self._session()
+                smtp.send_message(message)
+            except OSError as again:
+                raise self._failure(again, smtp) from again
+
+    @staticmethod
+    def _failure(exc: Exception, smtp: _SmtpSession | None) -> Exception:
+        """What a failed send means: refused for good, "not now", or perhaps sent."""
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):  # the server answered for the address
+            code = next(iter(exc.recipients.values()))[0]
+            return TryLater(f"smtp: {exc}") if 400 <= code < 500 \
+                else DeliveryFailed(f"smtp: {exc}")
+        if isinstance(exc, smtplib.SMTPResponseException):  # the server answered: we know
+            if 400 <= exc.smtp_code < 500:  # a temporary refusal: nothing was accepted
+                return TryLater(f"smtp: {exc}")
+            return DeliveryFailed(f"smtp: {exc}")
+        # No answer: reset, timeout, refused.
+        if smtp is not None and smtp.message_going:
+            return Unconfirmed(f"smtp: no answer once the message was sent: "
+                               f"{exc.__class__.__name__} {exc}")
+        return TryLater(f"smtp: {exc.__class__.__name__} {exc}")
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

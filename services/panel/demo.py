@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from services.panel.models import Member
 from shared.profile import AGE_BANDS, DISABILITY, ETHNICITIES, GENDERS, TENURES
 
@@ -33,3 +36,12 @@ def synthetic_members(count: int, seed: int = 1) -> list[Member]:
             consent_outcomes=rng.random() < 0.9,
         ))
     return members
+
+
+def add_demo_members(session: Session, *, count: int, seed: int) -> int:
+    """Add synthetic members unless the panel has members; how many it already had."""
+    existing = session.scalar(select(func.count()).select_from(Member))
+    if not existing:
+        session.add_all(synthetic_members(count, seed))
+        session.commit()
+    return existing or 0

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from services.panel.contact_cap import ContactCap, free_at, is_free
-from services.panel.models import AgencyOptOut, ContactEvent, Member
+from services.panel.models import AgencyOptOut, ContactEvent, Member, profile_of
 from services.panel.quotas import (
     cell_categories,
     cell_label,
@@ -32,6 +32,7 @@ from services.panel.quotas import (
 )
 from services.panel.sampling import rank_within_cells
 from services.panel.targets import margins_from_db
+from shared.bus import Bus
 from shared.db import among, insert_rows
 from shared.messages import PROFILE_DIMENSIONS
 
@@ -283,3 +284,37 @@ def shortfall_reasons(session: Session, payload: dict, cells: list[dict], shortf
             parts.append(f"{out} excluded by the request")
         reasons[index] = "; ".join(parts)
     return reasons
+
+
+def draw_and_tell(session: Session, payload: dict, *, bus: Bus, cap: ContactCap,
+                  batch_size: int, now: datetime) -> None:
+    """Draw the sample surveys asked for and send it the drawn members, batch by batch
+    (a bus handler: the inbox row, the reservations and the outbox commit together)."""
+    result = draw(session, payload, cap, now)
+    batches = [result.member_ids[start:start + batch_size]
+               for start in range(0, len(result.member_ids), batch_size)] or [[]]
+    # Cells travel in the first batch only: they describe the whole draw.
+    for number, ids in enumerate(batches):
+        bus.send(session, "surveys.sample_drawn", {
+            "survey_id": payload["survey_id"],
+            "draw_id": payload.get("draw_id"),
+            "members": sampled_members(session, ids),
+            "shortfall": result.shortfall,
+            "cells": result.cells if number == 0 else [],
+        })
+
+
+_SAMPLED = select(Member.member_ref, Member.preferred_channel, Member.language,
+                  *[getattr(Member, d) for d in PROFILE_DIMENSIONS], Member.extra)
+
+
+def sampled_members(session: Session, ids: list[int]) -> list[dict]:
+    """What surveys is told of each drawn member: ref, channel, language and profile only.
+
+    Columns, not Member objects: a 100,000-member draw builds a hundred of these batches.
+    """
+    if not ids:
+        return []
+    rows = session.execute(_SAMPLED.where(among(session, Member.id, ids)).order_by(Member.id))
+    return [{"member_ref": row[0], "channel": row[1], "language": row[2],
+             "profile": profile_of(row[3:-1], row[-1])} for row in rows]

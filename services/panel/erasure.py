@@ -17,6 +17,7 @@ from services.panel.models import (
     Member,
     SmsJoin,
 )
+from services.panel.queries import panel_member
 from shared.bus import Bus
 
 ERASED = "erased"
@@ -43,6 +44,17 @@ def erase_member(session: Session, bus: Bus, member: Member, now: datetime) -> N
     member.status, member.erased_at, member.opted_out_at = "erased", now, now
     bus.send(session, "surveys.member_erased", {"member_ref": ref})
     bus.send(session, "feedback.member_erased", {"member_ref": ref})
+
+
+def forget_member(session: Session, bus: Bus, *, member_ref: str, now: datetime) -> None:
+    """Erase a member not yet erased (NotFound otherwise), and tell the other services."""
+    erase_member(session, bus, panel_member(session, member_ref), now)
+    session.commit()
+
+
+def access_export(session: Session, *, member_ref: str) -> dict:
+    """Subject access: everything held on a member not erased."""
+    return subject_access_export(session, panel_member(session, member_ref))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -20,7 +20,7 @@ from services.panel.members import (
 )
 from services.panel.models import Member, MemberImport
 from services.panel.schemas import EXTRA_PREFIX, ImportRowSchema
-from shared.bus import utcnow
+from shared.bus import Bus, utcnow
 from shared.profile import PROFILE_DIMENSIONS
 
 PROGRESS_EVERY = 200  # rows between progress commits
@@ -102,6 +102,37 @@ def import_row(session: Session, data: dict, *, allow_drama: bool) -> str:
         if getattr(existing, f"consent_{purpose}") != granted:
             set_consent(session, existing, purpose, granted, source="import")
     return "updated"
+
+
+def start_import(session: Session, bus: Bus, *, agency: str, filename: str,
+                 body: str) -> MemberImport:
+    """Queue a CSV import for panel's worker; followed on its own URL."""
+    run = MemberImport(agency=agency, body=body, filename=filename)
+    session.add(run)
+    session.flush()
+    bus.send(session, "panel.import_members", {"import_id": run.id})
+    session.commit()
+    return run
+
+
+def import_queued(session: Session, payload: dict, *, allow_drama: bool) -> None:
+    """The worker's side of start_import (a bus handler: the inbox row commits with the
+    first progress, and a retry after a crash sees the run "running" and carries on)."""
+    run = session.get(MemberImport, payload["import_id"])
+    if run is None or run.status not in ("queued", "running"):
+        return
+    run_import(session, run, allow_drama=allow_drama)
+
+
+def import_now(session: Session, *, agency: str, filename: str, body: str, allow_drama: bool,
+               progress: Callable[[MemberImport], None] | None = None) -> MemberImport:
+    """Import a CSV here and now (the CLI), committing progress as it goes."""
+    run = MemberImport(agency=agency, filename=filename, body=body)
+    session.add(run)
+    session.commit()
+    run_import(session, run, allow_drama=allow_drama,
+               progress=(lambda: progress(run)) if progress else None)
+    return run
 
 
 def run_import(session: Session, run: MemberImport, *, allow_drama: bool,

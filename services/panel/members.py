@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.panel.consent import set_consent
 from services.panel.contacts import normalise_mobile
 from services.panel.models import ConsentRecord, Member
+from services.panel.queries import find_member
 from shared.bus import Bus
+from shared.errors import NotFound, RuleBroken
 from shared.profile import PROFILE_DIMENSIONS
 
 
-class DuplicateMember(ValueError):
+class DuplicateMember(RuleBroken):
     """Someone with this email address, phone number or external id is already on the panel."""
 
     def __init__(self, field: str):
-        super().__init__(f"a member with this {field.replace('_', ' ')} is already on the panel")
+        message = f"a member with this {field.replace('_', ' ')} is already on the panel"
+        super().__init__(message, errors={field: [message]}, status=409)
         self.field = field
 
 
@@ -98,6 +104,29 @@ def add_member(session: Session, *, data: dict, source: str, allow_drama_range: 
     return member
 
 
+def add_panel_member(session: Session, *, data: dict, source: str,
+                     allow_drama_range: bool) -> Member:
+    """A manager adds someone to the panel (MemberCreateSchema's data); DuplicateMember if
+    their email, phone or external id is already there."""
+    member = add_member(session, data=data, source=source, allow_drama_range=allow_drama_range)
+    session.commit()
+    return member
+
+
+def confirm_by_link(session: Session, *, member_ref: str | None, confirm: bool,
+                    now: datetime) -> Member:
+    """The member a confirmation link names, made active when `confirm` (the button pressed)."""
+    member = find_member(session, member_ref)
+    if member is None or member.status == "erased":
+        raise NotFound("This link does not work",
+                       errors={"link": ["Sign up again from the join page."]})
+    if confirm and member.status == "pending":
+        member.status, member.confirmed_at = "active", now
+        set_consent(session, member, "surveys", True, source="email-link")
+        session.commit()
+    return member
+
+
 def sign_up(session: Session, bus: Bus, *, data: dict, campaign_id: int | None,
             allow_drama_range: bool) -> None:
     """A join page sign-up (JoinFormSchema's data): a pending member and their confirmation.
@@ -121,5 +150,7 @@ def sign_up(session: Session, bus: Bus, *, data: dict, campaign_id: int | None,
         if existing is not None:
             bus.send(session, "panel.confirm_join", {
                 "member_ref": existing.member_ref, "already_joined": True, "channel": channel})
+        session.commit()
         return
     bus.send(session, "panel.confirm_join", {"member_ref": member.member_ref})
+    session.commit()

@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -24,7 +23,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.auth import ApiKeyMixin
 from shared.bus import InboxMixin, OutboxMixin, utcnow
+from shared.db import UtcDateTime
 from shared.messages import PROFILE_DIMENSIONS
+from shared.statuses import DeliveryStatus
 
 
 class Base(DeclarativeBase):
@@ -83,14 +84,14 @@ class Member(Base):
     consent_outcomes: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_recontact: Mapped[bool] = mapped_column(Boolean, default=False)
     # STOP / unsubscribe: no agency may contact the member at all, by any channel.
-    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_contacted_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True)
+        UtcDateTime(), nullable=True)
     cap_free_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True, index=True)
-    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+        UtcDateTime(), nullable=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     def profile(self) -> dict:
         return profile_of([getattr(self, d) for d in PROFILE_DIMENSIONS], self.extra)
@@ -112,7 +113,7 @@ class ConsentRecord(Base):
     granted: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(40))
     agency: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class AgencyOptOut(Base):
@@ -124,7 +125,7 @@ class AgencyOptOut(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     agency: Mapped[str] = mapped_column(String(64))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ContactEvent(Base):
@@ -139,7 +140,7 @@ class ContactEvent(Base):
     draw_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sponsors: Mapped[str] = mapped_column(String(400), default="")
     cell: Mapped[str] = mapped_column(String(400), default="")
-    contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    contacted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class PopulationTarget(Base):
@@ -170,7 +171,7 @@ class Campaign(Base):
     # The group aimed at: {dimension: [values]}, e.g. {"age_band": ["16-24"], "area": [...]}.
     target_group: Mapped[dict] = mapped_column(JSON, default=dict)
     cost: Mapped[float | None] = mapped_column(Numeric(12, 2), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class MemberImport(Base):
@@ -188,8 +189,8 @@ class MemberImport(Base):
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class SmsJoin(Base):
@@ -203,7 +204,7 @@ class SmsJoin(Base):
         ForeignKey("campaigns.id", ondelete="SET NULL"), nullable=True)
     step: Mapped[str] = mapped_column(String(20))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class InboundSms(Base):
@@ -212,7 +213,7 @@ class InboundSms(Base):
     __tablename__ = "inbound_sms"
 
     provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Delivery(Base):
@@ -228,11 +229,11 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING, index=True)
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # When it was last claimed ("sending"): one still claimed long after is swept up.
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

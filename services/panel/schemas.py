@@ -28,6 +28,7 @@ from shared.profile import (
     formula_problem,
     is_area_code,
 )
+from shared.statuses import DeliveryStatus
 
 CHANNELS = ("email", "sms")
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com."
@@ -254,8 +255,7 @@ class ConsentChangeSchema(Schema):
     source = fields.String(load_default="api", validate=validate.Length(max=40))
 
 
-DELIVERY_STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed",
-                     "canceled", "no_consent", "opted_out", "unconfirmed")
+DELIVERY_STATUSES = tuple(status.value for status in DeliveryStatus)
 
 
 class DeliverySchema(Schema):

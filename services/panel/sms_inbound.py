@@ -184,3 +184,12 @@ def _continue_dialogue(session: Session, dialogue: SmsJoin, word: str, now: date
         following = "confirm"
     dialogue.step, dialogue.answers, dialogue.updated_at = following, answers, now
     return in_language(QUESTIONS[following], JOIN_LANGUAGE)
+
+
+def receive_sms(session: Session, bus: Bus, *, phone: str, body: str, provider_id: str,
+                now: datetime, allow_drama: bool) -> str | None:
+    """One inbound SMS acted on and committed; the text to reply with, or None."""
+    reply = handle_inbound(session, bus, phone=phone, body=body, provider_id=provider_id,
+                           now=now, allow_drama=allow_drama)
+    session.commit()
+    return reply

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.panel.models import Member, PopulationTarget
 from shared.bus import Bus
+from shared.errors import RuleBroken
 from shared.profile import AREA_CODE_ERROR, CATEGORIES, formula_problem, is_area_code
 
 COLUMNS = ("vintage", "area", "dimension", "category", "population")
@@ -28,10 +29,15 @@ def target_columns() -> str:
             + ". See docs/population-targets.md.")
 
 
-class TargetsInvalid(ValueError):
-    def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} problem(s) in the population file")
-        self.errors = errors
+class TargetsInvalid(RuleBroken):
+    """Every problem of a census file: `problems` lists each line, field and reason."""
+
+    location = None  # the API answers {"file": [problems]}
+
+    def __init__(self, problems: list[dict]):
+        super().__init__(f"{len(problems)} problem(s) in the population file",
+                         errors={"file": problems})
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ def parse_targets(body: str) -> PopulationFile:
     return PopulationFile(vintages.pop(), areas, {a: n for a, (n, _) in names.items()})
 
 
-def replace_targets(session: Session, population: PopulationFile) -> int:
+def _replace_targets(session: Session, population: PopulationFile) -> int:
     """Swap in a new set of margins for the areas in the file; returns the rows stored."""
     areas = population.areas
     session.execute(delete(PopulationTarget).where(PopulationTarget.area.in_(list(areas))))
@@ -124,13 +130,17 @@ def replace_targets(session: Session, population: PopulationFile) -> int:
     return len(rows)
 
 
-def import_targets(session: Session, bus: Bus, population: PopulationFile) -> int:
-    """Store the file's margins and send surveys its copy, in the caller's transaction."""
-    stored = replace_targets(session, population)
+def import_targets(session: Session, bus: Bus, *, body: str) -> dict:
+    """Read a census file (TargetsInvalid listing every problem), swap in its margins and
+    send surveys its copy, in one transaction; what was stored."""
+    population = parse_targets(body)
+    stored = _replace_targets(session, population)
     bus.send(session, "surveys.population_targets", {
         "vintage": population.vintage, "areas": population.areas,
         "area_names": population.area_names})
-    return stored
+    session.commit()
+    return {"vintage": population.vintage, "areas": len(population.areas),
+            "named_areas": len(population.area_names), "targets": stored}
 
 
 def member_counts(session: Session, *where) -> dict:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from services.panel.contact_cap import ContactCap, aware, free_at
+from services.panel.contact_cap import ContactCap, free_at
 from services.panel.models import ContactEvent, Member
 from shared.db import among
 
@@ -45,7 +45,7 @@ def recompute_cap(session: Session, member_ids: list[int], cap: ContactCap) -> N
         for member_id, at in session.execute(
                 select(ContactEvent.member_id, ContactEvent.contacted_at)
                 .where(among(session, ContactEvent.member_id, chunk))):
-            times[member_id].append(aware(at))
+            times[member_id].append(at)
         by_value: dict[tuple[datetime | None, datetime | None], list[int]] = {}
         for member_id, invited_at in times.items():
             value = (max(invited_at) if invited_at else None, free_at(cap, invited_at))

@@ -19,8 +19,8 @@ from rq import Worker
 from sqlalchemy import func, select
 
 from services.panel.delivery import SmtpSender
-from services.panel.jobs import UNCONFIRMED_AFTER, sweep_unconfirmed_deliveries
 from services.panel.models import Delivery
+from services.panel.sending import UNCONFIRMED_AFTER, sweep_unconfirmed_deliveries
 from shared.bus import utcnow
 from shared.db import Database, new_session
 from shared.worker import HEARTBEAT_GRACE_SECONDS, JOB_MONITORING_INTERVAL_SECONDS

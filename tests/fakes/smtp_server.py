@@ -19,6 +19,11 @@ class _Store:
         # Sessions to drop, by the command they are dropped at: "rcpt" (before any message
         # went, so nothing was accepted) or "data" (the message arrived, no answer was given).
         self.resets: dict[str, int] = {"rcpt": 0, "data": 0}
+        # The client address and port of each kept message's session: one per connection.
+        self.peers: list[tuple] = []
+        # Close the connection just after answering each message, as a server ending idle
+        # sessions does: the client finds out at its next command.
+        self.hang_up_after_message = False
 
     def _reset(self, server, at: str) -> bool:
         if self.resets[at] <= 0:
@@ -36,10 +41,13 @@ class _Store:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.peers.append(session.peer)
         if self._reset(server, "data"):
             return "421 reset"  # never reaches the client
         if self.reply_delay:
             await asyncio.sleep(self.reply_delay)
+        if self.hang_up_after_message:  # runs once the answer below is written
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 OK"
 
 
@@ -71,7 +79,14 @@ class FakeSmtpServer:
         """Drop the next `count` sessions at RCPT (nothing sent) or after DATA (sent, no answer)."""
         self.store.resets[at] += count
 
+    @property
+    def sessions(self) -> int:
+        """How many connections carried the messages kept."""
+        return len(set(self.store.peers))
+
     def clear(self) -> None:
         self.store.messages.clear()
+        self.store.peers.clear()
+        self.store.hang_up_after_message = False
         self.store.reply_delay = 0.0
         self.store.resets = {"rcpt": 0, "data": 0}

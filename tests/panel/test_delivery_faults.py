@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy import select
 
-from services.panel.jobs import send_batch
 from services.panel.models import Delivery
+from services.panel.sending import send_batch
 from shared.db import new_session
 from tests.panel.factories import make_members
 from tests.panel.test_joining import _deliver

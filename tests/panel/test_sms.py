@@ -184,7 +184,7 @@ def test_a_gateway_that_keeps_refusing_leaves_the_message_waiting_not_lost(apps,
         delivery = session.scalars(select(Delivery)).one()
     assert delivery.status == "pending" and sms_gateway.messages == []
     sms_gateway.clear()
-    from services.panel.jobs import send_batch
+    from services.panel.sending import send_batch
 
     with apps["panel"].app_context():
         assert send_batch(delivery.batch_id) == 1  # what RQ's retry runs
@@ -205,7 +205,7 @@ def test_messages_wait_while_the_gateway_is_unreachable_and_go_once_it_is_back(
     assert [d.status for d in deliveries] == ["pending"] * 3
     assert all(d.error.startswith("gateway:") for d in deliveries)
     monkeypatch.undo()
-    from services.panel.jobs import send_batch
+    from services.panel.sending import send_batch
 
     with apps["panel"].app_context():
         assert send_batch(deliveries[0].batch_id) == 3  # what RQ's retry runs

@@ -75,3 +75,41 @@ def test_the_gateway_can_still_confirm_an_unconfirmed_delivery(apps, clients, pu
         "X-Twilio-Signature": sms_gateway.signature(STATUS, form)})
     assert answered.status_code == 204
     assert statuses(apps) == {"d:0": "delivered"}
+
+
+def _callback(clients, sms_gateway, sent: dict, status: str):
+    form = {"MessageSid": sent["sid"], "SmsSid": sent["sid"], "MessageStatus": status,
+            "SmsStatus": status, "AccountSid": sms_gateway.account_sid,
+            "From": "+447700900999", "To": sent["to"], "ApiVersion": "2010-04-01"}
+    return clients["panel"].post("/sms/status", data=form, headers={
+        "X-Twilio-Signature": sms_gateway.signature(STATUS, form)})
+
+
+def test_the_gateway_saying_sent_moves_an_unconfirmed_delivery_to_sent(apps, clients, pump,
+                                                                       sms_gateway):
+    refs = make_members(apps["panel"], 1, channel="sms")
+    _deliver(apps, "invitation", refs[0])
+    pump.relay("surveys")
+    pump.work("panel")
+    left_sending(apps, "d:0", minutes_ago=20)
+    with apps["panel"].app_context():
+        sweep_unconfirmed_deliveries()
+    assert _callback(clients, sms_gateway, sms_gateway.messages[0], "sent").status_code == 204
+    assert statuses(apps) == {"d:0": "sent"}
+    _callback(clients, sms_gateway, sms_gateway.messages[0], "queued")  # late, out of order
+    assert statuses(apps) == {"d:0": "sent"}
+
+
+def test_a_message_the_gateway_canceled_is_reported_to_surveys_as_failed(
+        apps, clients, pump, sms_gateway, redis_server):
+    refs = make_members(apps["panel"], 1, channel="sms")
+    _deliver(apps, "invitation", refs[0])
+    pump.relay("surveys")
+    pump.work("panel")
+    assert _callback(clients, sms_gateway, sms_gateway.messages[0], "canceled").status_code \
+        == 204
+    assert statuses(apps) == {"d:0": "canceled"}
+    pump.relay("panel")
+    reported = [d["status"] for r in surveys_jobs(redis_server, "surveys.delivery_report")
+                for d in r["deliveries"]]
+    assert reported == ["sent", "failed"]
