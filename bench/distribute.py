@@ -35,7 +35,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+from bench.harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
 
 WORKER_LOGS = os.environ.get("DISTRIBUTE_WORKER_LOGS")
 IN_FLIGHT = 100  # as panel's SMS sender

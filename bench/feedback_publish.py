@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import print_result, quick_requested  # noqa: E402
+from bench.harness import print_result, quick_requested  # noqa: E402
 from services.feedback import MIGRATIONS_DIR, create_app  # noqa: E402
 from services.feedback.progress import add_commitment, notify_progress, record_progress  # noqa: E402
 from services.feedback.reports import (  # noqa: E402

@@ -36,7 +36,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+from bench.harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
 
 ANSWERS = {"feel_safe": "4", "priority": "Police patrols",
            "comments": "Brighter lights by the bus station"}

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+from bench.harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
 from services.panel.contact_cap import ContactCap  # noqa: E402
 from services.panel.sampling import (  # noqa: E402
     rank_within_cells,

@@ -26,7 +26,7 @@ from urllib.request import Request, urlopen
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import print_result, quick_requested  # noqa: E402
+from bench.harness import print_result, quick_requested  # noqa: E402
 
 TIMEOUT_SECONDS = 20
 PANEL_PUBLIC_URL = "http://panel.bench"

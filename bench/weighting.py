@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+from bench.harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
 from services.surveys import MIGRATIONS_DIR  # noqa: E402
 from services.surveys.analysis import (  # noqa: E402
     refresh_cells,

@@ -18,7 +18,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # bench/_*.py are what the benches share, not benches.
-BENCHES = sorted(path for path in (ROOT / "bench").glob("*.py") if not path.name.startswith("_"))
+BENCHES = sorted((ROOT / "bench").glob("*.py"))
 QUICK_RUN_SECONDS = 120
 
 
