@@ -146,6 +146,14 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Answers sent to /r/<token> from one client address (flask-limiter's notation):
         # generous, since a library's public computers share one address.
         "RESPONSE_RATE_LIMIT": text(env, "RESPONSE_RATE_LIMIT", "60 per minute"),
+        # The partnership's name, in the staff console's header.
+        "PARTNERSHIP_NAME": text(env, "PARTNERSHIP_NAME", "civicpanel partnership"),
+        # A staff session ends after this long without a request, and after this long in all.
+        "STAFF_IDLE_MINUTES": parse_int(env.get("STAFF_IDLE_MINUTES"), 30),
+        "STAFF_SESSION_HOURS": parse_int(env.get("STAFF_SESSION_HOURS"), 12),
+        # Sign-in links asked for, per client address and per email address.
+        "SIGN_IN_RATE_LIMIT_ADDRESS": text(env, "SIGN_IN_RATE_LIMIT_ADDRESS", "20 per hour"),
+        "SIGN_IN_RATE_LIMIT_ACCOUNT": text(env, "SIGN_IN_RATE_LIMIT_ACCOUNT", "5 per hour"),
     }
 
 

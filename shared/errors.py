@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -52,13 +53,35 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/sms/")) or request.path == "/healthz"
 
 
+# What a page says for an HTTP error, in the words of GOV.UK's error page patterns.
+ERROR_PAGES = {
+    400: ("Sorry, there is a problem with what was sent", "Go back and try again."),
+    403: ("You cannot see this page", "Your role does not include this. Ask an admin of your "
+          "agency if you need it."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted "
+          "the web address, check you copied the entire address."),
+    405: ("Sorry, there is a problem with what was sent", "Go back and try again."),
+    413: ("The file is too large", "Send a smaller file."),
+}
+
+
+def error_page(exc: HTTPException):
+    """An HTTP error as a page in the service's look (the console's, when signed in)."""
+    heading, paragraph = ERROR_PAGES.get(exc.code or 500, (exc.name, exc.description or ""))
+    headers = [(name, value) for name, value in exc.get_headers()
+               if name.lower() != "content-type"]
+    return render_template("message_page.html", heading=heading,
+                           paragraphs=[paragraph]), exc.code or 500, headers
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON errors for API paths; pages keep Flask's HTML errors (services add their own)."""
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if not wants_json():
-            return exc
+            # A response of its own (a rate limit's page) is the page; the rest get ours.
+            return exc if exc.response is not None else error_page(exc)
         data = getattr(exc, "data", {}) or {}
         errors = data.get("messages") or data.get("errors")
         body = error_body(exc.code or 500, exc.name, data.get("message") or exc.description, errors)
@@ -71,6 +94,8 @@ def register_error_handlers(app: Flask) -> None:
             body = error_body(exc.status, HTTP_STATUS_CODES.get(exc.status, "Error"), str(exc),
                               exc.answer_errors())
             return jsonify(body), exc.status
+        if exc.status == 404:
+            return error_page(werkzeug_exceptions.NotFound())
         paragraphs = [str(reason) for reasons in exc.errors.values()
                       for reason in (reasons if isinstance(reasons, list) else [reasons])]
         return render_template("message_page.html", heading=str(exc),

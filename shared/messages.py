@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from shared.profile import PROFILE_DIMENSIONS  # noqa: F401
 
 CHANNELS = ("email", "sms")
-ROLES = ("admin", "officer", "analyst", "panel_manager")
+ROLES = ("admin", "officer", "analyst", "panel_manager", "decision_owner")
 DELIVERY_TEMPLATES = ("invitation", "reminder", "outcome", "progress", "dialogue")
 
 
@@ -260,6 +260,15 @@ class ApiKeyIssuedMessage(Schema):
     label = fields.String(load_default="")
 
 
+class StaffEmailMessage(Schema):
+    """An email to a member of staff (a sign-in link, a test of a survey): sent by panel, which
+    sends every email, but to no panel member."""
+
+    to = fields.Email(required=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+
+
 class ApiKeyRevokedMessage(Schema):
     key_hash = fields.String(required=True, validate=validate.Length(equal=64))
 
@@ -324,6 +333,7 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "panel.confirm_join", "panel", "services.panel.jobs.confirm_join", ConfirmJoinMessage
     ),
+    MessageType("panel.staff_email", "panel", "services.panel.jobs.staff_email", StaffEmailMessage),
     MessageType(
         "surveys.sample_drawn", "surveys", "services.surveys.jobs.sample_drawn", SampleDrawnMessage
     ),

@@ -19,6 +19,8 @@ from shared import db
 from shared.api_doc import CommonErrorResponses
 from shared.bus import Bus
 from shared.config import check_production_secrets, settings_from_env
+from shared.console import init_console
+from shared.csrf import init_csrf
 from shared.errors import register_error_handlers
 from shared.input_guard import DatabaseIntegerConverter, init_input_guard, integer_path_parameter
 from shared.security_headers import init_security_headers
@@ -68,6 +70,8 @@ def configure_service(
     app.jinja_loader.searchpath.append(str(SHARED_DIR / "templates"))  # type: ignore[union-attr]
     init_input_guard(app)
     init_security_headers(app)
+    init_csrf(app)
+    init_console(app)
     app.add_url_rule(
         "/shared-static/<path:filename>", "shared_static", _shared_static, methods=["GET"]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy import exc
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,14 @@ def unavailable_page(heading: str, *paragraphs: str, kept: list[tuple[str, str]]
     return render_template("unavailable.html", heading=heading, paragraphs=paragraphs,
                            kept=kept, summary=summary or [], action=action), 503, {
         "Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def form_to_send_again(heading: str, status: int, *paragraphs: str):
+    """A page offering the form just posted, as it was posted, to send again to the same
+    address (with a fresh CSRF token, since the page renders one)."""
+    kept = [(name, value) for name in request.form for value in request.form.getlist(name)]
+    return render_template("unavailable.html", heading=heading, paragraphs=paragraphs,
+                           kept=kept, summary=[], action=request.path), status
 
 
 def register_unavailable_handler(app: Flask, wants_json, error_body) -> None:

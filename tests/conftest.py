@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from flask import Flask
 from redis import Redis
 from sqlalchemy import text
 
@@ -18,6 +19,7 @@ from shared.profile import parse_extra_attributes
 from tests.fakes.redis_server import PrivateRedis
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.fakes.smtp_server import FakeSmtpServer
+from tests.form_client import FormClient
 from tests.pump import Pump
 
 BACKEND = os.environ.get("CIVICPANEL_TEST_DATABASE", "sqlite")
@@ -31,6 +33,9 @@ def pytest_report_header(config):
 
 
 def pytest_configure(config):
+    # Every app's test client, apps the tests build themselves included, posts forms as a
+    # browser does: with their CSRF token.
+    Flask.test_client_class = FormClient
     config.addinivalue_line("markers", "postgresql_only: needs PostgreSQL's concurrency")
 
 

@@ -10,7 +10,7 @@ from shared.db import new_session
 
 AGENCIES = {"council": "Riverside Council", "police": "Riverside Police",
             "health": "Riverside Health", "college": "Riverside College"}
-ROLES = ("admin", "officer", "analyst", "panel_manager")
+ROLES = ("admin", "officer", "analyst", "panel_manager", "decision_owner")
 
 
 def bearer(key: str) -> dict:

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENTRY_POINT_FILES = ("api.py", "analysis_api.py", "views.py", "cli.py", "jobs.py")
+# API modules, page modules (citizens' and the console's), CLI commands and queue handlers.
+ENTRY_POINT_PATTERNS = ("api.py", "*_api.py", "views.py", "*_views.py", "cli.py", "jobs.py")
 SERVICES = ("panel", "surveys", "feedback")
 LONGEST = 25
 
 
 def entry_point_files() -> list[Path]:
-    return [ROOT / "services" / service / name for service in SERVICES
-            for name in ENTRY_POINT_FILES if (ROOT / "services" / service / name).exists()]
+    return sorted({path for service in SERVICES for pattern in ENTRY_POINT_PATTERNS
+                   for path in (ROOT / "services" / service).glob(pattern)})
 
 
 def functions(path: Path):

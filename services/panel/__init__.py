@@ -13,7 +13,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from services.panel import api, cli, models, views
+    from services.panel import api, cli, console_views, models, views
     from services.panel.ratelimits import init_rate_limits
 
     app = Flask(__name__)
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                       api.representativeness_blp):
         flask_api.register_blueprint(blueprint)
     app.register_blueprint(views.pages)
+    app.register_blueprint(console_views.console)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -14,6 +14,7 @@ from services.panel.contact_cap import ContactCap
 from services.panel.draws import draw_and_tell
 from services.panel.imports import import_queued
 from services.panel.models import ApiKey
+from services.panel.staff_mail import send_staff_email
 from services.panel.unused_contacts import give_back_contacts
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
@@ -32,6 +33,12 @@ def contacts_unused(envelope: dict) -> bool:
     """Surveys did not invite some sampled members: their contact-cap slots are free again."""
     with new_session() as session:
         return bus().handle(session, "panel.contacts_unused", envelope, _give_back_contacts)
+
+
+def staff_email(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "panel.staff_email", envelope,
+                            partial(send_staff_email, config=current_app.config))
 
 
 def _give_back_contacts(session: Session, payload: dict) -> None:

@@ -3,7 +3,7 @@ representativeness reports, each scoped to the caller where it belongs to an age
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.panel.models import Campaign, Delivery, Member, MemberImport
@@ -118,3 +118,9 @@ def join_page_wards(session: Session) -> list[tuple[str, str]]:
     names = area_names(session)
     return sorted(((code, names.get(code) or code) for code in margins_from_db(session)),
                   key=lambda ward: ward[1])
+
+
+def members_by_status(session: Session) -> dict[str, int]:
+    """How many members the panel has in each status (erased ones kept as a count only)."""
+    return dict(session.execute(
+        select(Member.status, func.count()).group_by(Member.status)).all())

@@ -13,7 +13,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from services.surveys import analysis_api, api, cli, models, views
+    from services.surveys import (
+        analysis_api,
+        api,
+        cli,
+        console_views,
+        models,
+        sign_in_views,
+        views,
+    )
     from services.surveys.ratelimits import init_rate_limits
 
     app = Flask(__name__)
@@ -26,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(api.bank_blp)
     flask_api.register_blueprint(analysis_api.analysis_blp)
     app.register_blueprint(views.pages)
+    app.register_blueprint(console_views.console)
+    app.register_blueprint(sign_in_views.sign_in)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -9,18 +9,21 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from services.surveys import keys as agency_keys
+from services.surveys import staff_users
 from services.surveys.demo import seed_demo, wait_for_demo_token
 from shared.db import new_session
+from shared.errors import RuleBroken
 from shared.messages import ROLES
 from shared.service import bus
 
 agencies = AppGroup("agencies", help="Partner agencies.")
 keys = AppGroup("keys", help="Agency API keys.")
 demo = AppGroup("demo", help="Demo data.")
+users = AppGroup("users", help="Staff users of the console.")
 
 
 def register(app: Flask) -> None:
-    for group in (agencies, keys, demo):
+    for group in (agencies, keys, demo, users):
         app.cli.add_command(group)
 
 
@@ -79,3 +82,32 @@ def link(wait: int):
         raise click.ClickException(
             "no unanswered invitation of the demo survey: are the workers running?")
     click.echo(f"{current_app.config['SURVEYS_URL']}/r/{token}")
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--agency", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+def add_user(email: str, name: str, agency: str, role: str):
+    """Add a staff user who can sign in to the console."""
+    with new_session() as session:
+        try:
+            user = staff_users.add_staff_user(session, email=email, name=name, agency=agency,
+                                              role=role)
+        except RuleBroken as exc:
+            raise click.ClickException(f"{exc}: {exc.errors}") from None
+    click.echo(f"staff user {user.email} added")
+
+
+@users.command("sign-in-link")
+@click.argument("email")
+def print_sign_in_link(email: str):
+    """Print a single-use link (15 minutes) that signs this active staff user in."""
+    with new_session() as session:
+        try:
+            user = staff_users.user_for_sign_in_link(session, email)
+        except RuleBroken as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(staff_users.sign_in_link(
+            user, staff_users.SignInSettings.from_config(current_app.config)))

@@ -51,6 +51,27 @@ class Agency(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+class StaffUser(Base):
+    """A member of an agency's staff who signs in to the console: by an emailed link, or by
+    their agency's own identity provider (`oidc_subject` ties the two once first used)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.slug"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
 class Survey(Base):
     __tablename__ = "surveys"
 
@@ -264,7 +285,8 @@ class PopulationTarget(Base):
 
 
 class AuditLog(Base):
-    """One pull of analysis data: who (agency, role, key), what (surveys, kind), when."""
+    """One staff action or pull of analysis data: who (agency, role, the staff member's email
+    or the API key's prefix), what (action, surveys, detail), where (service) and when."""
 
     __tablename__ = "audit_log"
 
@@ -273,6 +295,8 @@ class AuditLog(Base):
     agency: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(32))
     key_prefix: Mapped[str] = mapped_column(String(16), default="")
+    actor: Mapped[str] = mapped_column(String(320), default="", index=True)
+    service: Mapped[str] = mapped_column(String(16), default="surveys")
     action: Mapped[str] = mapped_column(String(40))
     survey_ids: Mapped[list] = mapped_column(JSON, default=list)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)

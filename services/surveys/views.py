@@ -25,7 +25,8 @@ from services.surveys.responding import (
     save_response_at_once,
     saved_answers,
 )
-from shared.auth import current_caller, require_role
+from shared.auth import current_caller
+from shared.console import staff_page
 from shared.db import autocommit_connection, get_session
 from shared.statuses import SurveyStatus
 from shared.unavailable import DATABASE_UNAVAILABLE, unavailable_page
@@ -217,7 +218,7 @@ def thanks(token: str):
 
 
 @pages.get("/surveys/<int:survey_id>/fieldwork")
-@require_role()
+@staff_page()
 def fieldwork_page(survey_id: int):
     """The fieldwork monitor as a page, for the survey's sponsors."""
     survey, figures = sponsored_fieldwork(get_session(), agency=current_caller().agency,

@@ -15,6 +15,8 @@ REF = uuid.uuid4()
 KEY = {"key_hash": "a" * 64, "key_prefix": "cp_abcdef", "agency": "council", "role": "officer",
        "label": ""}
 EXAMPLES = {
+    "panel.staff_email": {"to": "officer@council.example", "subject": "Sign in",
+                          "body": "Use this link: http://surveys.test/sign-in/abc"},
     "panel.draw_sample": {"survey_id": 1, "size": 10, "sponsors": ["council"], "seed": 7},
     "panel.deliver": {"template": "invitation", "context": {"survey_title": "Parks"},
                       "recipients": [{"member_ref": REF, "delivery_ref": "invitation:1",

@@ -12,6 +12,7 @@ from services.surveys.fieldwork import close_ended_surveys, send_due_reminders, 
 from services.surveys.models import Agency, Invitation, Survey
 from shared.db import new_session
 from tests.scenario import bearer
+from tests.staff import add_staff, sign_in
 from tests.surveys.steps import (
     delivered,
     drawn,
@@ -149,13 +150,17 @@ def test_monitor_counts_invited_delivered_started_completed_by_channel_and_group
         "female": {"invited": 3, "completed": 2, "rate": 0.667},
         "male": {"invited": 1, "completed": 0, "rate": 0.0}}
     assert [c["completed"] for c in figures["cells"]] == [1, 1]
-    page = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork", headers=officer)
+    add_staff(apps, email="officer@council.example", agency="council", role="officer")
+    sign_in(apps, clients, "officer@council.example")
+    page = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork")
     assert page.status_code == 200 and b"Quota cells" in page.data and b"Response rate" in page.data
     college = bearer(keys["college"]["admin"])
     assert clients["surveys"].get(f"/api/v1/surveys/{survey_id}/fieldwork",
                                   headers=college).status_code == 404
-    assert clients["surveys"].get(f"/surveys/{survey_id}/fieldwork",
-                                  headers=college).status_code == 404
+    add_staff(apps, email="admin@college.example", agency="college", role="admin")
+    sign_in(apps, clients, "admin@college.example")
+    refused = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork")
+    assert refused.status_code == 404 and b"Page not found" in refused.data
 
 
 def test_profile_snapshot_is_unchanged_after_the_members_profile_changes(apps, clients, pump):

@@ -1,0 +1,18 @@
+"""Panel managers' console pages in panel: the panel as a whole."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from services.panel import queries
+from shared.console import staff_page
+from shared.db import get_session
+
+console = Blueprint("console", __name__, template_folder="templates")
+
+
+@console.get("/panel")
+@staff_page("panel_manager", "admin")
+def panel_home():
+    return render_template("console/panel_home.html",
+                           counts=queries.members_by_status(get_session()))

@@ -1,0 +1,49 @@
+"""CSRF protection of every form of every service (Flask-WTF), and the Flask session behind it.
+
+Every POST to a page needs the form's `csrf_token`; the JSON API (bearer keys, no cookies) and
+the SMS gateway's webhooks (signed by the gateway) are not forms and are left out. Each service
+names its own session cookie, since the three share one host name (locally 127.0.0.1 on three
+ports, which cookies do not tell apart). A form whose token has gone (a browser that dropped
+its cookies, a copy of the page kept open across a restart) is not lost: the page says so and
+offers what was typed, with a fresh token, to send again.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from shared.unavailable import form_to_send_again
+
+csrf = CSRFProtect()
+# Paths that are not forms a browser posts: bearer-key APIs and signed gateway webhooks.
+NOT_FORMS = ("/api/", "/sms/")
+
+
+def init_csrf(app: Flask) -> None:
+    production = app.config["CIVICPANEL_ENV"] == "production"
+    app.config.update(
+        WTF_CSRF_CHECK_DEFAULT=False,
+        # A citizen may take an evening over a survey: the token lasts as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_NAME=f"civicpanel_{app.config['SERVICE_NAME']}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+    )
+    csrf.init_app(app)
+    app.before_request(_protect_forms)
+    app.register_error_handler(CSRFError, _form_expired)
+
+
+def _protect_forms() -> None:
+    if request.path.startswith(NOT_FORMS):
+        return
+    csrf.protect()
+
+
+def _form_expired(error: CSRFError):
+    return form_to_send_again(
+        "Your form could not be sent", 400,
+        "This page had been open too long, or your browser did not keep this site's cookie.",
+        "Nothing you typed is lost: send it again from here.")
