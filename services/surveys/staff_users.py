@@ -3,7 +3,7 @@
 
 Asking for a link answers the same whether or not the address has an account, so the page
 tells no one who works where. Asking is limited per client address and per address asked for,
-in Redis (the `limits` package flask-limiter is built on), so a script can neither flood an
+in Redis (shared/rate_limits.py), so a script can neither flood an
 inbox nor try addresses fast.
 """
 
@@ -15,9 +15,6 @@ from urllib.parse import urlencode
 
 from flask import render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from limits import parse
-from limits.storage import RedisStorage
-from limits.strategies import FixedWindowRateLimiter
 from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +23,7 @@ from services.surveys.models import Agency, AuditLog, StaffUser
 from shared.bus import Bus, utcnow
 from shared.errors import NotFound, RuleBroken
 from shared.messages import ROLES
+from shared.rate_limits import RateLimit
 from shared.staff import StaffMember, StaffSessions
 
 SIGN_IN_LINK_SECONDS = 15 * 60
@@ -98,12 +96,9 @@ def sign_in_link(user: StaffUser, settings: SignInSettings, next_url: str | None
 
 
 def _within_limits(redis: Redis, settings: SignInSettings, address: str, email: str) -> bool:
-    storage = RedisStorage("redis://", connection_pool=redis.connection_pool)
-    limiter = FixedWindowRateLimiter(storage)
-    return all([
-        limiter.hit(parse(settings.limit_per_address), "civicpanel-sign-in-address", address),
-        limiter.hit(parse(settings.limit_per_account), "civicpanel-sign-in-account", email),
-    ])
+    per_address = RateLimit(redis, "sign-in-address", lambda: settings.limit_per_address)
+    per_account = RateLimit(redis, "sign-in-account", lambda: settings.limit_per_account)
+    return all([per_address.hit(address) is None, per_account.hit(email) is None])
 
 
 def email_sign_in_link(session: Session, bus: Bus, redis: Redis, settings: SignInSettings, *,
