@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         sign_in_views,
         views,
     )
+    from services.surveys.oidc_sign_in import init_oidc_sign_in
     from services.surveys.ratelimits import init_rate_limits
 
     app = Flask(__name__)
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
     app.register_blueprint(sign_in_views.sign_in)
+    init_oidc_sign_in(app)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
