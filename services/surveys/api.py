@@ -33,7 +33,7 @@ from services.surveys.schemas import (
     SurveyCreateSchema,
     SurveyListQuerySchema,
     SurveySchema,
-    SurveyUpdateSchema,
+    survey_changes_schema,
 )
 from shared.auth import current_caller, require_role
 from shared.db import get_session, page_of
@@ -95,7 +95,7 @@ class SurveyById(MethodView):
         return queries.sponsored_survey(get_session(), agency=agency(), survey_id=survey_id)
 
     @require_role(*WRITERS)
-    @surveys_blp.arguments(SurveyUpdateSchema(partial=True))
+    @surveys_blp.arguments(survey_changes_schema())
     @surveys_blp.response(200, SurveySchema)
     def patch(self, data, survey_id):
         """Change a draft's details (its lead agency only), checked as the whole draft"""

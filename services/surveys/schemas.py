@@ -232,6 +232,12 @@ class SurveyUpdateSchema(SurveyCreateSchema):
         exclude = ("questions",)
 
 
+def survey_changes_schema() -> SurveyUpdateSchema:
+    """Changes to a draft: any field may be left out, but one given (a decision, a fieldwork
+    window, a sponsor) is given whole."""
+    return SurveyUpdateSchema(partial=tuple(SurveyUpdateSchema().fields))
+
+
 class DraftStartSchema(Schema):
     """A draft to build in steps: a blank one with its title, or a copy of another survey."""
 
