@@ -7,7 +7,7 @@ from datetime import date
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.surveys import keys, lifecycle, queries
+from services.surveys import builder, keys, lifecycle, queries
 from services.surveys.fieldwork import sponsored_monitor, top_up_sponsored
 from services.surveys.joint import answer_agency_invitation, ask_to_join, decide_on_request
 from services.surveys.overlap import overlaps_of
@@ -18,6 +18,7 @@ from services.surveys.schemas import (
     ApiKeySchema,
     BankListQuerySchema,
     BankQuestionSchema,
+    DraftStartSchema,
     InvitationAnswerSchema,
     InvitationSchema,
     JoinDecisionSchema,
@@ -26,10 +27,13 @@ from services.surveys.schemas import (
     MonitorSchema,
     OverlapSchema,
     QuestionDefinitionSchema,
+    QuestionInputSchema,
+    QuestionMoveSchema,
     ResultsSchema,
     SurveyCreateSchema,
     SurveyListQuerySchema,
     SurveySchema,
+    survey_changes_schema,
 )
 from shared.auth import current_caller, require_role
 from shared.db import get_session, page_of
@@ -89,6 +93,68 @@ class SurveyById(MethodView):
     def get(self, survey_id):
         """Read a survey your agency sponsors"""
         return queries.sponsored_survey(get_session(), agency=agency(), survey_id=survey_id)
+
+    @require_role(*WRITERS)
+    @surveys_blp.arguments(survey_changes_schema())
+    @surveys_blp.response(200, SurveySchema)
+    def patch(self, data, survey_id):
+        """Change a draft's details (its lead agency only), checked as the whole draft"""
+        return builder.update_details(get_session(), agency=agency(), survey_id=survey_id,
+                                      changes=data)
+
+
+@surveys_blp.route("/drafts")
+class SurveyDrafts(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.arguments(DraftStartSchema)
+    @surveys_blp.response(201, SurveySchema)
+    def post(self, data):
+        """Start a draft to build in steps: blank with a title, or a copy of a survey your
+        agency sponsors (same details and questions, your agency its only sponsor)"""
+        return builder.new_draft(get_session(), agency=agency(), data=data)
+
+
+@surveys_blp.route("/<int:survey_id>/questions")
+class SurveyQuestions(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.arguments(QuestionInputSchema)
+    @surveys_blp.response(201, SurveySchema)
+    def post(self, data, survey_id):
+        """Add a question at the end of a draft: your own, or one from the bank by bank_code"""
+        return builder.add_question(get_session(), agency=agency(), survey_id=survey_id,
+                                    question=data)
+
+
+@surveys_blp.route("/<int:survey_id>/questions/<code>")
+class SurveyQuestionByCode(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.arguments(QuestionInputSchema)
+    @surveys_blp.response(200, SurveySchema)
+    def put(self, data, survey_id, code):
+        """Replace a draft's question in its place"""
+        return builder.edit_question(get_session(), agency=agency(), survey_id=survey_id,
+                                     code=code, question=data)
+
+    @surveys_blp.response(200, SurveySchema)
+    def delete(self, survey_id, code):
+        """Remove a question from a draft; no later question may be shown by its answers"""
+        return builder.remove_question(get_session(), agency=agency(), survey_id=survey_id,
+                                       code=code)
+
+
+@surveys_blp.route("/<int:survey_id>/questions/<code>/move")
+class SurveyQuestionMove(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.arguments(QuestionMoveSchema)
+    @surveys_blp.response(200, SurveySchema)
+    def post(self, data, survey_id, code):
+        """Move a draft's question one place up or down"""
+        return builder.move_question(get_session(), agency=agency(), survey_id=survey_id,
+                                     code=code, direction=data["direction"])
 
 
 @surveys_blp.route("/<int:survey_id>/launch")

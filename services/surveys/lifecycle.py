@@ -90,21 +90,26 @@ def build_questions(questions: list[dict], channels: list[str], *, start: int = 
     ]
 
 
+def check_sponsors(session: Session, sponsors: list[dict], lead_agency: str) -> None:
+    """The lead agency is a sponsor, and every sponsor is a partner agency."""
+    agencies = [s["agency"] for s in sponsors]
+    if lead_agency not in agencies:
+        raise SurveyRuleBroken("Your agency must be one of the sponsors.",
+                               {"sponsors": [f"{lead_agency} is not among the sponsors."]})
+    known = set(session.scalars(select(Agency.slug).where(Agency.slug.in_(agencies))))
+    unknown = [a for a in agencies if a not in known]
+    if unknown:
+        raise SurveyRuleBroken("Unknown sponsor agency.",
+                               {"sponsors": [f"No agency called {a}." for a in unknown]})
+
+
 def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
     """A draft led by `lead_agency`; every other agency it names is only invited to sponsor.
 
     An invited agency becomes a sponsor, at the cost share proposed here, when one of its
     officers or admins accepts (`joint.answer_invitation`); until then it is no sponsor.
     """
-    sponsors = [s["agency"] for s in data["sponsors"]]
-    if lead_agency not in sponsors:
-        raise SurveyRuleBroken("Your agency must be one of the sponsors.",
-                               {"sponsors": [f"{lead_agency} is not among the sponsors."]})
-    known = set(session.scalars(select(Agency.slug).where(Agency.slug.in_(sponsors))))
-    unknown = [a for a in sponsors if a not in known]
-    if unknown:
-        raise SurveyRuleBroken("Unknown sponsor agency.",
-                               {"sponsors": [f"No agency called {a}." for a in unknown]})
+    check_sponsors(session, data["sponsors"], lead_agency)
     decision = data.get("decision") or {}
     fieldwork = data.get("fieldwork") or {}
     channels = data.get("channels") or ["web", "sms_link"]
@@ -154,6 +159,8 @@ def launch_problems(survey: Survey, today: date,
     problems: dict[str, list[str]] = {}
     if not may_move(survey.status, SurveyStatus.FIELDWORK, SurveyStatus):
         problems["status"] = [f"Only a draft can launch; this survey is {survey.status}."]
+    if not survey.questions:
+        problems["questions"] = ["Add at least one question."]
     if not survey.purpose:
         problems["purpose"] = ["Say what the survey is for."]
     if not survey.scope:
