@@ -28,8 +28,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from datetime import UTC, datetime
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
