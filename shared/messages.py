@@ -230,6 +230,8 @@ class SurveyClosedMessage(Schema):
     scope = fields.String(required=True)
     decision = fields.Nested(DecisionSchema, required=True)
     sponsors = fields.List(fields.String(), required=True)
+    # Each sponsor's name, for pages that say who is responsible (names, never codes).
+    sponsor_names = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     closed_at = fields.AwareDateTime(required=True)
     invited = fields.Integer(required=True)
     questions = fields.List(fields.Nested(QuestionResultSchema), required=True)

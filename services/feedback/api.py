@@ -37,7 +37,9 @@ accountability_blp = Blueprint("accountability", __name__, url_prefix="/api/v1/a
 public_blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                        description="Published reports and the agencies' scoreboard, open to all.")
 
-WRITERS = ("admin", "officer")
+# Who completes and publishes a report, adds commitments and records their progress: the
+# console's report pages (services/feedback/report_views.py) take the same roles.
+WRITERS = ("admin", "officer", "decision_owner")
 
 
 @reports_blp.route("")

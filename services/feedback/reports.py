@@ -47,6 +47,7 @@ def draft_report(session: Session, payload: dict) -> Report | None:
     refs = sorted({str(ref) for ref in payload["respondent_refs"]})
     tags = {("area", area) for area in payload.get("areas") or []}
     tags |= {("topic", topic) for topic in payload.get("topics") or []}
+    names = payload.get("sponsor_names") or {}
     report = Report(
         survey_id=payload["survey_id"], title=payload["title"], purpose=payload["purpose"],
         scope=payload["scope"], decision=payload["decision"]["description"],
@@ -55,7 +56,8 @@ def draft_report(session: Session, payload: dict) -> Report | None:
         results=[dict(question) for question in payload["questions"]],
         weighting=dict(payload["weighting"]) if payload.get("weighting") else None,
         representation=[dict(group) for group in payload.get("representation") or []],
-        sponsors=[ReportSponsor(agency=agency) for agency in dict.fromkeys(payload["sponsors"])],
+        sponsors=[ReportSponsor(agency=agency, name=names.get(agency))
+                  for agency in dict.fromkeys(payload["sponsors"])],
         tags=[ReportTag(kind=kind, value=value[:100]) for kind, value in sorted(tags)],
     )
     session.add(report)

@@ -347,12 +347,15 @@ def closed_message(session: Session, survey: Survey) -> dict:
         select(Invitation.member_ref).join(Response, Response.invitation_id == Invitation.id)
         .where(Response.survey_id == survey.id)
     ).all()
+    names = agency_names(session)
     message = {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
         "scope": survey.scope,
         "decision": {"description": survey.decision, "owner": survey.decision_owner,
                      "due": survey.decision_due},
         "sponsors": [s.agency for s in survey.sponsors], "closed_at": survey.closed_at,
+        "sponsor_names": {s.agency: names[s.agency] for s in survey.sponsors
+                          if s.agency in names},
         "invited": results["invited"], "questions": results["questions"],
         "respondent_refs": list(respondents),
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),
