@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cli,
         console_views,
         models,
+        overview_views,
         sign_in_views,
         views,
     )
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
     app.register_blueprint(sign_in_views.sign_in)
+    app.register_blueprint(overview_views.survey_pages)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
