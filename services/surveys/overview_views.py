@@ -9,18 +9,27 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.surveys import overview
+from services.surveys import monitor_charts, overview
+from services.surveys.fieldwork import ask_for_top_up, remind_now
 from services.surveys.joint import answer_agency_invitation, decide_on_request
 from services.surveys.joint import ask_to_join as ask_to_join_survey
 from services.surveys.lifecycle import SurveyRuleBroken
+from services.surveys.preview import (
+    check_preview_answers,
+    preview_page,
+    send_test_invitation,
+    sms_transcript,
+)
 from services.surveys.schemas import JoinDecisionSchema
 from shared.auth import current_caller
+from shared.bus import utcnow
+from shared.charts import svg_headers
 from shared.console import signed_in_member, staff_page
 from shared.db import get_session
-from shared.service import bus
+from shared.service import bus, public_url
 
 survey_pages = Blueprint("survey_pages", __name__, template_folder="templates")
 WRITERS = overview.WRITERS
@@ -161,3 +170,97 @@ def answer_invitation(invitation_id: int):
     flash(f"You accepted: your agency now co-sponsors {answered.survey.title}." if accept
           else f"You declined the invitation to co-sponsor {answered.survey.title}.")
     return redirect(url_for("survey_pages.invitations"), code=303)
+
+
+# -- fieldwork: its charts, and top-up and reminders behind confirmation pages -------------
+
+@survey_pages.get("/surveys/<int:survey_id>/fieldwork/<name>.svg")
+@staff_page()
+def fieldwork_chart(survey_id: int, name: str):
+    svg = monitor_charts.fieldwork_chart(get_session(), agency=current_caller().agency,
+                                         survey_id=survey_id, name=name)
+    return svg, 200, svg_headers()
+
+
+def _confirm_page(survey_id: int, action: str):
+    caller = current_caller()
+    view = monitor_charts.fieldwork_view(get_session(), agency=caller.agency,
+                                         survey_id=survey_id, role=caller.role)
+    return render_template(f"console/survey/{action}.html", view=view, survey=view.survey)
+
+
+@survey_pages.get("/surveys/<int:survey_id>/top-up")
+@staff_page(*WRITERS)
+def top_up_page(survey_id: int):
+    return _confirm_page(survey_id, "top_up")
+
+
+@survey_pages.post("/surveys/<int:survey_id>/top-up")
+@staff_page(*WRITERS)
+def top_up(survey_id: int):
+    _, asked = ask_for_top_up(get_session(), bus(), agency=current_caller().agency,
+                              survey_id=survey_id)
+    flash(f"Panel was asked for {asked['size']} more members in the cells behind target."
+          if asked else "No quota cell is behind target: panel was not asked for more members.")
+    return redirect(url_for("pages.fieldwork_page", survey_id=survey_id), code=303)
+
+
+@survey_pages.get("/surveys/<int:survey_id>/reminders")
+@staff_page(*WRITERS)
+def reminders_page(survey_id: int):
+    return _confirm_page(survey_id, "reminders")
+
+
+@survey_pages.post("/surveys/<int:survey_id>/reminders")
+@staff_page(*WRITERS)
+def send_reminders(survey_id: int):
+    reminded = remind_now(get_session(), bus(), agency=current_caller().agency,
+                          survey_id=survey_id, now=utcnow(),
+                          surveys_url=current_app.config["SURVEYS_URL"],
+                          batch_size=current_app.config["DELIVERY_BATCH_SIZE"])
+    flash(f"A reminder is on its way to {reminded} member{'s' if reminded != 1 else ''} "
+          "who have not answered yet.")
+    return redirect(url_for("pages.fieldwork_page", survey_id=survey_id), code=303)
+
+
+# -- preview: the web form as a citizen sees it, the SMS dialogue, a test email ---------------
+
+
+@survey_pages.get("/surveys/<int:survey_id>/preview")
+@staff_page()
+def preview(survey_id: int):
+    page = preview_page(get_session(), agency=current_caller().agency, survey_id=survey_id,
+                        language=request.args.get("lang"))
+    return render_template("console/survey/preview.html", **page, values={}, errors={},
+                           has_errors=False, saved=False, checked=False)
+
+
+@survey_pages.post("/surveys/<int:survey_id>/preview")
+@staff_page()
+def preview_answers(survey_id: int):
+    page = check_preview_answers(get_session(), agency=current_caller().agency,
+                                 survey_id=survey_id, form=request.form,
+                                 language=request.args.get("lang"))
+    return render_template("console/survey/preview.html", **page, saved=False,
+                           has_errors=bool(page["errors"]), checked=not page["errors"]
+                           ), 422 if page["errors"] else 200
+
+
+@survey_pages.get("/surveys/<int:survey_id>/preview/sms")
+@staff_page()
+def preview_sms(survey_id: int):
+    survey, language, texts = sms_transcript(get_session(), agency=current_caller().agency,
+                                             survey_id=survey_id,
+                                             language=request.args.get("lang"))
+    return render_template("console/survey/preview_sms.html", survey=survey, texts=texts,
+                           language=language)
+
+
+@survey_pages.post("/surveys/<int:survey_id>/preview/test")
+@staff_page(*WRITERS)
+def send_test(survey_id: int):
+    to = send_test_invitation(get_session(), bus(), staff=signed_in_member(),
+                              survey_id=survey_id,
+                              preview_url=public_url("survey_pages.preview", survey_id=survey_id))
+    flash(f"The invitation email is on its way to {to}.")
+    return redirect(url_for("survey_pages.preview", survey_id=survey_id), code=303)

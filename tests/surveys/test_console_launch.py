@@ -4,15 +4,23 @@ close behind confirmation pages, and joint working between agencies."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from sqlalchemy import select
 
-from services.surveys.models import AuditLog, JoinRequest, Survey
+from services.surveys.models import (
+    AuditLog,
+    Invitation,
+    JoinRequest,
+    Response,
+    SavedAnswer,
+    Survey,
+)
 from shared.db import new_session
 from tests.scenario import add_members, bearer, setup_agencies, survey_payload
 from tests.staff import add_staff, sign_in
-from tests.surveys.steps import invitations, sent
+from tests.surveys.steps import delivered, drawn, invitations, member, sent
 
 OFFICER = "olu@council.example"
 
@@ -40,7 +48,7 @@ def as_staff(apps, clients, email: str = OFFICER, agency: str = "council",
 
 def text(page) -> str:
     """The page's words, as a person reads them (tags dropped, spaces collapsed)."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True))).split())
 
 
 def survey_status(apps, survey_id: int) -> str:
@@ -176,3 +184,176 @@ def invitation_id(apps, survey_id: int, agency: str) -> int:
     with apps["surveys"].app_context(), new_session() as session:
         return session.scalar(select(JoinRequest.id).where(
             JoinRequest.survey_id == survey_id, JoinRequest.agency == agency))
+
+
+# -- the fieldwork monitor -------------------------------------------------------------
+
+YOUNG, OLD = {"age_band": "16-24"}, {"age_band": "65-74"}
+QUOTAS = [{"cell": YOUNG, "target": 2}, {"cell": OLD, "target": 2}]
+
+
+def answer(clients, invitation) -> None:
+    sent_answers = {"feel_safe": "4", "priority": "Street lighting"}
+    assert clients["surveys"].post(f"/r/{invitation.token}", data=sent_answers).status_code == 303
+
+
+def in_fieldwork(apps, clients, pump) -> int:
+    """A launched survey with quota cells: two older members answered, two younger did not."""
+    keys = setup_agencies(apps, pump)
+    survey_id = launched(clients, keys, quotas=QUOTAS, target_completes=4)
+    drawn(pump, survey_id, [member(**YOUNG, deprivation_decile=10),
+                            member("sms", **YOUNG, deprivation_decile=2),
+                            member(**OLD, deprivation_decile=2),
+                            member(**OLD, deprivation_decile=1)])
+    for invitation in invitations(apps["surveys"], survey_id):
+        if invitation.profile["age_band"] == "65-74":
+            answer(clients, invitation)
+    return survey_id
+
+
+def test_the_monitor_shows_each_chart_beside_its_table_in_natural_order(apps, clients, pump):
+    survey_id = in_fieldwork(apps, clients, pump)
+    as_staff(apps, clients)
+    page = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork")
+    assert page.status_code == 200
+    html, words = page.get_data(as_text=True), text(page)
+    for name in ("completes", "cells", "channels", "group-age_band", "group-deprivation_decile"):
+        assert f'src="/surveys/{survey_id}/fieldwork/{name}.svg"' in html, name
+    assert "Completed responses per day" in words and "Completed so far" in words
+    assert "Age: 16 to 24 2 2 0 0%" in words and "Age: 65 to 74 2 2 2 100% (full)" in words
+    assert "Email 3 2 67%" in words and "Text message (SMS) 1 0 0%" in words
+    deciles = [words.index(f"Decile {d}") for d in ("1 (most deprived)", "2 ", "10 (least")]
+    assert deciles == sorted(deciles)  # 1, 2, 10: not text order
+    assert "deprivation_decile" not in words and "16-24" not in words  # names, not codes
+
+    chart = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork/group-deprivation_decile.svg")
+    assert chart.status_code == 200 and chart.content_type.startswith("image/svg+xml")
+    svg = chart.get_data(as_text=True)
+    assert svg.startswith("<svg") and "<script" not in svg and "<?xml" not in svg
+    assert "<title>Response rate by deprivation decile</title>" in svg
+    assert svg.index("Decile 1 (most deprived)") < svg.index("Decile 10 (least deprived)")
+    assert "50%" in svg  # each bar's figure is written on it, not told by colour
+    cells = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork/cells.svg").get_data(
+        as_text=True)
+    assert "target 2" in cells and "2 completed" in cells
+    assert clients["surveys"].get(
+        f"/surveys/{survey_id}/fieldwork/nothing.svg").status_code == 404
+
+
+def test_top_up_goes_through_a_confirmation_page(apps, clients, pump):
+    survey_id = in_fieldwork(apps, clients, pump)
+    as_staff(apps, clients)
+    monitor_page = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork")
+    assert f'href="/surveys/{survey_id}/top-up"' in monitor_page.get_data(as_text=True)
+    confirm = clients["surveys"].get(f"/surveys/{survey_id}/top-up")
+    assert "Top up the quota cells behind target?" in text(confirm)
+    assert [d["draw_id"] for d in sent(apps["surveys"], "panel.draw_sample")] == ["launch"]
+    done = clients["surveys"].post(f"/surveys/{survey_id}/top-up")
+    assert done.status_code == 303
+    [top_up] = sent(apps["surveys"], "panel.draw_sample")[1:]
+    assert top_up["draw_id"] == "topup:1" and [q["cell"] for q in top_up["quotas"]] == [YOUNG]
+    after = clients["surveys"].get(done.headers["Location"])
+    assert f"Panel was asked for {top_up['size']} more members" in text(after)
+    assert "Top-ups 1" in text(after)
+
+
+def test_reminders_now_go_to_those_who_have_not_answered_after_a_confirmation(
+        apps, clients, pump):
+    survey_id = in_fieldwork(apps, clients, pump)
+    waiting = {i.member_ref for i in invitations(apps["surveys"], survey_id)
+               if i.profile["age_band"] == "16-24"}
+    as_staff(apps, clients)
+    confirm = clients["surveys"].get(f"/surveys/{survey_id}/reminders")
+    assert "2 of the 4 members invited have not answered yet" in text(confirm)
+    assert delivered(apps["surveys"], "reminder") == []
+    done = clients["surveys"].post(f"/surveys/{survey_id}/reminders")
+    assert {r["member_ref"] for r in delivered(apps["surveys"], "reminder")} == waiting
+    assert "A reminder is on its way to 2 members" in text(
+        clients["surveys"].get(done.headers["Location"]))
+    # Again: one more reminder each, not a repeat of the same one.
+    clients["surveys"].post(f"/surveys/{survey_id}/reminders")
+    assert len({r["delivery_ref"] for r in delivered(apps["surveys"], "reminder")}) == 4
+
+
+def test_the_monitor_offers_a_co_sponsor_no_close_and_an_analyst_no_actions(apps, clients, pump):
+    survey_id = in_fieldwork(apps, clients, pump)
+    as_staff(apps, clients, "ana@council.example", role="analyst")
+    html = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork").get_data(as_text=True)
+    assert "/top-up" not in html and "/reminders" not in html and "/close" not in html
+    assert clients["surveys"].get(f"/surveys/{survey_id}/top-up").status_code == 403
+
+
+# -- preview ---------------------------------------------------------------------------
+
+WELSH = {"cy": {"text": "Pa mor ddiogel ydych chi'n teimlo ar ôl iddi dywyllu?",
+                "labels": ["Anniogel iawn", "Eithaf anniogel", "Y naill na'r llall",
+                           "Eithaf diogel", "Diogel iawn"]}}
+
+
+def saved_anything(apps) -> int:
+    with apps["surveys"].app_context(), new_session() as session:
+        return sum(session.query(model).count()
+                   for model in (Invitation, Response, SavedAnswer))
+
+
+def test_the_preview_shows_the_questions_as_a_citizen_sees_them_and_saves_nothing(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    payload = survey_payload(languages=["en", "cy"])
+    payload["questions"][0]["translations"] = WELSH
+    payload["questions"][2]["show_if"] = {"question": "priority", "in": ["Police patrols"]}
+    survey_id = draft(clients, keys, **{k: v for k, v in payload.items()
+                                        if k in ("languages", "questions")})
+    as_staff(apps, clients)
+    page = clients["surveys"].get(f"/surveys/{survey_id}/preview")
+    assert page.status_code == 200
+    words = text(page)
+    assert "Preview This is the survey as members will see it on the web." in words
+    assert "Nothing you enter here is saved" in words
+    assert "How safe do you feel after dark?" in words and "5 – Very safe" in words
+    assert "Street lighting" in words and "Anything else? (optional)" in words
+    assert "Answer this only if you answered “Police patrols”" in words
+    assert "Send my answers" in words and "Riverside Council" in words
+    welsh = clients["surveys"].get(f"/surveys/{survey_id}/preview?lang=cy")
+    assert "Pa mor ddiogel ydych chi'n teimlo ar ôl iddi dywyllu?" in text(welsh)
+
+    missing = clients["surveys"].post(f"/surveys/{survey_id}/preview", data={"feel_safe": "4"})
+    assert missing.status_code == 422 and "There is a problem" in text(missing)
+    sent_answers = {"feel_safe": "4", "priority": "Street lighting"}
+    fine = clients["surveys"].post(f"/surveys/{survey_id}/preview", data=sent_answers)
+    assert fine.status_code == 200 and "These answers would be accepted" in text(fine)
+    assert saved_anything(apps) == 0 and survey_status(apps, survey_id) == "draft"
+
+
+def test_the_sms_preview_is_the_dialogue_as_a_transcript(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    survey_id = draft(clients, keys, channels=["web", "sms_dialogue"])
+    as_staff(apps, clients)
+    page = clients["surveys"].get(f"/surveys/{survey_id}/preview/sms")
+    assert page.status_code == 200
+    words = text(page)
+    assert ("Q1/3: How safe do you feel after dark? Reply with a number from 1 to 5. "
+            "(1 Very unsafe, 5 Very safe)") in words
+    assert ("Q2/3: What should we spend most on? Reply 1 Street lighting, 2 Police patrols, "
+            "3 Welfare services.") in words
+    assert "Q3/3: Anything else? Reply with your answer. Reply SKIP to skip it." in words
+    assert "Member replies 5" in words
+    assert words.index("Q1/3") < words.index("Q2/3") < words.index("Thank you, your answers")
+
+
+def test_send_me_a_test_emails_the_invitation_to_the_officer(apps, clients, pump, smtp_server):
+    keys = setup_agencies(apps, pump)
+    survey_id = draft(clients, keys)
+    as_staff(apps, clients)
+    done = clients["surveys"].post(f"/surveys/{survey_id}/preview/test")
+    assert done.status_code == 303
+    assert f"on its way to {OFFICER}" in text(clients["surveys"].get(done.headers["Location"]))
+    pump()
+    [mail] = [m for m in smtp_server.messages if "Have your say" in m["Subject"]]
+    assert mail["To"] == OFFICER
+    assert mail["Subject"] == "Test: Have your say: Feeling safe in the town centre"
+    body = mail.get_payload(decode=True).decode()
+    assert "This is a test, sent to you alone" in body
+    assert "Riverside Council and partners are asking the panel about" in body
+    assert f"http://surveys.test/surveys/{survey_id}/preview" in body
+    assert saved_anything(apps) == 0
