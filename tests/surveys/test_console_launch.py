@@ -357,3 +357,72 @@ def test_send_me_a_test_emails_the_invitation_to_the_officer(apps, clients, pump
     assert "Riverside Council and partners are asking the panel about" in body
     assert f"http://surveys.test/surveys/{survey_id}/preview" in body
     assert saved_anything(apps) == 0
+
+
+# -- joint working ---------------------------------------------------------------------
+
+SAFETY = {"areas": ["E05001001"], "topics": ["community safety"]}
+
+
+def test_an_overlap_is_warned_of_and_asking_to_join_reaches_the_lead_who_approves(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    council_survey = draft(clients, keys, **SAFETY)
+    police_survey = draft(clients, keys, "police", sponsors=[("police", "100.00")], **SAFETY)
+    as_staff(apps, clients, "pat@police.example", "police")
+    page = clients["surveys"].get(f"/surveys/{police_survey}")
+    words = text(page)
+    assert "1 other survey asks the same wards about the same topics" in words
+    assert "Overlaps with: Feeling safe in the town centre Led by Riverside Council" in words
+    assert "Ask to join instead" in words
+    asked = clients["surveys"].post(f"/surveys/{council_survey}/join-requests", data={
+        "message": "We are asking the same; let us ask once.", "from_survey": police_survey})
+    assert asked.status_code == 303 and asked.headers["Location"] == f"/surveys/{police_survey}"
+    own_page = clients["surveys"].get(f"/surveys/{police_survey}")
+    assert "Your request to join was sent" in text(own_page)
+
+    as_staff(apps, clients)
+    lead_page = clients["surveys"].get(f"/surveys/{council_survey}")
+    assert "Riverside Police asks to co-sponsor" in text(lead_page)
+    request_id = invitation_id(apps, council_survey, "police")
+    decision = clients["surveys"].get(f"/surveys/{council_survey}/join-requests/{request_id}")
+    assert "We are asking the same; let us ask once." in text(decision)
+    wrong = clients["surveys"].post(f"/surveys/{council_survey}/join-requests/{request_id}",
+                                    data={"decision": "approve", "share-council": "80",
+                                          "share-police": "30"})
+    assert wrong.status_code == 422
+    assert "Cost shares must add up to 100; they add up to 110" in text(wrong)
+    approved = clients["surveys"].post(f"/surveys/{council_survey}/join-requests/{request_id}",
+                                       data={"decision": "approve", "share-council": "70",
+                                             "share-police": "30"})
+    assert approved.status_code == 303
+    after = text(clients["surveys"].get(f"/surveys/{council_survey}"))
+    assert "Request approved" in after and "Riverside Police, 30% of the cost" in after
+
+
+def test_an_invited_agency_accepts_or_declines_on_its_invitations_page(apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    survey_id = draft(clients, keys, sponsors=[("council", "50.00"), ("police", "30.00"),
+                                               ("health", "20.00")])
+    as_staff(apps, clients, "pat@police.example", "police")
+    page = clients["surveys"].get("/surveys/invitations")
+    words = text(page)
+    assert "Feeling safe in the town centre Led by Riverside Council" in words
+    assert "Your share of the cost 30%" in words and "Not answered yet" in words
+    assert clients["surveys"].get(f"/surveys/{survey_id}").status_code == 404  # not yet
+    accepted = clients["surveys"].post(
+        f"/surveys/invitations/{invitation_id(apps, survey_id, 'police')}",
+        data={"answer": "accept"})
+    assert accepted.status_code == 303
+    assert "your agency now co-sponsors Feeling safe" in text(
+        clients["surveys"].get("/surveys/invitations"))
+    assert clients["surveys"].get(f"/surveys/{survey_id}").status_code == 200
+
+    as_staff(apps, clients, "hal@health.example", "health")
+    clients["surveys"].post(f"/surveys/invitations/{invitation_id(apps, survey_id, 'health')}",
+                            data={"answer": "decline"})
+    as_staff(apps, clients)
+    words = text(clients["surveys"].get(f"/surveys/{survey_id}"))
+    assert "Riverside Council (lead), 70% of the cost" in words
+    assert "Riverside Police, 30% of the cost" in words and "Riverside Health" not in words
+    assert "Not done" not in text(clients["surveys"].get(f"/surveys/{survey_id}/launch"))
