@@ -11,7 +11,7 @@ dashed line or a bar labelled "target".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,8 @@ from shared.profile import CATEGORIES, PROFILE_DIMENSIONS, category_label, dimen
 from shared.statuses import SurveyStatus
 
 CHANNEL_NAMES = {"email": "Email", "sms": "Text message (SMS)"}
+# About the width of half the page, so a chart's words are read at their own size.
+CHART_WIDTH = 480
 
 
 @dataclass
@@ -62,6 +64,20 @@ def completes_by_day(session: Session, survey: Survey) -> list[tuple[date, int]]
     return [(date.fromisoformat(str(value)[:10]), count) for value, count in rows]
 
 
+def every_day(survey: Survey, counts: list[tuple[date, int]]) -> list[tuple[date, int]]:
+    """The counts of every day of fieldwork so far, days without completes as 0: from the
+    launch to today (or the day it closed, or the window's end, when earlier)."""
+    if not counts:
+        return []
+    by_day = dict(counts)
+    first = min(survey.launched_at.date() if survey.launched_at else counts[0][0], counts[0][0])
+    ends = [date.today(), counts[-1][0] if survey.closed_at is None else survey.closed_at.date()]
+    last = max(counts[-1][0], min(ends + ([survey.fieldwork_end] if survey.fieldwork_end
+                                          else [])))
+    return [(first + timedelta(days=n), by_day.get(first + timedelta(days=n), 0))
+            for n in range((last - first).days + 1)]
+
+
 def target_of(survey: Survey) -> int | None:
     """The completes aimed for: the survey's target, else its quota cells' targets added."""
     return survey.target_completes or (sum(q["target"] for q in survey.quotas) or None)
@@ -89,7 +105,7 @@ def fieldwork_tables(session: Session, survey: Survey, figures: dict) -> list[Ta
         description=f"Line chart of completed responses so far, day by day"
         f"{f', against the target of {target}' if target else ''}.")
     total = 0
-    for day, count in completes_by_day(session, survey):
+    for day, count in every_day(survey, completes_by_day(session, survey)):
         total += count
         daily.rows.append((day.strftime("%-d %b"), count, total, target or "–"))
     tables = [daily]
@@ -141,30 +157,36 @@ def _number(text) -> float:
     return float(str(text).rstrip("%").split()[0]) if str(text)[0].isdigit() else 0.0
 
 
+def _bars(table: Table, height_per_row: int, **options):
+    """A horizontal bar chart whose rows read top to bottom in the table's order."""
+    chart = pygal.HorizontalBar(**chart_config(table.caption, 140 + height_per_row * len(
+        table.rows), width=CHART_WIDTH), **options)
+    chart.x_labels = [row[0] for row in reversed(table.rows)]  # pygal draws from the bottom
+    return chart
+
+
 def render_chart(table: Table) -> str:
     """The table as an SVG chart (a string), with no script and a title of its own."""
+    rows = list(reversed(table.rows))
     if table.name == "completes":
-        chart = pygal.Line(**chart_config(table.caption, 420), dots_size=4, x_label_rotation=0,
-                           show_minor_x_labels=False, x_labels_major_every=max(
-                               1, len(table.rows) // 7))
+        highest = max([row[2] for row in table.rows] + [
+            row[3] for row in table.rows if row[3] != "–"])
+        chart = pygal.Line(**chart_config(table.caption, 360, width=CHART_WIDTH), dots_size=4,
+                           include_x_axis=True, range=(0, highest), show_minor_x_labels=False,
+                           x_labels_major_every=max(1, len(table.rows) // 6))
         chart.x_labels = [row[0] for row in table.rows]
         chart.add("Completed so far", [row[2] for row in table.rows],
                   formatter=lambda v: f"{v:g}")
         if table.rows and table.rows[0][3] != "–":
-            chart.add("Target", [row[3] for row in table.rows], show_dots=False,
+            chart.add("Target (dashed)", [row[3] for row in table.rows], show_dots=False,
                       print_values=False, stroke_style={"width": 3, "dasharray": "8, 6"})
     elif table.name == "cells":
-        chart = pygal.HorizontalBar(**chart_config(table.caption, 120 + 70 * len(table.rows)))
-        chart.x_labels = [row[0] for row in table.rows]
-        chart.add("Completed", [row[3] for row in table.rows],
-                  formatter=lambda v: f"{v:g} completed")
-        chart.add("Target", [row[1] for row in table.rows], formatter=lambda v: f"target {v:g}")
+        chart = _bars(table, 64)
+        chart.add("Completed", [row[3] for row in rows], formatter=lambda v: f"{v:g} completed")
+        chart.add("Target", [row[1] for row in rows], formatter=lambda v: f"target {v:g}")
     else:
-        chart = pygal.HorizontalBar(**chart_config(table.caption, 120 + 45 * len(table.rows)),
-                                    range=(0, 100), show_legend=False)
-        chart.x_labels = [row[0] for row in table.rows]
-        chart.add("Response rate", [_number(row[3]) if row[3] != "–" else None
-                                    for row in table.rows],
+        chart = _bars(table, 40, range=(0, 100), show_legend=False)
+        chart.add("Response rate", [_number(row[3]) if row[3] != "–" else None for row in rows],
                   formatter=lambda v: f"{v:.0f}%")
     return render_svg(chart)
 

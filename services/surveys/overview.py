@@ -65,9 +65,11 @@ def next_steps(survey: Survey, *, lead: bool, writer: bool) -> list[Step]:
     """What the survey's page offers next: only what the API would let this caller do."""
     base = f"/surveys/{survey.id}"
     status = SurveyStatus(survey.status)
-    steps = [Step("Preview", f"{base}/preview", primary=status == SurveyStatus.DRAFT),
+    may_launch = status == SurveyStatus.DRAFT and lead and writer
+    steps = [Step("Preview", f"{base}/preview",
+                  primary=status == SurveyStatus.DRAFT and not may_launch),
              Step("Preview the SMS dialogue", f"{base}/preview/sms")]
-    if status == SurveyStatus.DRAFT and lead and writer:
+    if may_launch:
         steps.append(Step("Launch", f"{base}/launch", primary=True))
     if status != SurveyStatus.DRAFT:
         steps.append(Step("Monitor fieldwork", f"{base}/fieldwork",

@@ -231,7 +231,9 @@ def test_the_monitor_shows_each_chart_beside_its_table_in_natural_order(apps, cl
     svg = chart.get_data(as_text=True)
     assert svg.startswith("<svg") and "<script" not in svg and "<?xml" not in svg
     assert "<title>Response rate by deprivation decile</title>" in svg
-    assert svg.index("Decile 1 (most deprived)") < svg.index("Decile 10 (least deprived)")
+    heights = [float(re.search(rf'y="([\d.]+)"[^>]*>{re.escape(label)}<', svg).group(1))
+               for label in ("Decile 1 (most deprived)", "Decile 2", "Decile 10 (least deprived)")]
+    assert heights == sorted(heights)  # drawn top to bottom in the table's order
     assert "50%" in svg  # each bar's figure is written on it, not told by colour
     cells = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork/cells.svg").get_data(
         as_text=True)
