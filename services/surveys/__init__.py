@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cli,
         console_views,
         models,
+        overview_views,
         sign_in_views,
         views,
     )
@@ -40,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
     init_oidc_sign_in(app)
+    app.register_blueprint(overview_views.survey_pages)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.surveys import builder, keys, lifecycle, queries
-from services.surveys.fieldwork import sponsored_monitor, top_up_sponsored
+from services.surveys.fieldwork import remind_now, sponsored_monitor, top_up_sponsored
 from services.surveys.joint import answer_agency_invitation, ask_to_join, decide_on_request
 from services.surveys.overlap import overlaps_of
 from services.surveys.question_bank import add_bank_question, bank_results
@@ -29,6 +30,7 @@ from services.surveys.schemas import (
     QuestionDefinitionSchema,
     QuestionInputSchema,
     QuestionMoveSchema,
+    RemindedSchema,
     ResultsSchema,
     SurveyCreateSchema,
     SurveyListQuerySchema,
@@ -36,6 +38,7 @@ from services.surveys.schemas import (
     survey_changes_schema,
 )
 from shared.auth import current_caller, require_role
+from shared.bus import utcnow
 from shared.db import get_session, page_of
 from shared.service import bus
 
@@ -216,6 +219,19 @@ class SurveyTopUp(MethodView):
     def post(self, survey_id):
         """Ask panel for more members in the quota cells behind target"""
         return top_up_sponsored(get_session(), bus(), agency=agency(), survey_id=survey_id)
+
+
+@surveys_blp.route("/<int:survey_id>/reminders")
+class SurveyReminders(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.response(202, RemindedSchema)
+    def post(self, survey_id):
+        """Remind now everyone invited who has not completed (full quota cells apart)"""
+        return {"reminded": remind_now(
+            get_session(), bus(), agency=agency(), survey_id=survey_id, now=utcnow(),
+            surveys_url=current_app.config["SURVEYS_URL"],
+            batch_size=current_app.config["DELIVERY_BATCH_SIZE"])}
 
 
 @surveys_blp.route("/<int:survey_id>/join-requests")
