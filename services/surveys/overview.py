@@ -118,20 +118,21 @@ class GateItem:
 
 # Each thing the purpose gate (lifecycle.launch_problems) checks, in the order it is shown,
 # and the builder's page that puts it right ("" for none: another agency must act).
-GATE_ITEMS = (
+GATE_ITEMS = (  # (what the gate checks, how the checklist says it, the builder's page for it)
     ("status", "The survey is a draft", ""),
-    ("purpose", "It says what the survey is for", "purpose"),
-    ("scope", "It says what can and cannot change as a result", "scope"),
+    ("questions", "It has at least one question", "questions"),
+    ("purpose", "It says what the survey is for", "details#purpose"),
+    ("scope", "It says what can and cannot change as a result", "details#scope"),
     ("decision", "It names the decision it informs, its owner and a due date still to come",
-     "decision"),
-    ("fieldwork", "Its fieldwork window has not ended", "fieldwork"),
-    ("sponsors", "Every agency invited to co-sponsor has accepted or declined", ""),
+     "details#decision-description"),
+    ("fieldwork", "Its fieldwork window has not ended", "fieldwork#fieldwork-end"),
+    ("sponsors", "Every agency invited to co-sponsor has accepted or declined", "sponsors"),
 )
 
 
 def edit_path(survey_id: int, section: str) -> str:
-    """The builder's page for one part of a survey."""
-    return f"/surveys/{survey_id}/edit#{section}"
+    """The builder's page (and field) for one part of a survey."""
+    return f"/surveys/{survey_id}/build/{section}"
 
 
 def gate_checklist(survey: Survey, problems: dict[str, list[str]]) -> list[GateItem]:

@@ -92,7 +92,8 @@ def test_the_launch_checklist_names_what_the_purpose_gate_still_needs(apps, clie
         " Name the decision it informs, its owner and when it is due. Not done" in words
     assert "Riverside Police has not yet accepted or declined the invitation" in words
     assert "It says what the survey is for Done" in words
-    assert f'href="/surveys/{survey_id}/edit#decision"' in page.get_data(as_text=True)
+    fix_link = f'href="/surveys/{survey_id}/build/details#decision-description"'
+    assert fix_link in page.get_data(as_text=True)
     assert "Launch the survey" not in words
 
     # Posted anyway, the launch is refused with the gate's reasons and nothing changes.
