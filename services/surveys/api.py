@@ -31,6 +31,7 @@ from services.surveys.schemas import (
     SurveyListQuerySchema,
     SurveySchema,
 )
+from shared.audit import current_actor
 from shared.auth import current_caller, require_role
 from shared.db import get_session, page_of
 from shared.service import bus
@@ -217,8 +218,8 @@ class Keys(MethodView):
     @keys_blp.response(201, ApiKeySchema)
     def post(self, data):
         """Issue a key for your agency; the key is in this answer only"""
-        return keys.issue(get_session(), bus(), agency=agency(), role=data["role"],
-                          label=data["label"])
+        return keys.issue(get_session(), bus(), current_actor(), agency=agency(),
+                          role=data["role"], label=data["label"])
 
 
 @keys_blp.route("/<key_prefix>")
@@ -228,7 +229,8 @@ class KeyByPrefix(MethodView):
     @keys_blp.response(204)
     def delete(self, key_prefix):
         """Revoke one of your agency's keys by its prefix"""
-        keys.revoke(get_session(), bus(), key_prefix=key_prefix, agency=agency())
+        keys.revoke(get_session(), bus(), current_actor(), key_prefix=key_prefix,
+                    agency=agency())
 
 
 @bank_blp.route("")
