@@ -37,6 +37,9 @@ ACTIONS = {
     "export": "Built an export",
     "download": "Downloaded an export",
 }
+# What each detail of a row is called, where the log page shows it.
+DETAIL_LABELS = {"email": "User", "role": "Role", "from": "From", "to": "To",
+                 "key_prefix": "Key", "label": "Label", "title": "Report", "how": "By"}
 PAGE_SIZE = 50
 
 
@@ -98,6 +101,18 @@ def action_label(action: str) -> str:
     family, _, form = action.partition(".")
     label = ACTIONS.get(family, action)
     return f"{label} ({form.upper()})" if form else label
+
+
+def pages_around(page: int, pages: int) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last and the two beside this one;
+    None where some are left out."""
+    shown = sorted({1, pages, *range(max(1, page - 1), min(pages, page + 1) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
 
 
 def _day_start(day: date) -> datetime:
