@@ -56,12 +56,16 @@ def _an_email(form, field) -> None:
 
 class DateInput(GovDateInput):
     """GOV.UK's day, month and year boxes, empty when the date was not sent at all (the
-    widget itself expects all three boxes or none)."""
+    widget itself expects all three boxes or none); the day box has the field's id, so the
+    error summary's link lands on it."""
 
     def map_gov_params(self, field, **kwargs):
         if field.raw_data is not None and len(field.raw_data) != 3:
             field.raw_data = None
-        return super().map_gov_params(field, **kwargs)
+        params = super().map_gov_params(field, **kwargs)
+        params["id"] = f"{field.id}-date"
+        params["items"][0]["id"] = field.id  # where the error summary's link leads
+        return params
 
 
 def _role_field(label: str) -> RadioField:

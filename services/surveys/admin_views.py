@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from services.surveys import keys, queries, staff_users
 from services.surveys.admin_forms import (
@@ -31,14 +32,22 @@ from shared.db import get_session
 from shared.errors import RuleBroken
 from shared.service import bus
 
-admin = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+admin = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+                  static_folder="static/admin", static_url_path="/static")
 _LOCAL = ZoneInfo("Europe/London")
 
 
 @admin.app_template_filter("console_time")
 def console_time(moment: datetime | None) -> str:
-    """A moment as UK staff read it: "2 November 2026, 14:05"."""
-    return moment.astimezone(_LOCAL).strftime("%-d %B %Y, %H:%M") if moment else ""
+    """A moment as UK staff read it: "2 Nov 2026, 14:05"."""
+    return moment.astimezone(_LOCAL).strftime("%-d %b %Y, %H:%M") if moment else ""
+
+
+@admin.app_template_filter("email_wrap")
+def email_wrap(email: str) -> Markup:
+    """An email address that may break before its @ on a narrow screen."""
+    local, at, domain = email.partition("@")
+    return escape(local) + (Markup("<wbr>@") + escape(domain) if at else "")
 
 
 @admin.context_processor

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.surveys.models import Agency, AuditLog
+from services.surveys.models import Agency, AuditLog, Survey
 from shared.audit import Actor
 
 # Every action the log holds, in the words the console shows.
@@ -86,7 +86,7 @@ class AuditEntry:
     action: str
     action_label: str
     detail: dict
-    survey_ids: list
+    surveys: list[str]  # titles
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,13 @@ def pages_around(page: int, pages: int) -> list[int | None]:
     return numbers
 
 
+def _survey_titles(session: Session, survey_ids: set[int]) -> dict[int, str]:
+    if not survey_ids:
+        return {}
+    return dict(session.execute(select(Survey.id, Survey.title).where(
+        Survey.id.in_(survey_ids))).all())
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -140,9 +147,11 @@ def audit_page(session: Session, *, agency: str, chosen: AuditFilter, page: int 
         select(AuditLog, Agency.name).outerjoin(Agency, Agency.slug == AuditLog.agency)
         .where(*conditions).order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(size).offset((page - 1) * size)).all()
+    titles = _survey_titles(session, {i for row, _ in rows for i in row.survey_ids or []})
     entries = [AuditEntry(at=row.at, agency_name=name or row.agency, role=row.role,
                           actor=row.actor or row.key_prefix, service=row.service,
                           action=row.action, action_label=action_label(row.action),
-                          detail=row.detail or {}, survey_ids=row.survey_ids or [])
+                          detail={k: v for k, v in (row.detail or {}).items() if v != ""},
+                          surveys=[titles.get(i, f"Survey {i}") for i in row.survey_ids or []])
                for row, name in rows]
     return AuditPage(entries=entries, page=page, pages=pages, total=total)
