@@ -240,6 +240,24 @@ class SurveyClosedMessage(Schema):
     representation = fields.List(fields.Nested(RepresentationSchema), load_default=list)
 
 
+# -- panel, feedback -> surveys: the audit log -------------------------------
+
+
+class StaffActionMessage(Schema):
+    """A staff action done in panel or feedback (an erasure, a publication), for the one audit
+    log surveys keeps: who (agency, role, email or API key prefix), what, where and when."""
+
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    role = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=320))
+    key_prefix = fields.String(load_default="", validate=validate.Length(max=16))
+    service = fields.String(required=True, validate=validate.OneOf(("panel", "feedback")))
+    action = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    survey_ids = fields.List(fields.Integer(), load_default=list)
+    detail = fields.Dict(keys=fields.String(), load_default=dict)
+    at = fields.AwareDateTime(required=True)
+
+
 # -- feedback -> feedback ----------------------------------------------------
 
 
@@ -363,6 +381,10 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "surveys.population_targets", "surveys", "services.surveys.jobs.population_targets",
         PopulationTargetsMessage,
+    ),
+    MessageType(
+        "surveys.staff_action", "surveys", "services.surveys.jobs.staff_action",
+        StaffActionMessage,
     ),
     MessageType(
         "surveys.export_dataset", "surveys", "services.surveys.jobs.export_dataset",

@@ -37,6 +37,7 @@ from services.surveys.schemas import (
     SurveySchema,
     survey_changes_schema,
 )
+from shared.audit import current_actor
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
 from shared.db import get_session, page_of
@@ -167,8 +168,8 @@ class SurveyLaunch(MethodView):
     @surveys_blp.response(202, SurveySchema)
     def post(self, survey_id):
         """Launch a draft (its lead agency only): the panel draws the sample, invitations go out"""
-        return lifecycle.launch(get_session(), bus(), agency=agency(), survey_id=survey_id,
-                                today=date.today())
+        return lifecycle.launch(get_session(), bus(), actor=current_actor(),
+                                survey_id=survey_id, today=date.today())
 
 
 @surveys_blp.route("/<int:survey_id>/close")
@@ -178,7 +179,7 @@ class SurveyClose(MethodView):
     @surveys_blp.response(200, SurveySchema)
     def post(self, survey_id):
         """Close fieldwork (its lead agency only) and hand the results to feedback"""
-        return lifecycle.close(get_session(), bus(), agency=agency(), survey_id=survey_id)
+        return lifecycle.close(get_session(), bus(), actor=current_actor(), survey_id=survey_id)
 
 
 @surveys_blp.route("/<int:survey_id>/results")
@@ -299,8 +300,8 @@ class Keys(MethodView):
     @keys_blp.response(201, ApiKeySchema)
     def post(self, data):
         """Issue a key for your agency; the key is in this answer only"""
-        return keys.issue(get_session(), bus(), agency=agency(), role=data["role"],
-                          label=data["label"])
+        return keys.issue(get_session(), bus(), current_actor(), agency=agency(),
+                          role=data["role"], label=data["label"])
 
 
 @keys_blp.route("/<key_prefix>")
@@ -310,7 +311,8 @@ class KeyByPrefix(MethodView):
     @keys_blp.response(204)
     def delete(self, key_prefix):
         """Revoke one of your agency's keys by its prefix"""
-        keys.revoke(get_session(), bus(), key_prefix=key_prefix, agency=agency())
+        keys.revoke(get_session(), bus(), current_actor(), key_prefix=key_prefix,
+                    agency=agency())
 
 
 @bank_blp.route("")

@@ -16,15 +16,12 @@ from sqlalchemy.orm import Session
 
 from services.surveys.lifecycle import (
     agency_names,
-    close_survey,
     launch_problems,
-    launch_survey,
 )
-from services.surveys.models import AuditLog, JoinRequest, Survey
+from services.surveys.models import JoinRequest, Survey
 from services.surveys.overlap import find_overlaps
 from services.surveys.population import area_names
 from services.surveys.queries import invitations_to, led_survey, sponsored_survey
-from shared.bus import Bus
 from shared.errors import NotFound
 from shared.staff import StaffMember
 from shared.statuses import JoinRequestStatus, SurveyStatus
@@ -165,37 +162,9 @@ def launch_check(session: Session, *, agency: str, survey_id: int, today: date) 
                        [names.get(s.agency, s.agency) for s in survey.sponsors])
 
 
-def audit(session: Session, staff: StaffMember, action: str, survey: Survey,
-          **detail) -> None:
-    """A staff action in the audit log: who (their email), their agency and role, what."""
-    session.add(AuditLog(agency=staff.agency, role=staff.role, actor=staff.email,
-                         service="surveys", action=action, survey_ids=[survey.id],
-                         detail=detail))
-
-
-def launch_by_staff(session: Session, bus: Bus, *, staff: StaffMember, survey_id: int,
-                    today: date) -> Survey:
-    """The lead's officer launches the draft (the API's launch), recorded in the audit log."""
-    survey = led_survey(session, agency=staff.agency, survey_id=survey_id, doing="launches")
-    launch_survey(session, bus, survey, today)
-    audit(session, staff, "launch", survey, sample_size=survey.sample_size)
-    session.commit()
-    return survey
-
-
 def close_check(session: Session, *, agency: str, survey_id: int) -> Survey:
     """The survey the lead may be asked to confirm closing (403 for a co-sponsor)."""
     return led_survey(session, agency=agency, survey_id=survey_id, doing="closes")
-
-
-def close_by_staff(session: Session, bus: Bus, *, staff: StaffMember,
-                   survey_id: int) -> Survey:
-    """The lead's officer closes fieldwork (the API's close), recorded in the audit log."""
-    survey = led_survey(session, agency=staff.agency, survey_id=survey_id, doing="closes")
-    close_survey(session, bus, survey)
-    audit(session, staff, "close", survey)
-    session.commit()
-    return survey
 
 
 # -- joint working: requests to join, decided by the lead; invitations, answered ------------

@@ -12,7 +12,7 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.surveys import monitor_charts, overview
+from services.surveys import lifecycle, monitor_charts, overview
 from services.surveys.fieldwork import ask_for_top_up, remind_now
 from services.surveys.joint import answer_agency_invitation, decide_on_request
 from services.surveys.joint import ask_to_join as ask_to_join_survey
@@ -24,6 +24,7 @@ from services.surveys.preview import (
     sms_transcript,
 )
 from services.surveys.schemas import JoinDecisionSchema
+from shared.audit import current_actor
 from shared.auth import current_caller
 from shared.bus import utcnow
 from shared.charts import svg_headers
@@ -60,8 +61,8 @@ def launch_page(survey_id: int):
 @staff_page(*WRITERS)
 def launch(survey_id: int):
     try:
-        overview.launch_by_staff(get_session(), bus(), staff=signed_in_member(),
-                                 survey_id=survey_id, today=date.today())
+        lifecycle.launch(get_session(), bus(), actor=current_actor(), survey_id=survey_id,
+                         today=date.today())
     except SurveyRuleBroken as broken:
         return _launch_page(survey_id, broken.errors, status=422)
     flash("Survey launched: panel is drawing the sample and the invitations will follow.")
@@ -79,8 +80,7 @@ def close_page(survey_id: int):
 @survey_pages.post("/surveys/<int:survey_id>/close")
 @staff_page(*WRITERS)
 def close(survey_id: int):
-    overview.close_by_staff(get_session(), bus(), staff=signed_in_member(),
-                            survey_id=survey_id)
+    lifecycle.close(get_session(), bus(), actor=current_actor(), survey_id=survey_id)
     flash("Fieldwork closed: the results go to feedback for the report.")
     return redirect(url_for("survey_pages.survey_overview", survey_id=survey_id), code=303)
 
