@@ -14,12 +14,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: dict | None = None) -> Flask:
     from services.surveys import (
+        admin_views,
         analysis_api,
         api,
         builder_views,
         cli,
         console_views,
         models,
+        overview_views,
         sign_in_views,
         views,
     )
@@ -40,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
     init_oidc_sign_in(app)
+    app.register_blueprint(overview_views.survey_pages)
+    app.register_blueprint(admin_views.admin)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

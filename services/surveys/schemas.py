@@ -480,3 +480,7 @@ class MonitorSchema(Schema):
     answered_by = fields.Dict(keys=fields.String(), values=fields.Integer())
     cells = fields.List(fields.Nested(CellFillSchema))
     top_ups = fields.Integer()
+
+
+class RemindedSchema(Schema):
+    reminded = fields.Integer()

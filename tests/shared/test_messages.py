@@ -49,6 +49,10 @@ EXAMPLES = {
     "panel.import_members": {"import_id": 1},
     "panel.confirm_join": {"member_ref": REF},
     "surveys.export_dataset": {"export_id": 1},
+    "surveys.staff_action": {"agency": "council", "role": "panel_manager",
+                             "actor": "pat@council.example", "key_prefix": "",
+                             "service": "panel", "action": "member_erased", "survey_ids": [],
+                             "detail": {}, "at": datetime(2026, 11, 2, tzinfo=UTC)},
 }
 
 
