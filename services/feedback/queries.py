@@ -42,7 +42,9 @@ def overdue_for(session: Session, *, agency: str) -> list[dict]:
     rows = session.execute(
         select(OverdueFlag, Report.title, Report.closed_at)
         .join(Report, Report.id == OverdueFlag.report_id)
-        .where(OverdueFlag.agency == agency, OverdueFlag.resolved.is_(False))
+        .where(OverdueFlag.agency == agency, OverdueFlag.resolved.is_(False),
+               # Published since the daily run flagged it: no longer overdue.
+               Report.status != ReportStatus.PUBLISHED)
         .order_by(OverdueFlag.days_overdue.desc(), OverdueFlag.report_id)).all()
     return [{"report_id": flag.report_id, "title": title, "agency": flag.agency,
              "closed_at": closed_at, "days_overdue": flag.days_overdue,

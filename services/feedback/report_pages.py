@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from services.feedback import queries
+from services.feedback.charts import result_charts
 from services.feedback.findings import (
     headline,
     published_results,
@@ -38,6 +39,7 @@ def public_view(report: Report, threshold: int, today: date) -> dict:
                                  strict=True)]
     shown = PublicReportSchema().dump(report)
     return {"report": report, "results": results, "threshold": threshold,
+            "charts": result_charts(results),
             "most_preferred": shown["most_preferred"], "relation": effective_relation(report),
             "notes": representativeness_note(report.representation or [], report.weighting,
                                              report.respondents, report.invited, threshold,

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from services.feedback import report_forms as forms
 from services.feedback.accountability import agency_desk
 from services.feedback.api import WRITERS
+from services.feedback.charts import result_chart_svg
 from services.feedback.progress import make_commitment, report_progress
 from services.feedback.report_pages import OUTCOME_CHANNELS, ReportDesk, report_desk
 from services.feedback.reports import ReportRuleBroken, complete, publish
@@ -18,8 +19,10 @@ from services.feedback.schemas import (
     ProgressUpdateCreateSchema,
     ReportUpdateSchema,
 )
+from shared.audit import current_actor
 from shared.auth import current_caller
 from shared.bus import utcnow
+from shared.charts import svg_headers
 from shared.console import staff_page
 from shared.db import get_session
 from shared.service import bus
@@ -119,7 +122,15 @@ def add_progress(report_id: int, commitment_id: int):
 @staff_page(*WRITERS)
 def preview(report_id: int):
     desk = _desk(report_id)
-    return render_template("console/report/preview.html", desk=desk, **desk.public)
+    return render_template("console/report/preview.html", desk=desk, **desk.public,
+                           chart_endpoint="report_pages.preview_chart")
+
+
+@report_pages.get("/reports/<int:report_id>/preview/charts/<code>.svg")
+@staff_page(*WRITERS)
+def preview_chart(report_id: int, code: str):
+    desk = _desk(report_id)
+    return result_chart_svg(desk.public["results"], code), 200, svg_headers()
 
 
 @report_pages.get("/reports/<int:report_id>/publish")
@@ -133,7 +144,7 @@ def confirm_publish(report_id: int):
 @staff_page(*WRITERS)
 def publish_report(report_id: int):
     try:
-        publish(get_session(), bus(), agency=current_caller().agency, report_id=report_id)
+        publish(get_session(), bus(), current_actor(), report_id=report_id)
     except ReportRuleBroken as broken:
         return _form_refused(broken, report_id, "publish", "we_did")
     return _to_report(report_id, published=1)

@@ -233,3 +233,51 @@ def test_their_agencys_overdue_reports_and_late_commitments_and_the_scoreboards_
     assert "Collect bins weekly" in late and "5 January 2026" in late
     scoreboard = words.split("How the public scoreboard shows Riverside Council", 1)[1]
     assert "Reports overdue 1" in scoreboard and "Commitments late 1" in scoreboard
+
+    library = reports["Library opening hours"]
+    assert feedback.post(f"/reports/{library}", data={**DECISION, "chosen": "hours:Mornings"}
+                         ).status_code == 303
+    assert feedback.post(f"/reports/{library}/publish").status_code == 303
+    words = text_of(feedback.get("/reports/overdue"))  # before the next daily run
+    assert "No report is overdue." in words and "Reports published 1" in words
+
+
+def test_published_reports_and_the_scoreboard_draw_their_figures_as_charts_beside_tables(
+        apps, clients, pump, decision_owner):
+    close_survey(pump, {"Mornings": 30, "Evenings": 18, "Weekends": 4}, sponsor_names=NAMES)
+    feedback = clients["feedback"]
+    rid = report_id(clients, decision_owner)
+    chart = f"/you-said-we-did/{rid}/charts/hours.svg"
+    assert feedback.get(chart).status_code == 404  # a draft's figures are not public
+    preview = feedback.get(f"/reports/{rid}/preview").get_data(as_text=True)
+    assert f'src="/reports/{rid}/preview/charts/hours.svg"' in preview
+    assert feedback.get(f"/reports/{rid}/preview/charts/hours.svg").status_code == 200
+
+    assert feedback.post(f"/reports/{rid}", data=DECISION).status_code == 303
+    assert feedback.post(f"/reports/{rid}/publish").status_code == 303
+    page = feedback.get(f"/you-said-we-did/{rid}").get_data(as_text=True)
+    image = re.search(r'<img class="console-chart" src="([^"]+)" alt="([^"]+)"', page)
+    assert image.group(1) == chart
+    assert image.group(2) == ("Bar chart: Which hours suit you? (number of people). "
+                              "Mornings: 30. 2 of the answers are left out to protect privacy: "
+                              "see the table.")
+    assert page.index("console-chart") < page.index("<table")  # the table is beside it
+
+    svg = feedback.get(chart)
+    assert svg.mimetype == "image/svg+xml" and "script" not in svg.headers[
+        "Content-Security-Policy"]
+    drawn = svg.get_data(as_text=True)
+    assert "<title>Which hours suit you? (number of people)</title>" in drawn
+    assert "<script" not in drawn and not drawn.startswith("<?xml")
+    # Suppressed cells stay hidden: neither the small group nor the one that would give it away.
+    assert set(re.findall(r'class="value">([^<]*)<', drawn)) == {"30"}
+    assert "Mornings" in drawn and "Evenings" not in drawn and "Weekends" not in drawn
+
+    board = feedback.get("/scoreboard").get_data(as_text=True)
+    assert 'src="/scoreboard/published.svg"' in board
+    assert "Riverside Council: 100%; Riverside Police: 100%" in board  # the alt text
+    assert '<th scope="row" class="govuk-table__header">Riverside Council</th>' in board
+    drawn = feedback.get("/scoreboard/published.svg").get_data(as_text=True)
+    assert "Riverside Police" in drawn and ">police<" not in drawn
+    assert "<title>Closed surveys with a report published (%), per agency</title>" in drawn
+    assert feedback.get("/scoreboard/on-time.svg").status_code == 404  # no commitments yet
