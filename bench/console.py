@@ -42,6 +42,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -378,11 +379,16 @@ def figures_of(seconds: list[float]) -> dict[str, float]:
 
 
 def start_gunicorn(name: str, port: int, env: dict, workers: int) -> subprocess.Popen:
-    return subprocess.Popen(
+    """The service's web process as deployed; its log in a file (a pipe nobody reads while
+    the bench runs could fill and stall it), read back if it ends early."""
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
          f"services.{name}:create_app()"],
         cwd=ROOT, env={**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL, stderr=log)
+    process.log = log
+    return process
 
 
 def wait_until_serving(process: subprocess.Popen, port: int) -> None:
@@ -395,7 +401,9 @@ def wait_until_serving(process: subprocess.Popen, port: int) -> None:
         except OSError:
             pass
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
+            log = process.log
+            log.seek(0)
+            raise RuntimeError(f"gunicorn on port {port} ended:\n{log.read().decode()[-3000:]}")
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn on port {port} did not answer /healthz")
 
