@@ -4,6 +4,8 @@ that break it; every page checked is counted, and the count is printed at the en
 
 from __future__ import annotations
 
+import os
+import re
 import weakref
 from dataclasses import dataclass, field
 
@@ -13,6 +15,8 @@ from axe_playwright_python.base import AXE_SCRIPT
 PHONE_WIDTH = 375
 # Pages of contexts with JavaScript switched off: axe runs in a copy of them (see _copy).
 NO_JS_PAGES: weakref.WeakSet = weakref.WeakSet()
+# Set to a folder to keep a screenshot of every page checked, at each width, to look at.
+SCREENSHOTS = os.environ.get("CIVICPANEL_SCREENSHOTS")
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]}
 
@@ -80,6 +84,10 @@ class AxeChecker:
                 page.set_viewport_size(desktop)
 
     def _run(self, page, label: str, width) -> None:
+        if SCREENSHOTS:
+            name = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+            page.screenshot(path=os.path.join(SCREENSHOTS, f"{len(self._tally.pages):02d}-"
+                                              f"{name}-{width}.png"), full_page=True)
         if not page.evaluate("typeof window.axe === 'object'"):
             page.evaluate(AXE_SCRIPT)
         violations = page.evaluate("options => axe.run(document, options)", OPTIONS)["violations"]

@@ -22,6 +22,7 @@ _AXE_TALLY = pytest.StashKey[AxeTally]()
 
 
 def _tally(config) -> AxeTally:
+    """One tally per test run, kept on pytest's config for the summary at the end."""
     if _AXE_TALLY not in config.stash:
         config.stash[_AXE_TALLY] = AxeTally()
     return config.stash[_AXE_TALLY]
@@ -78,6 +79,13 @@ class LiveServer:
 
     def stop(self) -> None:
         self._server.shutdown()
+
+
+@pytest.fixture
+def live_panel(panel_app) -> Iterator[LiveServer]:
+    server = LiveServer(panel_app)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

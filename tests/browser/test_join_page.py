@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from services.panel.models import Member
 from shared.db import new_session
-from tests.browser.conftest import LiveServer
 from tests.panel.test_joining import CONFIRM
-
-
-@pytest.fixture
-def live_panel(panel_app) -> Iterator[LiveServer]:
-    server = LiveServer(panel_app)
-    yield server
-    server.stop()
 
 
 def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live_panel,
