@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from services.surveys import (
         analysis_api,
         api,
+        calendar_views,
         cli,
         console_views,
         models,
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(analysis_api.analysis_blp)
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
+    app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(sign_in_views.sign_in)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
