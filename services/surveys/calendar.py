@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from services.surveys.contact_caps import cap_counts
 from services.surveys.models import Agency, Survey
 from services.surveys.population import area_names
 from shared.errors import NotFound
@@ -59,6 +60,18 @@ class Week:
 
 
 @dataclass(frozen=True)
+class AreaRest:
+    """How tired the panel is in one area, as panel last counted it."""
+
+    name: str
+    members: int  # who may be invited at all
+    at_cap: int  # of them, resting under the contact cap
+    next_free: date | None  # the first of them free again
+    all_free: date | None  # all of them free again
+    measured_at: datetime
+
+
+@dataclass(frozen=True)
 class CalendarMonth:
     month: date  # its first day
     weeks: tuple[Week, ...]
@@ -66,6 +79,7 @@ class CalendarMonth:
     undated: tuple[CalendarSurvey, ...]  # drafts with no fieldwork dates yet
     previous: date
     next: date
+    areas: tuple[AreaRest, ...]  # by name; empty until panel has sent a count
 
 
 def parse_month(value: str | None, today: date) -> date:
@@ -163,4 +177,12 @@ def partnership_calendar(session: Session, *, month: date, today: date) -> Calen
     return CalendarMonth(
         month=month, weeks=weeks, surveys=tuple(entry(s) for s in dated),
         undated=tuple(entry(s) for s in undated), previous=last_month.replace(day=1),
-        next=weeks[-1].last + timedelta(days=1))
+        next=weeks[-1].last + timedelta(days=1), areas=_rest(session, names))
+
+
+def _rest(session: Session, names: dict[str, str]) -> tuple[AreaRest, ...]:
+    rest = [AreaRest(name=category_label("area", row.area, names), members=row.members,
+                     at_cap=row.at_cap, next_free=_day(row.next_free_at),
+                     all_free=_day(row.all_free_at), measured_at=row.measured_at)
+            for row in cap_counts(session)]
+    return tuple(sorted(rest, key=lambda area: area.name))

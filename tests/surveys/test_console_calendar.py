@@ -4,11 +4,16 @@ areas by name, topics and overlaps marked; never results."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
+
+from services.panel.jobs import publish_contact_cap_counts
+from services.panel.models import Member
 from services.surveys.models import Survey
 from shared.bus import utcnow
 from shared.db import new_session
+from tests.panel.factories import make_members
 from tests.panel.test_targets import upload_targets
 from tests.scenario import ROLES, accept_invitations, bearer, survey_payload
 from tests.staff import add_staff, sign_in
@@ -142,3 +147,60 @@ def test_the_calendar_is_for_signed_in_staff_only(apps, clients):
     answer = clients["surveys"].get("/calendar")
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith("http://surveys.test/sign-in?next=")
+
+
+def rest_members(panel_app, refs: list[str], until: datetime) -> None:
+    with panel_app.app_context(), new_session() as session:
+        session.execute(update(Member).where(Member.member_ref.in_(refs))
+                        .values(cap_free_at=until, last_contacted_at=utcnow()))
+        session.commit()
+
+
+def publish_counts(panel_app, now: datetime) -> None:
+    """Panel's periodic job, as its scheduler runs it."""
+    with panel_app.app_context():
+        publish_contact_cap_counts(now)
+
+
+def test_the_calendar_shows_where_the_panel_rests_under_the_contact_cap(apps, clients, pump):
+    upload_targets(apps, clients, pump)
+    now = utcnow()
+    central = make_members(apps["panel"], 10, area="E05001001")
+    make_members(apps["panel"], 4, start=10, area="E05001002")
+    rest_members(apps["panel"], central[:2], now + timedelta(days=5))
+    rest_members(apps["panel"], central[2:3], now + timedelta(days=40))
+    with apps["panel"].app_context(), new_session() as session:  # stopped every message
+        session.execute(update(Member).where(Member.member_ref == central[9])
+                        .values(opted_out_at=now))
+        session.commit()
+    add_staff(apps, email="olu@health.example", agency="health", role="officer")
+    sign_in(apps, clients, "olu@health.example")
+    before = clients["surveys"].get("/calendar").get_data(as_text=True)
+    assert "Panel has not yet counted who is resting under the contact cap." in before
+
+    publish_counts(apps["panel"], now)
+    pump()
+    html = clients["surveys"].get("/calendar").get_data(as_text=True)
+    rows = {cells[0]: cells[1:] for cells in (
+        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in
+         re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        for row in re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>",
+                              html.split("Where the panel is resting")[1], re.S)[1:])}
+    assert rows["Riverside Central"] == [
+        "9", "3", f"First on {long_day((now + timedelta(days=5)).date())}, "
+                  f"all by {long_day((now + timedelta(days=40)).date())}"]
+    assert rows["Old Town"] == ["4", "0", "Nobody is resting"]
+    assert list(rows) == sorted(rows)  # by name
+    assert "E05001001" not in html
+
+    # A count taken earlier but arriving later changes nothing.
+    rest_members(apps["panel"], central[:9], now + timedelta(days=60))
+    publish_counts(apps["panel"], now - timedelta(minutes=15))
+    pump()
+    again = clients["surveys"].get("/calendar").get_data(as_text=True)
+    assert "First on" in again and f"All on {long_day((now + timedelta(days=60)).date())}" \
+        not in again
+    publish_counts(apps["panel"], now + timedelta(minutes=15))
+    pump()
+    latest = clients["surveys"].get("/calendar").get_data(as_text=True)
+    assert f"All on {long_day((now + timedelta(days=60)).date())}" in latest
