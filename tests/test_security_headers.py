@@ -1,7 +1,7 @@
 """Every page and API answer of every service carries the security headers a deployment expects;
-members' personal pages and staff pages are never cached; personal pages are not sent on as a
-referrer; no page runs inline script;
-the answer page is rate-limited per client address, and let through while Redis is down."""
+members' personal pages and staff pages are never cached, and personal pages are not sent on
+as a referrer; no page runs inline script; the answer page is rate-limited per client address,
+and let through while Redis is down."""
 
 from __future__ import annotations
 
