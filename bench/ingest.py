@@ -5,8 +5,9 @@ run: surveys' real respond endpoint (checks the link, validates every answer, sa
 response and its answers) and a minimal Flask endpoint doing one INSERT of the same response
 row.
 The client posts the same answers to each with a few concurrent connections, one response per
-invitation, as a browser sends them from surveys' page (its hidden fields included); the two
-take turns in rounds, so a slow spell of the machine falls on both.
+invitation, as a browser sends them from surveys' page (its hidden fields and CSRF token
+included, with the session cookie the page set); the two take turns in rounds, so a slow spell
+of the machine falls on both, and the ratio reported is the median of the rounds' ratios.
 Run as `.venv/bin/python bench/ingest.py [--quick]`; prints one JSON line. Sized by
 INGEST_REQUESTS and INGEST_CONCURRENCY; --quick measures 200 requests in two rounds, with
 one gunicorn worker each.
@@ -28,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -53,7 +55,7 @@ class Size:
     @classmethod
     def full(cls) -> Size:
         return cls(requests=int(os.environ.get("INGEST_REQUESTS", "3000")), warmup=200,
-                   concurrency=int(os.environ.get("INGEST_CONCURRENCY", "4")), rounds=6,
+                   concurrency=int(os.environ.get("INGEST_CONCURRENCY", "4")), rounds=10,
                    gunicorn_workers=2)
 
     @classmethod
@@ -148,21 +150,37 @@ def wait_until_serving(process: subprocess.Popen, port: int) -> None:
     raise RuntimeError(f"gunicorn on port {port} did not start")
 
 
-def form_of_page(port: int, token: str) -> str:
+@dataclass(frozen=True)
+class Form:
+    """What a browser posts from the survey's page: its fields, and the cookie the page set
+    (the session that the form's CSRF token belongs to)."""
+
+    body: str
+    cookie: str = ""
+
+
+def form_of_page(port: int, token: str) -> Form:
     """The answers as a browser posts them from the survey's page, hidden fields included."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", f"/r/{token}")
-    page = connection.getresponse().read().decode()
+    response = connection.getresponse()
+    page = response.read().decode()
     connection.close()
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
-    return urlencode({**hidden, **ANSWERS})
+    cookies = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie") or []:
+        cookies.load(header)
+    return Form(urlencode({**hidden, **ANSWERS}),
+                "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items()))
 
 
-def post(port: int, token: str, form: str) -> float:
+def post(port: int, token: str, form: Form) -> float:
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("POST", f"/r/{token}", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if form.cookie:
+        headers["Cookie"] = form.cookie
+    connection.request("POST", f"/r/{token}", body=form.body, headers=headers)
     response = connection.getresponse()
     response.read()
     connection.close()
@@ -171,21 +189,26 @@ def post(port: int, token: str, form: str) -> float:
     return time.perf_counter() - started
 
 
-def post_all(port: int, tokens: list[str], form: str,
+def post_all(port: int, tokens: list[str], form: Form,
              concurrency: int) -> tuple[list[float], float]:
     """Post one response per token with `concurrency` clients: latencies and elapsed seconds."""
     latencies: list[float] = []
     lock = threading.Lock()
     cursor = iter(tokens)
 
+    failures: list[Exception] = []
+
     def client():
         mine = []
-        while True:
-            with lock:
-                token = next(cursor, None)
-            if token is None:
-                break
-            mine.append(post(port, token, form))
+        try:
+            while True:
+                with lock:
+                    token = next(cursor, None)
+                if token is None:
+                    break
+                mine.append(post(port, token, form))
+        except Exception as failure:  # noqa: BLE001 - raised again below, in the main thread
+            failures.append(failure)
         with lock:
             latencies.extend(mine)
 
@@ -195,30 +218,37 @@ def post_all(port: int, tokens: list[str], form: str,
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
     return latencies, time.perf_counter() - started
 
 
 def load_in_rounds(ports: dict[str, int], tokens: dict[str, list[str]],
-                   forms: dict[str, str], size: Size) -> dict[str, dict]:
+                   forms: dict[str, Form], size: Size) -> tuple[dict[str, dict], list[float]]:
     """Each endpoint takes its share round by round, in alternating order, so a slow spell of
-    the machine or the database (a checkpoint, autovacuum) falls on both alike."""
+    the machine or the database (a checkpoint, autovacuum) falls on both alike: each
+    endpoint's figures, and surveys' responses/s over the baseline's in each round."""
     latencies: dict[str, list[float]] = {name: [] for name in ports}
     elapsed = dict.fromkeys(ports, 0.0)
+    ratios = []
     names = list(ports)
     for round_number in range(size.rounds):
+        rates = {}
         for name in names if round_number % 2 == 0 else reversed(names):
             share = len(tokens[name]) // size.rounds
             mine = tokens[name][round_number * share:(round_number + 1) * share]
             taken, seconds = post_all(ports[name], mine, forms[name], size.concurrency)
             latencies[name] += taken
             elapsed[name] += seconds
+            rates[name] = len(taken) / seconds
+        ratios.append(round(rates["surveys"] / rates["minimal_insert"], 3))
     figures = {}
     for name, taken in latencies.items():
         taken.sort()
         figures[name] = {"responses_per_second": round(len(taken) / elapsed[name], 1),
                          "p50_ms": round(statistics.median(taken) * 1000, 2),
                          "p99_ms": round(taken[int(len(taken) * 0.99) - 1] * 1000, 2)}
-    return figures
+    return figures, ratios
 
 
 def main() -> None:
@@ -248,11 +278,11 @@ def main() -> None:
             wait_until_serving(process, port)
         # Warm both (imports, connection pools), then measure each on fresh invitations.
         forms = {"surveys": form_of_page(surveys_port, tokens[0]),
-                 "minimal_insert": urlencode(ANSWERS)}
+                 "minimal_insert": Form(urlencode(ANSWERS))}
         post_all(baseline_port, baseline_tokens[:size.warmup], forms["minimal_insert"],
                  size.concurrency)
         post_all(surveys_port, tokens[:size.warmup], forms["surveys"], size.concurrency)
-        measured = load_in_rounds(ports, {"surveys": tokens[size.warmup:],
+        measured, round_ratios = load_in_rounds(ports, {"surveys": tokens[size.warmup:],
                                           "minimal_insert": baseline_tokens[size.warmup:]},
                                   forms, size)
         ours, baseline = measured["surveys"], measured["minimal_insert"]
@@ -269,15 +299,18 @@ def main() -> None:
             process.wait(timeout=10)
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    ratio = round(ours["responses_per_second"] / baseline["responses_per_second"], 3)
+    # The median round: one slow spell of the machine moves it less than the overall rate.
+    ratio = round(statistics.median(round_ratios), 3)
     print_result(
         "ingest",
         {"surveys": ours, "minimal_insert": baseline, "requests": size.requests,
+         "round_ratios": round_ratios,
          "concurrency": size.concurrency, "rounds": size.rounds,
          "gunicorn_workers": size.gunicorn_workers,
          "database": "postgresql"},
         ratio=ratio,
-        goal="surveys >= 0.8 x the minimal INSERT endpoint's responses/s, p99 < 100 ms",
+        goal="surveys >= 0.8 x the minimal INSERT endpoint's responses/s (median round), "
+             "p99 < 100 ms",
         met=ratio >= 0.8 and ours["p99_ms"] < 100, quick=quick)
 
 

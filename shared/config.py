@@ -6,6 +6,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from shared.identity_providers import (
+    IdentityProvider,
+    IdentityProvidersInvalid,
+    parse_identity_providers,
+)
 from shared.profile import ExtraAttribute, ExtraAttributesInvalid, parse_extra_attributes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +87,14 @@ def parse_extra_attribute_setting(value: str | None) -> dict[str, ExtraAttribute
         raise ConfigError(f"PROFILE_EXTRA_ATTRIBUTES: {exc}") from exc
 
 
+def parse_oidc_providers_setting(value: str | None,
+                                 environment: str) -> tuple[IdentityProvider, ...]:
+    try:
+        return parse_identity_providers(value or "", production=environment == "production")
+    except IdentityProvidersInvalid as exc:
+        raise ConfigError(f"OIDC_PROVIDERS: {exc}") from exc
+
+
 def default_database_url(service: str) -> str:
     return f"sqlite:///{VAR_DIR / (service + '.db')}"
 
@@ -154,6 +167,9 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Sign-in links asked for, per client address and per email address.
         "SIGN_IN_RATE_LIMIT_ADDRESS": text(env, "SIGN_IN_RATE_LIMIT_ADDRESS", "20 per hour"),
         "SIGN_IN_RATE_LIMIT_ACCOUNT": text(env, "SIGN_IN_RATE_LIMIT_ACCOUNT", "5 per hour"),
+        # Agencies whose staff sign in through their own OpenID Connect provider (a JSON list,
+        # see shared/identity_providers.py); the rest use emailed links only.
+        "OIDC_PROVIDERS": parse_oidc_providers_setting(env.get("OIDC_PROVIDERS"), environment),
     }
 
 

@@ -25,6 +25,7 @@ from services.feedback.schemas import (
     ReportUpdateSchema,
     ScoreboardRowSchema,
 )
+from shared.audit import current_actor
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
 from shared.db import get_session, page_of
@@ -78,8 +79,7 @@ class ReportPublish(MethodView):
     @reports_blp.response(200, PublishResultSchema)
     def post(self, report_id):
         """Publish the report and tell every respondent"""
-        report, told = publish(get_session(), bus(), agency=current_caller().agency,
-                               report_id=report_id)
+        report, told = publish(get_session(), bus(), current_actor(), report_id=report_id)
         return {"report": report, "respondents_to_tell": told}
 
 

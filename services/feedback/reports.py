@@ -12,6 +12,7 @@ from services.feedback.findings import most_preferred, preference_question, rela
 from services.feedback.member_links import member_page_url
 from services.feedback.models import Report, ReportSponsor, ReportTag, Respondent
 from services.feedback.queries import sponsored_report
+from shared.audit import Actor, send_staff_action
 from shared.bus import Bus, utcnow
 from shared.errors import RuleBroken
 from shared.statuses import ReportStatus
@@ -150,11 +151,14 @@ def complete(session: Session, *, agency: str, report_id: int, changes: dict) ->
     return report
 
 
-def publish(session: Session, bus: Bus, *, agency: str, report_id: int,
+def publish(session: Session, bus: Bus, actor: Actor, *, report_id: int,
             now: datetime | None = None) -> tuple[Report, int]:
-    """A sponsor publishes its report; the report and how many respondents will be told."""
-    report = sponsored_report(session, agency=agency, report_id=report_id)
+    """A sponsor (the actor's agency) publishes its report, recorded in the audit log; the
+    report and how many respondents will be told."""
+    report = sponsored_report(session, agency=actor.agency, report_id=report_id)
     told = publish_report(session, bus, report, now)
+    send_staff_action(session, bus, actor, "report_published", survey_ids=[report.survey_id],
+                      detail={"report_id": report.id, "title": report.title})
     session.commit()
     return report, told
 

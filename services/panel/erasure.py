@@ -18,6 +18,7 @@ from services.panel.models import (
     SmsJoin,
 )
 from services.panel.queries import panel_member
+from shared.audit import Actor, send_staff_action
 from shared.bus import Bus
 
 ERASED = "erased"
@@ -46,9 +47,12 @@ def erase_member(session: Session, bus: Bus, member: Member, now: datetime) -> N
     bus.send(session, "feedback.member_erased", {"member_ref": ref})
 
 
-def forget_member(session: Session, bus: Bus, *, member_ref: str, now: datetime) -> None:
-    """Erase a member not yet erased (NotFound otherwise), and tell the other services."""
+def forget_member(session: Session, bus: Bus, actor: Actor, *, member_ref: str,
+                  now: datetime) -> None:
+    """Erase a member not yet erased (NotFound otherwise), and tell the other services; the
+    erasure goes to the audit log (no reference to the member: it is forgotten)."""
     erase_member(session, bus, panel_member(session, member_ref), now)
+    send_staff_action(session, bus, actor, "member_erased")
     session.commit()
 
 

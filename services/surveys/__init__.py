@@ -14,15 +14,19 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: dict | None = None) -> Flask:
     from services.surveys import (
+        admin_views,
         analysis_api,
         api,
+        builder_views,
         calendar_views,
         cli,
         console_views,
         models,
+        overview_views,
         sign_in_views,
         views,
     )
+    from services.surveys.oidc_sign_in import init_oidc_sign_in
     from services.surveys.ratelimits import init_rate_limits
 
     app = Flask(__name__)
@@ -37,7 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
     app.register_blueprint(calendar_views.calendar_pages)
+    app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
+    init_oidc_sign_in(app)
+    app.register_blueprint(overview_views.survey_pages)
+    app.register_blueprint(admin_views.admin)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from services.surveys.audit import record_sent_action
 from services.surveys.contact_caps import replace_cap_counts
 from services.surveys.exports import run_export
 from services.surveys.lifecycle import invite_sample, record_deliveries
@@ -46,6 +47,12 @@ def contact_cap_counts(envelope: dict) -> bool:
 def member_erased(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "surveys.member_erased", envelope, forget_member)
+
+
+def staff_action(envelope: dict) -> bool:
+    """A staff action done in panel or feedback, written to the audit log."""
+    with new_session() as session:
+        return bus().handle(session, "surveys.staff_action", envelope, record_sent_action)
 
 
 def sms_reply(envelope: dict) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import add_weighted_results
+from services.surveys.audit import record_staff_action
 from services.surveys.models import (
     Agency,
     Answer,
@@ -26,6 +27,7 @@ from services.surveys.questions import sms_problem
 from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
+from shared.audit import Actor
 from shared.bus import Bus, utcnow
 from shared.db import among, insert_rows_with_ids
 from shared.errors import RuleBroken
@@ -90,21 +92,26 @@ def build_questions(questions: list[dict], channels: list[str], *, start: int = 
     ]
 
 
+def check_sponsors(session: Session, sponsors: list[dict], lead_agency: str) -> None:
+    """The lead agency is a sponsor, and every sponsor is a partner agency."""
+    agencies = [s["agency"] for s in sponsors]
+    if lead_agency not in agencies:
+        raise SurveyRuleBroken("Your agency must be one of the sponsors.",
+                               {"sponsors": [f"{lead_agency} is not among the sponsors."]})
+    known = set(session.scalars(select(Agency.slug).where(Agency.slug.in_(agencies))))
+    unknown = [a for a in agencies if a not in known]
+    if unknown:
+        raise SurveyRuleBroken("Unknown sponsor agency.",
+                               {"sponsors": [f"No agency called {a}." for a in unknown]})
+
+
 def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
     """A draft led by `lead_agency`; every other agency it names is only invited to sponsor.
 
     An invited agency becomes a sponsor, at the cost share proposed here, when one of its
     officers or admins accepts (`joint.answer_invitation`); until then it is no sponsor.
     """
-    sponsors = [s["agency"] for s in data["sponsors"]]
-    if lead_agency not in sponsors:
-        raise SurveyRuleBroken("Your agency must be one of the sponsors.",
-                               {"sponsors": [f"{lead_agency} is not among the sponsors."]})
-    known = set(session.scalars(select(Agency.slug).where(Agency.slug.in_(sponsors))))
-    unknown = [a for a in sponsors if a not in known]
-    if unknown:
-        raise SurveyRuleBroken("Unknown sponsor agency.",
-                               {"sponsors": [f"No agency called {a}." for a in unknown]})
+    check_sponsors(session, data["sponsors"], lead_agency)
     decision = data.get("decision") or {}
     fieldwork = data.get("fieldwork") or {}
     channels = data.get("channels") or ["web", "sms_link"]
@@ -154,6 +161,8 @@ def launch_problems(survey: Survey, today: date,
     problems: dict[str, list[str]] = {}
     if not may_move(survey.status, SurveyStatus.FIELDWORK, SurveyStatus):
         problems["status"] = [f"Only a draft can launch; this survey is {survey.status}."]
+    if not survey.questions:
+        problems["questions"] = ["Add at least one question."]
     if not survey.purpose:
         problems["purpose"] = ["Say what the survey is for."]
     if not survey.scope:
@@ -188,19 +197,22 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
     })
 
 
-def launch(session: Session, bus: Bus, *, agency: str, survey_id: int, today: date) -> Survey:
-    """The lead agency launches its draft: panel is asked to draw the sample."""
-    survey = led_survey(session, agency=agency, survey_id=survey_id, doing="launches")
+def launch(session: Session, bus: Bus, *, actor: Actor, survey_id: int, today: date) -> Survey:
+    """The lead agency launches its draft: panel is asked to draw the sample. In the audit log."""
+    survey = led_survey(session, agency=actor.agency, survey_id=survey_id, doing="launches")
     launch_survey(session, bus, survey, today)
+    record_staff_action(session, actor, "launch", survey_ids=[survey.id],
+                        detail={"sample_size": survey.sample_size})
     session.commit()
-    survey.overlaps = find_overlaps(session, survey, agency)
+    survey.overlaps = find_overlaps(session, survey, actor.agency)
     return survey
 
 
-def close(session: Session, bus: Bus, *, agency: str, survey_id: int) -> Survey:
-    """The lead agency closes fieldwork; feedback is handed the results."""
-    survey = led_survey(session, agency=agency, survey_id=survey_id, doing="closes")
+def close(session: Session, bus: Bus, *, actor: Actor, survey_id: int) -> Survey:
+    """The lead agency closes fieldwork; feedback is handed the results. In the audit log."""
+    survey = led_survey(session, agency=actor.agency, survey_id=survey_id, doing="closes")
     close_survey(session, bus, survey)
+    record_staff_action(session, actor, "close", survey_ids=[survey.id])
     session.commit()
     return survey
 

@@ -34,6 +34,17 @@ def sponsored_surveys(agency: str, status: str | None = None):
     return statement.where(Survey.status == status) if status else statement
 
 
+def sponsored_surveys_matching(agency: str, *, statuses: list[str], search: str | None):
+    """The agency's surveys, newest first, in any of these statuses (none: all), with the
+    words searched for in their titles."""
+    statement = sponsored_by(agency).order_by(Survey.id.desc())
+    if statuses:
+        statement = statement.where(Survey.status.in_(statuses))
+    if search:
+        statement = statement.where(Survey.title.icontains(search, autoescape=True))
+    return statement
+
+
 def sponsored_survey(session: Session, *, agency: str, survey_id: int) -> Survey:
     """The survey when the agency sponsors it; otherwise as if it did not exist."""
     survey = session.scalar(sponsored_by(agency).where(Survey.id == survey_id))

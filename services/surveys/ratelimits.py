@@ -9,33 +9,33 @@ computers of a library share one address.
 
 from __future__ import annotations
 
-import time
+import functools
 
-from flask import Flask, Response, current_app, make_response, render_template
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.util import get_remote_address
+from flask import Flask, Response, current_app, make_response, render_template, request
+
+from shared.rate_limits import RateLimit, Refusal
 
 
 def init_rate_limits(app: Flask) -> None:
-    """The app's own limiter (its own Redis), applied to the answer page's posts."""
-    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["REDIS_URL"],
-                      # No rate-limit headers on every answer: they would overwrite the
-                      # Retry-After of a 503 page when the database is down.
-                      strategy="fixed-window", headers_enabled=False, swallow_errors=True,
-                      key_prefix="civicpanel-surveys")
-    app.view_functions["pages.submit"] = limiter.limit(
-        response_limit, methods=["POST"], on_breach=too_many_answers)(
-        app.view_functions["pages.submit"])
+    """Every post of the answer page counts against its address's RESPONSE_RATE_LIMIT."""
+    limit = RateLimit(app.extensions["redis"], "surveys-answers",
+                      lambda: current_app.config["RESPONSE_RATE_LIMIT"])
+    submit = app.view_functions["pages.submit"]
+
+    @functools.wraps(submit)
+    def limited_submit(*args, **kwargs):
+        refusal = limit.hit(request.remote_addr or "")
+        if refusal is not None:
+            return too_many_answers(refusal)
+        return submit(*args, **kwargs)
+
+    app.view_functions["pages.submit"] = limited_submit
 
 
-def response_limit() -> str:
-    return current_app.config["RESPONSE_RATE_LIMIT"]
-
-
-def too_many_answers(limit: RequestLimit) -> Response:
+def too_many_answers(refusal: Refusal) -> Response:
     response = make_response(render_template(
         "message_page.html", heading="Too many answers sent from this connection",
         paragraphs=("Please wait a minute and send your answers again: nothing you entered "
                     "has been lost if you go back.",)), 429)
-    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+    response.headers["Retry-After"] = str(refusal.retry_after_seconds)
     return response

@@ -15,6 +15,7 @@ SURVEY_STATUSES = tuple(status.value for status in SurveyStatus)
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
                        error="Use lower-case letters, digits and _ (like feel_safe).")
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}$", error="Use a language code like en or cy.")
+UNIQUE_CODES = "Question codes must be unique within a survey."
 # Areas, topics or quota cells of one survey: far more than any place has.
 MAX_TAGS = 200
 
@@ -189,6 +190,12 @@ class SurveyCreateSchema(Schema):
 
     @validates_schema
     def _whole(self, data, **_kwargs):
+        check_whole_survey(data)
+
+
+def check_whole_survey(data: dict) -> None:
+    """The rules across a survey's fields, of whatever part of a survey `data` holds."""
+    if "sponsors" in data:
         agencies = [s["agency"] for s in data["sponsors"]]
         if len(set(agencies)) != len(agencies):
             raise ValidationError("Each agency can sponsor once.", "sponsors")
@@ -196,14 +203,55 @@ class SurveyCreateSchema(Schema):
         if total != Decimal("100"):
             raise ValidationError(f"Cost shares must add up to 100; they add up to {total}.",
                                   "sponsors")
+    if "questions" in data:
         codes = [q["code"] or q["bank_code"] for q in data["questions"]]
         if len(set(codes)) != len(codes):
-            raise ValidationError("Question codes must be unique within a survey.", "questions")
-        if "en" not in data["languages"]:
-            raise ValidationError("English must be one of the languages.", "languages")
-        errors = check_question_module(data["questions"], data["channels"])
+            raise ValidationError(UNIQUE_CODES, "questions")
+    if "languages" in data and "en" not in data["languages"]:
+        raise ValidationError("English must be one of the languages.", "languages")
+    if "questions" in data:
+        errors = check_question_module(data["questions"],
+                                       data.get("channels") or ["web", "sms_link"])
         if errors:
             raise ValidationError(errors, "questions")
+
+
+class SurveyDraftSchema(SurveyCreateSchema):
+    """A whole draft as the builder keeps it between steps: the create rules, but a draft
+    may have no questions yet (it cannot launch without one)."""
+
+    questions = fields.List(fields.Nested(QuestionInputSchema), load_default=list,
+                            validate=validate.Length(max=100))
+
+
+class SurveyUpdateSchema(SurveyCreateSchema):
+    """Changes to a draft's details (load it with partial=True): any of the create fields
+    but its questions, which are added, edited, moved and removed one at a time."""
+
+    class Meta:
+        exclude = ("questions",)
+
+
+def survey_changes_schema() -> SurveyUpdateSchema:
+    """Changes to a draft: any field may be left out, but one given (a decision, a fieldwork
+    window, a sponsor) is given whole."""
+    return SurveyUpdateSchema(partial=tuple(SurveyUpdateSchema().fields))
+
+
+class DraftStartSchema(Schema):
+    """A draft to build in steps: a blank one with its title, or a copy of another survey."""
+
+    title = fields.String(load_default=None, validate=validate.Length(min=3, max=200))
+    copy_of = fields.Integer(load_default=None, allow_none=True, validate=DB_ID)
+
+    @validates_schema
+    def _title_or_copy(self, data, **_kwargs):
+        if data["copy_of"] is None and data["title"] is None:
+            raise ValidationError("Give the new survey a title, or a survey to copy.", "title")
+
+
+class QuestionMoveSchema(Schema):
+    direction = fields.String(required=True, validate=validate.OneOf(("up", "down")))
 
 
 class SponsorOutSchema(Schema):
@@ -432,3 +480,7 @@ class MonitorSchema(Schema):
     answered_by = fields.Dict(keys=fields.String(), values=fields.Integer())
     cells = fields.List(fields.Nested(CellFillSchema))
     top_ups = fields.Integer()
+
+
+class RemindedSchema(Schema):
+    reminded = fields.Integer()

@@ -1,7 +1,8 @@
 """The console's sign-in pages: ask for an emailed link, follow it, continue into the console.
 
 Following the link shows a button rather than signing in at once: mail scanners open links
-before people do, and a single-use link opened by a scanner would be spent.
+before people do, and a single-use link opened by a scanner would be spent. Agencies with their
+own identity provider also get a button that signs in there (services/surveys/oidc_sign_in.py).
 """
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request
 from marshmallow import validate
 
+from services.surveys.oidc_sign_in import (
+    begin_oidc_sign_in,
+    finish_oidc_sign_in,
+    identity_providers,
+    sign_in_buttons,
+)
 from services.surveys.staff_users import (
     SignInSettings,
     email_sign_in_link,
@@ -31,7 +38,8 @@ def _settings() -> SignInSettings:
 def start():
     return render_template("sign_in/start.html", errors={}, email="",
                            next_url=safe_next_url(request.args.get("next")),
-                           signed_out=request.args.get("signed_out") == "1")
+                           signed_out=request.args.get("signed_out") == "1",
+                           providers=sign_in_buttons(get_session(), identity_providers()))
 
 
 @sign_in.post("/sign-in")
@@ -41,7 +49,8 @@ def ask_for_link():
     problem = _email_problem(email)
     if problem:
         return render_template("sign_in/start.html", errors={"email": [problem]}, email=email,
-                               next_url=next_url, signed_out=False), 400
+                               next_url=next_url, signed_out=False,
+                               providers=sign_in_buttons(get_session(), identity_providers())), 400
     email_sign_in_link(get_session(), bus(), current_app.extensions["redis"], _settings(),
                        email=email, address=request.remote_addr or "", next_url=next_url)
     return render_template("sign_in/check_email.html", email=email)
@@ -69,4 +78,18 @@ def finish(token: str):
     session_id = start_session(session, staff_sessions(), user, how="email link")
     response = redirect(safe_next_url(request.args.get("next")), code=303)
     set_staff_cookie(response, session_id)
+    return response
+
+
+@sign_in.get("/sign-in/oidc/<agency>")
+def oidc_start(agency: str):
+    return begin_oidc_sign_in(identity_providers(), agency,
+                              safe_next_url(request.args.get("next")))
+
+
+@sign_in.get("/sign-in/oidc/<agency>/callback")
+def oidc_callback(agency: str):
+    signed_in = finish_oidc_sign_in(get_session(), staff_sessions(), identity_providers(), agency)
+    response = redirect(safe_next_url(signed_in.next_url), code=303)
+    set_staff_cookie(response, signed_in.session_id)
     return response

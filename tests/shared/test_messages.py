@@ -56,6 +56,10 @@ EXAMPLES = {
              "all_free_at": datetime(2027, 2, 20, tzinfo=UTC)},
             {"area": "E05001002", "members": 80, "at_cap": 0, "next_free_at": None,
              "all_free_at": None}]},
+    "surveys.staff_action": {"agency": "council", "role": "panel_manager",
+                             "actor": "pat@council.example", "key_prefix": "",
+                             "service": "panel", "action": "member_erased", "survey_ids": [],
+                             "detail": {}, "at": datetime(2026, 11, 2, tzinfo=UTC)},
 }
 
 
