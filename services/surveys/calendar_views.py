@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, render_template, request
 
-from services.surveys.calendar import parse_month, partnership_calendar
+from services.surveys.partnership_calendar import parse_month, partnership_calendar
 from shared.console import staff_page
 from shared.db import get_session
 
