@@ -170,6 +170,25 @@ class PopulationTargetsMessage(Schema):
                              load_default=dict)
 
 
+class AreaCapCountSchema(Schema):
+    """One area's members who may be invited at all (active, consenting, not opted out), how
+    many of them rest under the contact cap, and when the first and the last are free again."""
+
+    area = fields.String(required=True)
+    members = fields.Integer(required=True, validate=validate.Range(min=0))
+    at_cap = fields.Integer(required=True, validate=validate.Range(min=0))
+    next_free_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    all_free_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ContactCapCountsMessage(Schema):
+    """Panel's periodic count of the panel's rest under the contact cap, per area: every area
+    with a member who may be invited, as it was at `measured_at` (counts, never members)."""
+
+    measured_at = fields.AwareDateTime(required=True)
+    areas = fields.List(fields.Nested(AreaCapCountSchema), required=True)
+
+
 class DeliveryReportMessage(Schema):
     deliveries = fields.List(fields.Nested(DeliveryStatusSchema), required=True)
 
@@ -383,6 +402,10 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "surveys.population_targets", "surveys", "services.surveys.jobs.population_targets",
         PopulationTargetsMessage,
+    ),
+    MessageType(
+        "surveys.contact_cap_counts", "surveys", "services.surveys.jobs.contact_cap_counts",
+        ContactCapCountsMessage,
     ),
     MessageType(
         "surveys.staff_action", "surveys", "services.surveys.jobs.staff_action",

@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         analysis_api,
         api,
         builder_views,
+        calendar_views,
         cli,
         console_views,
         models,
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(analysis_api.analysis_blp)
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
+    app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
     init_oidc_sign_in(app)

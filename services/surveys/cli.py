@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from services.surveys import keys as agency_keys
 from services.surveys import staff_users
-from services.surveys.demo import seed_demo, wait_for_demo_token
+from services.surveys.demo import demo_sign_ins, seed_demo, wait_for_demo_token
 from shared.audit import Actor
 from shared.console import staff_sessions
 from shared.db import new_session
@@ -68,7 +68,7 @@ def revoke(key_prefix: str):
 
 @demo.command("seed")
 def seed():
-    """Three agencies, fresh demo keys, and a joint survey launched to the panel."""
+    """Three agencies, fresh demo keys, demo staff, and a joint survey launched to the panel."""
     with new_session() as session:
         seeded = seed_demo(session, bus(), date.today())
     for who, key in seeded["keys"].items():
@@ -85,6 +85,17 @@ def link(wait: int):
         raise click.ClickException(
             "no unanswered invitation of the demo survey: are the workers running?")
     click.echo(f"{current_app.config['SURVEYS_URL']}/r/{token}")
+
+
+@demo.command("sign-in-links")
+def print_demo_sign_in_links():
+    """Print who each demo member of staff is, and a link (once, 15 minutes) signing them in."""
+    with new_session() as session:
+        sign_ins = demo_sign_ins(
+            session, staff_users.SignInSettings.from_config(current_app.config))
+    for who in sign_ins:
+        click.echo(f"  {who.name}, {who.role}, {who.agency_name} ({who.email})\n"
+                   f"    {who.link}")
 
 
 @users.command("add")

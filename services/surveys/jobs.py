@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from services.surveys.audit import record_sent_action
+from services.surveys.contact_caps import replace_cap_counts
 from services.surveys.exports import run_export
 from services.surveys.lifecycle import invite_sample, record_deliveries
 from services.surveys.population import replace_targets
@@ -36,6 +37,11 @@ def delivery_report(envelope: dict) -> bool:
 def population_targets(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "surveys.population_targets", envelope, replace_targets)
+
+
+def contact_cap_counts(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "surveys.contact_cap_counts", envelope, replace_cap_counts)
 
 
 def member_erased(envelope: dict) -> bool:
