@@ -256,7 +256,9 @@ class QuestionMoveSchema(Schema):
 
 class SponsorOutSchema(Schema):
     agency = fields.String()
-    cost_share = fields.Decimal(as_string=True)
+    # Money goes out as a string ("33.34"), so it is documented as one.
+    cost_share = fields.Decimal(as_string=True, metadata={
+        "type": "string", "pattern": r"^\d{1,3}(\.\d{1,2})?$", "example": "33.34"})
 
 
 class QuestionSchema(Schema):
