@@ -3,7 +3,7 @@ representativeness reports, each scoped to the caller where it belongs to an age
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.panel.models import Campaign, Delivery, Member, MemberImport
@@ -124,3 +124,22 @@ def members_by_status(session: Session) -> dict[str, int]:
     """How many members the panel has in each status (erased ones kept as a count only)."""
     return dict(session.execute(
         select(Member.status, func.count()).group_by(Member.status)).all())
+
+
+SEARCH_LIMIT = 50
+
+
+def search_members(session: Session, text: str, phone: str | None = None) -> list[Member]:
+    """Members not erased whose email, phone, member_ref or external id is `text` (an email
+    address or id may be given in part); `phone` is the text read as a number, if it is one."""
+    text = text.strip()
+    if not text:
+        return []
+    like = f"%{text.lower()}%"
+    clauses = [func.lower(Member.email).like(like), Member.member_ref == text.lower(),
+               Member.external_id == text]
+    if phone:
+        clauses.append(Member.phone == phone)
+    return list(session.scalars(select(Member).where(
+        Member.status != "erased", or_(*clauses)).order_by(Member.id.desc())
+        .limit(SEARCH_LIMIT)))
