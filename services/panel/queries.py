@@ -7,7 +7,12 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.panel.models import Campaign, Delivery, Member, MemberImport
-from services.panel.representativeness import disclosed_report, report
+from services.panel.representativeness import (
+    dimension_sections,
+    disclosed_report,
+    ranked_under,
+    report,
+)
 from services.panel.targets import area_names, margins_from_db, member_counts
 from shared.errors import NotFound
 
@@ -143,3 +148,18 @@ def search_members(session: Session, text: str, phone: str | None = None) -> lis
     return list(session.scalars(select(Member).where(
         Member.status != "erased", or_(*clauses)).order_by(Member.id.desc())
         .limit(SEARCH_LIMIT)))
+
+
+def console_representativeness(session: Session, *, area: str, threshold: float,
+                               small_cell_threshold: int) -> dict:
+    """The console's report of the panel for one ward (or "all"): per dimension in natural
+    order, with names, small cells hidden by the one rule (shared/disclosure.py)."""
+    result = disclosed_report(report(margins_from_db(session), member_counts(session),
+                                     threshold), small_cell_threshold)
+    names = area_names(session)
+    areas = sorted(((a, names.get(a) or a) for a in {r["area"] for r in result["rows"]}
+                    - {"all"}), key=lambda ward: ward[1])
+    return {"sections": dimension_sections(result, area, names),
+            "under": ranked_under(result, area), "area": area,
+            "area_name": names.get(area) or area, "areas": areas, "threshold": threshold,
+            "small_cell_threshold": small_cell_threshold}
