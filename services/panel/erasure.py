@@ -23,6 +23,20 @@ from shared.bus import Bus
 
 ERASED = "erased"
 
+# What forget_member removes, in each service, as the confirmation page says it.
+ERASURE_EFFECTS = (
+    ("Panel", "Email address, phone number and the partner's own id; the profile (age, gender, "
+              "ethnic group, disability, ward, deprivation, tenure and extra attributes); "
+              "consent history, agency opt-outs, invitation history and any unfinished "
+              "text-message sign-up."),
+    ("Panel's contact log", "Kept as counts only: each message loses its subject, text and "
+                            "gateway id and gets a new random reference."),
+    ("Surveys", "Their invitations get a new random reference and a dead link: their answers "
+                "stay in the results, anonymous."),
+    ("Feedback", "They are dropped from every report's list of respondents, so no outcome "
+                 "message reaches them."),
+)
+
 
 def erase_member(session: Session, bus: Bus, member: Member, now: datetime) -> None:
     """Remove the member's personal data, anonymise the contact log, tell the other services."""
