@@ -13,9 +13,31 @@ from services import feedback, panel, surveys
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "console.md"
 # | `POST /api/v1/surveys/<int:survey_id>/launch` | `POST /surveys/<int:survey_id>/launch` ... |
-ROW = re.compile(r"^\|\s*`(GET|POST|PUT|PATCH|DELETE) (/api/v1/[^`]*)`\s*\|\s*(.*?)\s*\|")
+ROW = re.compile(r"^\|\s*`(GET|POST|PUT|PATCH|DELETE) (/api/v1/[^`]*)`\s*\|\s*([^|]*?)\s*\|"
+                 r"\s*(.*?)\s*\|")
 PAGE = re.compile(r"`(?:(GET|POST) )?(/[^`]*)`")
 NOT_STAFF_ACTIONS = {"/api/v1/openapi.json"}  # the API's own description
+NO_PAGE = "**no page yet**"
+# The API actions whose console page is still to be built: docs/console.md says so beside each.
+ACTIONS_WITHOUT_A_PAGE = {
+    ("GET", "/api/v1/surveys/<int:survey_id>/results"),
+    ("GET", "/api/v1/question-bank"),
+    ("POST", "/api/v1/question-bank"),
+    ("GET", "/api/v1/question-bank/<code>/results"),
+    ("GET", "/api/v1/analysis/weights"),
+    ("GET", "/api/v1/analysis/tables"),
+    ("GET", "/api/v1/analysis/dataset"),
+    ("POST", "/api/v1/analysis/exports"),
+    ("GET", "/api/v1/analysis/exports/<int:export_id>"),
+    ("GET", "/api/v1/analysis/exports/<int:export_id>/file"),
+    ("POST", "/api/v1/members"),
+    ("PATCH", "/api/v1/members/<uuid:member_ref>/consent"),
+    ("POST", "/api/v1/members/<uuid:member_ref>/agency-opt-outs"),
+    ("POST", "/api/v1/representativeness/respondents"),
+    ("GET", "/api/v1/campaigns"),
+    ("POST", "/api/v1/campaigns"),
+    ("GET", "/api/v1/campaigns/<int:campaign_id>/report"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +61,7 @@ def _roles(view, method: str):
     return getattr(view, "required_roles", None)
 
 
-def documented_rows() -> list[tuple[str, str, str]]:
+def documented_rows() -> list[tuple[str, str, str, str]]:
     rows = []
     for line in DOC.read_text().splitlines():
         if match := ROW.match(line):
@@ -48,31 +70,39 @@ def documented_rows() -> list[tuple[str, str, str]]:
 
 
 def test_every_api_action_has_its_page_in_the_console_docs(route_roles):
-    documented = {(method, path) for method, path, _ in documented_rows()}
+    documented = {(method, path) for method, path, _, _ in documented_rows()}
     actions = {(method, rule) for method, rule in route_roles
                if rule.startswith("/api/") and rule not in NOT_STAFF_ACTIONS}
     assert sorted(actions - documented) == []
     assert sorted(documented - actions) == []  # nothing listed that the API does not have
 
 
+def _roles_in_words(roles) -> str:
+    return "public" if roles is None else ", ".join(roles) or "any"
+
+
 def test_each_page_named_exists_and_admits_no_role_its_api_refuses(route_roles):
-    problems = []
-    for method, path, page_cell in documented_rows():
-        pages = PAGE.findall(page_cell)
-        if not pages:
-            problems.append(f"{method} {path}: no page named")
+    problems, without_page = [], set()
+    for method, path, roles_cell, page_cell in documented_rows():
+        api_roles = route_roles.get((method, path))
+        if (method, path) in route_roles and roles_cell != _roles_in_words(api_roles):
+            problems.append(f"{method} {path}: the API admits {_roles_in_words(api_roles)}, "
+                            f"the docs say {roles_cell}")
+        if page_cell.startswith(NO_PAGE):
+            without_page.add((method, path))
             continue
-        page_method, page_path = pages[0]
-        page_key = (page_method or "GET", page_path.split("?")[0].split("#")[0])
+        page_method, page_path = PAGE.findall(page_cell)[0]
+        page_key = (page_method or "GET", page_path)
         if page_key not in route_roles:
             problems.append(f"{method} {path}: page {page_key} does not exist")
             continue
-        api_roles, page_roles = route_roles[(method, path)], route_roles[page_key]
+        page_roles = route_roles[page_key]
         if api_roles is None:  # a public API: its page is public too
             continue
         if page_roles is None:
             problems.append(f"{method} {path}: page {page_key} needs no sign-in")
         elif api_roles and (not page_roles or set(page_roles) - set(api_roles)):
-            problems.append(f"{method} {path}: page {page_key} admits {page_roles or 'all'}, "
-                            f"the API only {api_roles}")
+            problems.append(f"{method} {path}: page {page_key} admits "
+                            f"{_roles_in_words(page_roles)}, the API only {api_roles}")
     assert problems == []
+    assert without_page == ACTIONS_WITHOUT_A_PAGE
