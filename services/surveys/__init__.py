@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cli,
         console_views,
         models,
+        results_views,
         sign_in_views,
         views,
     )
@@ -39,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(console_views.console)
     app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
+    app.register_blueprint(results_views.results_pages)
     init_oidc_sign_in(app)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)

@@ -66,10 +66,11 @@ def readable_surveys(session: Session, *, agency: str, survey_ids: Sequence[int]
 
 
 def record_pull(session: Session, *, agency: str, role: str, key_prefix: str, action: str,
-                survey_ids: Sequence[int], detail: dict, rows: int) -> None:
-    """Write who pulled what, and when, in the caller's transaction."""
-    session.add(AuditLog(agency=agency, role=role, key_prefix=key_prefix, action=action,
-                         survey_ids=list(survey_ids), detail=detail, rows=rows))
+                survey_ids: Sequence[int], detail: dict, rows: int, actor: str = "") -> None:
+    """Write who pulled what, and when, in the caller's transaction: a staff member in the
+    console by their email (`actor`), an API caller by their key's prefix."""
+    session.add(AuditLog(agency=agency, role=role, key_prefix=key_prefix, actor=actor,
+                         action=action, survey_ids=list(survey_ids), detail=detail, rows=rows))
 
 
 def _profile(column: str):
@@ -148,6 +149,8 @@ class SurveyWeights:
     cell_weights: dict[tuple, float] = field(default_factory=dict)
     reason: str | None = None
     representation: list[dict] = field(default_factory=list)
+    # Each (dimension, category)'s share of the weighted respondents: the margin after.
+    weighted_shares: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
@@ -255,6 +258,8 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
     if not result.converged:
         weights.reason = result.advice
     weights.representation = _representation(dimensions, categories, values, codes, frequency)
+    weights.weighted_shares = _weighted_shares(dimensions, categories, codes,
+                                               frequency * result.weights)
     return weights
 
 
@@ -274,9 +279,11 @@ def published_weighting(weights: SurveyWeights, threshold: int) -> dict:
         shown = suppress_counts(counts, threshold, total=weights.respondents)
         hidden |= {(dimension, category) for category, count in shown.items() if count is None}
     for item in items:
-        item["suppressed"] = (item["dimension"], item["category"]) in hidden
+        key = (item["dimension"], item["category"])
+        item["suppressed"] = key in hidden
+        item["weighted_share"] = weights.weighted_shares.get(key)
         if item["suppressed"]:
-            item.update(respondent_share=None, ratio=None)
+            item.update(respondent_share=None, ratio=None, weighted_share=None)
         item.pop("respondents")
     summary["representation"] = items
     outside = []
@@ -317,6 +324,16 @@ def _representation(dimensions, categories, values, codes, frequency) -> list[di
     return found
 
 
+def _weighted_shares(dimensions, categories, codes, weighted) -> dict[tuple[str, str], float]:
+    total = weighted.sum()
+    shares = {}
+    for d in dimensions:
+        reached = np.bincount(codes[d], weights=weighted, minlength=len(categories[d]))
+        for k, category in enumerate(categories[d]):
+            shares[(d, category)] = round(float(reached[k] / total), 4) if total else 0.0
+    return shares
+
+
 # -- tables ---------------------------------------------------------------------
 
 
@@ -344,6 +361,11 @@ def question_rows(surveys: Sequence[Survey], code: str) -> tuple[str, list[str]]
     return kind, rows
 
 
+def in_wave_order(surveys: Sequence[Survey]) -> list[Survey]:
+    """Surveys as waves of a bank question: by launch, unlaunched last."""
+    return sorted(surveys, key=lambda s: (s.launched_at is None, s.launched_at, s.id))
+
+
 def group_columns(surveys: Sequence[Survey], by: str) -> list[str]:
     if by == "survey":
         return [f"{s.id}: {s.title}" for s in surveys]
@@ -362,8 +384,7 @@ def weighted_table(session: Session, surveys: Sequence[Survey], weights: dict[in
     if by not in GROUPINGS:
         raise AnalysisRefused("Unknown grouping.", {"by": [f"Use one of {', '.join(GROUPINGS)}."]})
     _, rows = question_rows(surveys, question)
-    ordered = sorted(surveys, key=lambda s: (s.launched_at is None, s.launched_at, s.id)) \
-        if by == "wave" else list(surveys)
+    ordered = in_wave_order(surveys) if by == "wave" else list(surveys)
     columns = group_columns(ordered, by)
     dims = sorted({d for w in weights.values() for d in w.dimensions})
     refresh_cells(session, [s.id for s in surveys])

@@ -32,11 +32,13 @@ INLINE_EXPORT_ROWS = 20_000
 
 @dataclass(frozen=True)
 class Puller:
-    """Who pulls: their agency, role and key prefix, as the audit log records them."""
+    """Who pulls: their agency, role and key prefix (an API key) or email (a staff member in
+    the console), as the audit log records them."""
 
     agency: str
     role: str
-    key_prefix: str
+    key_prefix: str = ""
+    actor: str = ""
 
 
 def _weights(session: Session, surveys: Sequence[Survey], dimensions: Sequence[str],
@@ -49,7 +51,7 @@ def _weights(session: Session, surveys: Sequence[Survey], dimensions: Sequence[s
 def _audit(session: Session, who: Puller, action: str, survey_ids: Sequence[int],
            detail: dict, rows: int) -> None:
     record_pull(session, agency=who.agency, role=who.role, key_prefix=who.key_prefix,
-                action=action, survey_ids=survey_ids, detail=detail, rows=rows)
+                actor=who.actor, action=action, survey_ids=survey_ids, detail=detail, rows=rows)
 
 
 def weighting(session: Session, *, who: Puller, survey_ids: Sequence[int],
@@ -105,6 +107,11 @@ def request_export(session: Session, bus: Bus, *, who: Puller, survey_ids: Seque
                     survey_ids=list(survey_ids), format=fmt, form=form)
     session.add(job)
     session.flush()
+    if who.actor:
+        # An export job keeps no actor: the staff member's request is recorded as theirs now
+        # (the worker's row when the file is built names the agency and role).
+        _audit(session, who, "export", survey_ids, {"export_id": job.id, "format": fmt,
+                                                    "form": form}, 0)
     bus.send(session, "surveys.export_dataset", {"export_id": job.id})
     session.commit()
     return job

@@ -1,0 +1,115 @@
+"""The analyst's console pages in surveys: choosing surveys and dimensions, the weighting
+report, tables with intervals, bank question trends and exports, by the analysis API's rules
+(services/surveys/analysis_api.py): weights and tables for every role of a sponsoring agency,
+respondent-level exports for analysts only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from services.surveys import analysis_console as use
+from services.surveys import results_forms as forms
+from services.surveys.analysis_api import ANALYSTS, attachment
+from services.surveys.pulls import Puller, download
+from shared.console import staff_page
+from shared.db import get_session
+from shared.service import bus
+
+results_pages = Blueprint("results", __name__, template_folder="templates")
+READERS = ()  # the API's weights, tables and bank results: any role of a sponsor
+
+
+def _who() -> Puller:
+    return Puller(g.caller.agency, g.caller.role, actor=g.staff.email)
+
+
+def _threshold() -> int:
+    return current_app.config["SMALL_CELL_THRESHOLD"]
+
+
+@results_pages.get("/results")
+@staff_page(*READERS)
+def choose():
+    chooser = use.chooser(get_session(), agency=g.caller.agency)
+    return render_template("console/results/choose.html", chooser=chooser,
+                           selection=forms.Selection(), analyst=g.caller.role in ANALYSTS)
+
+
+@results_pages.get("/results/weighting")
+@staff_page(*READERS)
+def weighting():
+    selection = forms.surveys_selection(request.args)
+    if selection.problems:
+        chooser = use.chooser(get_session(), agency=g.caller.agency)
+        return render_template("console/results/choose.html", chooser=chooser,
+                               selection=selection, analyst=g.caller.role in ANALYSTS), 400
+    report = use.weighting_report(get_session(), who=_who(), survey_ids=selection.survey_ids,
+                                  dimensions=selection.dimensions, threshold=_threshold())
+    return render_template("console/results/weighting.html", report=report,
+                           selection=selection)
+
+
+@results_pages.get("/results/table")
+@staff_page(*READERS)
+def table():
+    selection = forms.table_selection(request.args)
+    if selection.problems:
+        return redirect(url_for("results.weighting", **_as_query(request.args)), code=303)
+    report = use.table_report(get_session(), who=_who(), survey_ids=selection.survey_ids,
+                              dimensions=selection.dimensions, question=selection.question,
+                              by=selection.by, threshold=_threshold())
+    return render_template("console/results/table.html", report=report, selection=selection)
+
+
+def _as_query(args) -> dict:
+    return {"survey_ids": args.getlist("survey_ids"), "dimensions": args.getlist("dimensions")}
+
+
+@results_pages.get("/results/trends")
+@staff_page(*READERS)
+def trends():
+    asked = use.bank_questions_asked(get_session(), agency=g.caller.agency)
+    return render_template("console/results/trends.html", asked=asked)
+
+
+@results_pages.get("/results/trends/<code>")
+@staff_page(*READERS)
+def trend(code: str):
+    found = use.bank_trend(get_session(), who=_who(), code=code[:64], threshold=_threshold())
+    return render_template("console/results/trend.html", trend=found)
+
+
+@results_pages.get("/results/exports")
+@staff_page(*ANALYSTS)
+def exports():
+    page = use.exports_page(get_session(), who=_who())
+    return render_template("console/results/exports.html", page=page,
+                           selection=forms.Selection())
+
+
+@results_pages.post("/results/exports")
+@staff_page(*ANALYSTS)
+def request_export():
+    selection = forms.export_selection(request.form)
+    if selection.problems:
+        page = use.exports_page(get_session(), who=_who())
+        return render_template("console/results/exports.html", page=page,
+                               selection=selection), 400
+    job = use.request_export(get_session(), bus(), who=_who(),
+                             survey_ids=selection.survey_ids, form=selection.form,
+                             fmt=selection.format)
+    return redirect(url_for("results.export", export_id=job.id), code=303)
+
+
+@results_pages.get("/results/exports/<int:export_id>")
+@staff_page(*ANALYSTS)
+def export(export_id: int):
+    job = use.export_status(get_session(), who=_who(), export_id=export_id)
+    return render_template("console/results/export.html", job=job, running=use.is_running(job))
+
+
+@results_pages.get("/results/exports/<int:export_id>/file")
+@staff_page(*ANALYSTS)
+def export_file(export_id: int):
+    job = download(get_session(), who=_who(), export_id=export_id)
+    return attachment(job.content, job.format, f"civicpanel-export-{job.id}")

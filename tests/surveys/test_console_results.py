@@ -1,0 +1,110 @@
+"""The analyst's console pages: weighting co-sponsored surveys together, tables with intervals
+and small cells hidden, bank question trends, exports built by the worker and downloaded, by
+the analysis API's rules (its roles, and only surveys the agency sponsors)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+
+from sqlalchemy import select
+
+from services.surveys.models import AuditLog
+from shared.db import new_session
+from tests.staff import add_staff, sign_in
+from tests.surveys.test_analysis import agency_keys, seed_survey, seed_targets
+
+ANALYST = "ana.analyst@council.example"
+
+
+class Tables(HTMLParser):
+    """Every table of a page as rows of cell texts, with its caption."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[dict] = []
+        self._cell: list[str] | None = None
+        self._caption: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th") and self.tables:
+            self._cell = []
+        elif tag == "caption":
+            self._caption = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1]["rows"][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "caption" and self._caption is not None:
+            self.tables[-1]["caption"] = " ".join("".join(self._caption).split())
+            self._caption = None
+
+    def handle_data(self, data):
+        for part in (self._cell, self._caption):
+            if part is not None:
+                part.append(data)
+
+
+def tables_of(html: str) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(html)
+    return {t["caption"]: t["rows"] for t in parser.tables}
+
+
+def charts_of(html: str) -> list[str]:
+    """The SVG of every chart on the page."""
+    return [base64.b64decode(src).decode() for src in
+            re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+
+
+def signed_in(apps, clients, role="analyst", agency="council", email=ANALYST) -> dict:
+    keys = agency_keys(apps["surveys"])
+    add_staff(apps, email=email, agency=agency, role=role)
+    sign_in(apps, clients, email)
+    return keys
+
+
+def page(clients, path: str, status: int = 200) -> str:
+    answer = clients["surveys"].get(path)
+    assert answer.status_code == status, answer.get_data(as_text=True)[:3000]
+    return answer.get_data(as_text=True)
+
+
+def test_an_analyst_weights_two_co_sponsored_surveys_together(apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    seed_targets(app)
+    town = seed_survey(app, sponsors=("police", "council"), respondents=120, title="Town centre")
+    parks = seed_survey(app, sponsors=("council", "police"), respondents=90, title="Parks")
+
+    chooser = page(clients, "/results")
+    assert "Town centre (closed; Riverside Council, Riverside Police)" in chooser
+    assert 'name="dimensions" type="checkbox" value="age_band"' in chooser
+
+    html = page(clients, f"/results/weighting?survey_ids={town}&survey_ids={parks}"
+                         "&dimensions=gender&dimensions=age_band")
+    assert html.index("<h2 class=\"govuk-heading-m\">Town centre") < html.index("Parks</h2>")
+    tables = tables_of(html)
+    gender = tables["Gender: shares of the population, of respondents and of weighted "
+                    "respondents"]
+    # Respondents lean to women; weighted they are the population's half.
+    assert gender[0] == ["Gender", "Population", "Respondents (before)", "Weighted (after)"]
+    female = next(row for row in gender if row[0] == "Female")
+    assert female[1] == "50.0%" and female[3] == "50.0%" and float(female[2][:-1]) > 55
+    assert html.count("Yes, in ") == 2
+    for label in ("Smallest weight", "Largest weight", "Design effect", "Effective sample size"):
+        assert html.count(f">{label}</dt>") == 2
+    charts = charts_of(html)
+    assert len(charts) == 4  # two dimensions of two surveys
+    assert all("<script" not in svg and "<title>" in svg for svg in charts)
+    assert "Gender: population, respondents and weighted respondents (%)" in charts[0]
+    with app.app_context(), new_session() as session:
+        [pull] = session.scalars(select(AuditLog).where(AuditLog.action == "weights")).all()
+    assert (pull.actor, pull.agency, pull.role, pull.survey_ids) == (
+        ANALYST, "council", "analyst", [town, parks])
