@@ -185,6 +185,7 @@ class TableReport:
     weighting: list[dict]
     threshold: int
     questions: list[tuple[str, str]] = field(default_factory=list)
+    groups: list[tuple[str, str]] = field(default_factory=lambda: GROUPS)
 
 
 def answer_labels(surveys: Sequence[Survey], code: str) -> tuple[str, dict[str, str]]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.surveys.models import AuditLog
 from shared.db import new_session
 from tests.staff import add_staff, sign_in
-from tests.surveys.test_analysis import agency_keys, seed_survey, seed_targets
+from tests.surveys.test_analysis import OPTIONS, agency_keys, seed_survey, seed_targets
 
 ANALYST = "ana.analyst@council.example"
 
@@ -108,3 +108,43 @@ def test_an_analyst_weights_two_co_sponsored_surveys_together(apps, clients):
         [pull] = session.scalars(select(AuditLog).where(AuditLog.action == "weights")).all()
     assert (pull.actor, pull.agency, pull.role, pull.survey_ids) == (
         ANALYST, "council", "analyst", [town, parks])
+
+
+def test_a_table_shows_weighted_percentages_with_intervals_and_hides_small_cells(apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    seed_targets(app)
+    survey_id = seed_survey(app, sponsors=("council", "police"), respondents=60)
+    html = page(clients, f"/results/table?survey_ids={survey_id}&question=priority&by=age_band")
+    assert "<h1 class=\"govuk-heading-l\">What should we spend most on?</h1>" in html
+    tables = tables_of(html)
+    lighting = tables["Street lighting: weighted % by age"]
+    assert lighting[0] == ["Age", "Weighted", "95% interval", "Respondents"]
+    groups = [row[0] for row in lighting[1:]]
+    assert groups == ["16 to 24", "25 to 34", "35 to 44", "45 to 54", "55 to 64", "65 to 74",
+                      "75+", "Everyone"]  # natural order, names not codes
+    everyone = lighting[-1]
+    percent, (low, high) = float(everyone[1][:-1]), map(float, everyone[2].split(" to "))
+    assert low < percent < high and everyone[3] == "20"
+    assert "fewer than 10" in [row[1] for row in lighting[1:]]
+    bases = tables["Respondents answering, by age"]
+    assert bases[-1][:2] == ["Everyone", "60"]
+    assert dict(row[:2] for row in bases[1:])["25 to 34"] == "22"
+    charts = charts_of(html)
+    assert len(charts) == len(OPTIONS)
+    assert "Street lighting: weighted % by age, with 95% intervals" in charts[0]
+    assert 'class="ci"' in charts[0]  # the error bars
+    assert "E05000001" not in html
+
+
+def test_one_table_compares_two_surveys_question_by_question(apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    town = seed_survey(app, sponsors=("council",), respondents=30, title="Town centre")
+    parks = seed_survey(app, sponsors=("police", "council"), respondents=24, title="Parks")
+    html = page(clients, f"/results/table?survey_ids={town}&survey_ids={parks}"
+                         "&question=feel_safe&by=survey")
+    tables = tables_of(html)
+    safe = tables["4 – Safe: weighted % by survey"]
+    assert [row[0] for row in safe[1:]] == ["Town centre", "Parks", "Everyone"]
+    assert "Not weighted" in html  # no population figures: counted as they are
