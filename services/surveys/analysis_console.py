@@ -227,9 +227,13 @@ def table_report(session: Session, *, who: Puller, survey_ids: Sequence[int],
     table = found["table"]
     text, words = answer_labels(surveys, question)
     columns = _column_labels(table["columns"], by, surveys, area_names(session))
+    # A group nobody in it answered (a base of 0, never hidden) is left out.
+    shown = [j for j, b in enumerate(table["bases"]) if b["base"] != 0]
+    columns = [columns[j] for j in shown]
+    bases = [table["bases"][j] for j in shown]
     by_cell = {(c["row"], c["column"]): c for c in table["cells"]}
     cells = [[Cell(c["percent"], c["ci_low"], c["ci_high"], c["count"], c["suppressed"])
-              for c in (by_cell[(row, column)] for column in table["columns"])]
+              for c in (by_cell[(row, table["columns"][j])] for j in shown)]
              for row in table["rows"]]
     rows = [words.get(r, r) for r in table["rows"]]
     by_label = "Survey" if by == "survey" else "Wave" if by == "wave" else dimension_label(by)
@@ -237,8 +241,7 @@ def table_report(session: Session, *, who: Puller, survey_ids: Sequence[int],
                             columns, [(c.percent, c.low, c.high) for c in line])
               for row, line in zip(rows, cells, strict=True)]
     return TableReport(question, text, by, by_label, rows, columns, cells,
-                       [b["base"] for b in table["bases"]],
-                       [b["effective_base"] for b in table["bases"]], charts,
+                       [b["base"] for b in bases], [b["effective_base"] for b in bases], charts,
                        found["weighting"], threshold, tabulated_questions(surveys))
 
 

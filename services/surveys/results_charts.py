@@ -42,7 +42,7 @@ class Chart:
     src: str
 
 
-def _config(title: str, height: int, width: int = 720) -> dict:
+def _config(title: str, height: int, width: int = 560) -> dict:
     return {"title": title, "style": STYLE, "width": width, "height": height,
             "disable_xml_declaration": True, "js": [], "print_values": True,
             "legend_at_bottom": True, "show_y_guides": True, "margin": 16,
@@ -71,18 +71,23 @@ def margins_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str,
                   ) -> Chart:
     """Shares of a dimension's categories, one bar per series in each group (% values)."""
     chart = pygal.HorizontalBar(**_config(title, 120 + 34 * len(labels) * len(series)))
-    chart.x_labels = list(labels)
+    # pygal draws a horizontal chart's first label at the bottom: reversed, the groups read
+    # top down in their natural order.
+    chart.x_labels = list(labels)[::-1]
     for name, values in series:
-        chart.add(name, list(values))
+        chart.add(name, list(values)[::-1])
     return _image(title, chart)
 
 
 def interval_bars(title: str, labels: Sequence[str], values: Sequence[tuple]) -> Chart:
     """One bar per group with its 95% interval as an error bar; `values` are (percent, low,
     high), None where a cell is hidden."""
-    chart = pygal.HorizontalBar(**_config(title, 110 + 44 * len(labels)), show_legend=False)
-    chart.x_labels = list(labels)
-    chart.add(title, [_with_interval(*v) for v in values])
+    # The interval's line crosses where a value would be written: the axis and the table
+    # beside the chart give the figures.
+    chart = pygal.HorizontalBar(**{**_config(title, 110 + 44 * len(labels)),
+                                   "print_values": False}, show_legend=False)
+    chart.x_labels = list(labels)[::-1]
+    chart.add(title, [_with_interval(*v) for v in values][::-1])
     return _image(title, chart)
 
 

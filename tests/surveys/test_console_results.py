@@ -91,10 +91,10 @@ def test_an_analyst_weights_two_co_sponsored_surveys_together(apps, clients):
                          "&dimensions=gender&dimensions=age_band")
     assert html.index("<h2 class=\"govuk-heading-m\">Town centre") < html.index("Parks</h2>")
     tables = tables_of(html)
-    gender = tables["Gender: shares of the population, of respondents and of weighted "
-                    "respondents"]
+    gender = tables["Gender: shares of the population and of respondents, before and after "
+                    "weighting"]
     # Respondents lean to women; weighted they are the population's half.
-    assert gender[0] == ["Gender", "Population", "Respondents (before)", "Weighted (after)"]
+    assert gender[0] == ["Gender", "Population", "Before", "After"]
     female = next(row for row in gender if row[0] == "Female")
     assert female[1] == "50.0%" and female[3] == "50.0%" and float(female[2][:-1]) > 55
     assert html.count("Yes, in ") == 2
@@ -119,10 +119,10 @@ def test_a_table_shows_weighted_percentages_with_intervals_and_hides_small_cells
     assert "<h1 class=\"govuk-heading-l\">What should we spend most on?</h1>" in html
     tables = tables_of(html)
     lighting = tables["Street lighting: weighted % by age"]
-    assert lighting[0] == ["Age", "Weighted", "95% interval", "Respondents"]
+    assert lighting[0] == ["Age", "Weighted", "95% interval", "Count"]
     groups = [row[0] for row in lighting[1:]]
-    assert groups == ["16 to 24", "25 to 34", "35 to 44", "45 to 54", "55 to 64", "65 to 74",
-                      "75+", "Everyone"]  # natural order, names not codes
+    # Natural order, names not codes; groups nobody is in are left out.
+    assert groups == ["25 to 34", "45 to 54", "65 to 74", "Everyone"]
     everyone = lighting[-1]
     percent, (low, high) = float(everyone[1][:-1]), map(float, everyone[2].split(" to "))
     assert low < percent < high and everyone[3] == "20"
