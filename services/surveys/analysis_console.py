@@ -17,27 +17,23 @@ from services.surveys.analysis import (
     in_wave_order,
     readable_surveys,
 )
-from services.surveys.models import Agency, AuditLog, ExportJob, Question, Survey
+from services.surveys.models import Agency, Question, Survey
 from services.surveys.population import area_names
 from services.surveys.pulls import Puller
 from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.results_charts import (
     Chart,
     interval_bars,
-    interval_lines,
     margins_chart,
 )
 from services.surveys.tables import TOTAL
 from services.surveys.weighting import DEFAULT_CAP
-from shared.bus import Bus
 from shared.profile import PROFILE_DIMENSIONS, category_label, dimension_label
-from shared.statuses import ExportStatus
 
 # Surveys with answers to analyse: in fieldwork (results so far) or closed.
 ANALYSED_STATUSES = ("fieldwork", "closed")
 # What a table's answers are broken down by, as the API's `by` takes it ("wave" is the trends').
 GROUPS = [("survey", "Survey"), *[(d, dimension_label(d)) for d in PROFILE_DIMENSIONS]]
-PULLS_SHOWN = 50
 
 
 def _percent(share: float | None) -> float | None:
@@ -243,82 +239,3 @@ def table_report(session: Session, *, who: Puller, survey_ids: Sequence[int],
     return TableReport(question, text, by, by_label, rows, columns, cells,
                        [b["base"] for b in bases], [b["effective_base"] for b in bases], charts,
                        found["weighting"], threshold, tabulated_questions(surveys))
-
-
-# -- trends of bank questions ------------------------------------------------------
-
-
-@dataclass
-class Trend:
-    code: str
-    text: str
-    waves: list[str]  # survey titles, oldest first
-    rows: list[str]
-    cells: list[list[Cell]]  # rows x waves
-    bases: list[int | None]
-    chart: Chart | None
-    threshold: int
-
-
-def bank_trend(session: Session, *, who: Puller, code: str, threshold: int) -> Trend:
-    """A bank question across the agency's surveys asking it, one wave per survey: weighted
-    % with intervals, from the same table pull as the API's by=wave."""
-    asking = [s for s in queries.surveys_asking(session, agency=who.agency, code=code)
-              if s.status in ANALYSED_STATUSES]
-    if not asking:
-        return Trend(code, code, [], [], [], [], None, threshold)
-    report = table_report(session, who=who, survey_ids=[s.id for s in asking], dimensions=[],
-                          question=code, by="wave", threshold=threshold)
-    waves = report.columns[:-1]
-    cells = [line[:-1] for line in report.cells]
-    chart = interval_lines(f"{report.text}: weighted % per survey, with 95% intervals", waves,
-                           [(row, [(c.percent, c.low, c.high) for c in line])
-                            for row, line in zip(report.rows, cells, strict=True)])
-    return Trend(code, report.text, waves, report.rows, cells, report.bases[:-1], chart,
-                 threshold)
-
-
-def bank_questions_asked(session: Session, *, agency: str) -> list[tuple[str, str, int]]:
-    """Bank questions the agency's analysed surveys ask: (code, text, how many surveys)."""
-    counted: dict[str, list] = {}
-    for survey in chooser(session, agency=agency).surveys:
-        for q in survey.questions:
-            if q.bank_code and q.type in TABULATED_TYPES:
-                counted.setdefault(q.bank_code, [q.text, set()])[1].add(survey.id)
-    return sorted((code, text, len(ids)) for code, (text, ids) in counted.items())
-
-
-# -- exports -------------------------------------------------------------------------
-
-
-@dataclass
-class ExportsPage:
-    chooser: Chooser
-    exports: list[ExportJob]
-    pulls: list[AuditLog]
-
-
-def exports_page(session: Session, *, who: Puller) -> ExportsPage:
-    """The export form's choices, the staff member's own exports and everything they pulled."""
-    mine = list(session.scalars(
-        select(AuditLog).where(AuditLog.agency == who.agency, AuditLog.actor == who.actor,
-                               AuditLog.action != "sign_in")
-        .order_by(AuditLog.id.desc()).limit(PULLS_SHOWN)))
-    ids = [a.detail.get("export_id") for a in mine if a.action == "export"]
-    jobs = list(session.scalars(select(ExportJob).where(
-        ExportJob.id.in_(ids), ExportJob.agency == who.agency).order_by(ExportJob.id.desc())))
-    return ExportsPage(chooser(session, agency=who.agency), jobs, mine)
-
-
-def request_export(session: Session, bus: Bus, *, who: Puller, survey_ids: Sequence[int],
-                   form: str, fmt: str) -> ExportJob:
-    return pulls.request_export(session, bus, who=who, survey_ids=survey_ids, form=form,
-                                fmt=fmt)
-
-
-def export_status(session: Session, *, who: Puller, export_id: int) -> ExportJob:
-    return queries.own_export(session, agency=who.agency, export_id=export_id)
-
-
-def is_running(job: ExportJob) -> bool:
-    return job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)

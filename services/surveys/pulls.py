@@ -107,11 +107,6 @@ def request_export(session: Session, bus: Bus, *, who: Puller, survey_ids: Seque
                     survey_ids=list(survey_ids), format=fmt, form=form)
     session.add(job)
     session.flush()
-    if who.actor:
-        # An export job keeps no actor: the staff member's request is recorded as theirs now
-        # (the worker's row when the file is built names the agency and role).
-        _audit(session, who, "export", survey_ids, {"export_id": job.id, "format": fmt,
-                                                    "form": form}, 0)
     bus.send(session, "surveys.export_dataset", {"export_id": job.id})
     session.commit()
     return job

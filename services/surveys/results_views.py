@@ -9,11 +9,10 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from services.surveys import analysis_console as use
 from services.surveys import results_forms as forms
-from services.surveys.analysis_api import ANALYSTS, attachment
-from services.surveys.pulls import Puller, download
+from services.surveys.analysis_api import ANALYSTS
+from services.surveys.pulls import Puller
 from shared.console import staff_page
 from shared.db import get_session
-from shared.service import bus
 
 results_pages = Blueprint("results", __name__, template_folder="templates")
 READERS = ()  # the API's weights, tables and bank results: any role of a sponsor
@@ -63,53 +62,3 @@ def table():
 
 def _as_query(args) -> dict:
     return {"survey_ids": args.getlist("survey_ids"), "dimensions": args.getlist("dimensions")}
-
-
-@results_pages.get("/results/trends")
-@staff_page(*READERS)
-def trends():
-    asked = use.bank_questions_asked(get_session(), agency=g.caller.agency)
-    return render_template("console/results/trends.html", asked=asked)
-
-
-@results_pages.get("/results/trends/<code>")
-@staff_page(*READERS)
-def trend(code: str):
-    found = use.bank_trend(get_session(), who=_who(), code=code[:64], threshold=_threshold())
-    return render_template("console/results/trend.html", trend=found)
-
-
-@results_pages.get("/results/exports")
-@staff_page(*ANALYSTS)
-def exports():
-    page = use.exports_page(get_session(), who=_who())
-    return render_template("console/results/exports.html", page=page,
-                           selection=forms.Selection())
-
-
-@results_pages.post("/results/exports")
-@staff_page(*ANALYSTS)
-def request_export():
-    selection = forms.export_selection(request.form)
-    if selection.problems:
-        page = use.exports_page(get_session(), who=_who())
-        return render_template("console/results/exports.html", page=page,
-                               selection=selection), 400
-    job = use.request_export(get_session(), bus(), who=_who(),
-                             survey_ids=selection.survey_ids, form=selection.form,
-                             fmt=selection.format)
-    return redirect(url_for("results.export", export_id=job.id), code=303)
-
-
-@results_pages.get("/results/exports/<int:export_id>")
-@staff_page(*ANALYSTS)
-def export(export_id: int):
-    job = use.export_status(get_session(), who=_who(), export_id=export_id)
-    return render_template("console/results/export.html", job=job, running=use.is_running(job))
-
-
-@results_pages.get("/results/exports/<int:export_id>/file")
-@staff_page(*ANALYSTS)
-def export_file(export_id: int):
-    job = download(get_session(), who=_who(), export_id=export_id)
-    return attachment(job.content, job.format, f"civicpanel-export-{job.id}")

@@ -148,3 +148,24 @@ def test_one_table_compares_two_surveys_question_by_question(apps, clients):
     safe = tables["4 – Safe: weighted % by survey"]
     assert [row[0] for row in safe[1:]] == ["Town centre", "Parks", "Everyone"]
     assert "Not weighted" in html  # no population figures: counted as they are
+
+
+def test_another_agencys_survey_is_not_found(apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    theirs = seed_survey(app, sponsors=("health",), respondents=12, title="Clinics")
+    ours = seed_survey(app, sponsors=("council",), respondents=12, title="Town centre")
+    assert "Clinics" not in page(clients, "/results")
+    for path in (f"/results/weighting?survey_ids={theirs}",
+                 f"/results/weighting?survey_ids={ours}&survey_ids={theirs}",
+                 f"/results/table?survey_ids={theirs}&question=priority"):
+        assert "Page not found" in page(clients, path, status=404)
+    with app.app_context(), new_session() as session:
+        assert session.scalars(select(AuditLog).where(AuditLog.action != "sign_in")).all() == []
+
+
+def test_choosing_no_survey_names_the_field(apps, clients):
+    signed_in(apps, clients)
+    html = page(clients, "/results/weighting?dimensions=gender", status=400)
+    assert '<a href="#survey_ids">Choose at least one survey</a>' in html
+    assert html.startswith("<!DOCTYPE html>") and "<title>Error: Results" in html
