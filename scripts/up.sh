@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run all of civicpanel on this machine, with demo data: Redis (unless one already runs),
-# migrations, 2,000 synthetic members, three demo agencies with API keys and a joint survey in
-# fieldwork, then the three web processes and three queue workers of deploy/Procfile under honcho.
+# migrations, 2,000 synthetic members, three demo agencies with API keys, a member of staff of
+# each console role and a joint survey in fieldwork, then the three web processes and three queue workers of deploy/Procfile under honcho.
 #
 # Ctrl-C (or SIGTERM) stops what this script started: honcho with its six processes, and Redis
 # if this script started it. Nothing else.
@@ -97,6 +97,9 @@ done
 link="$(flask --app services.surveys demo link --wait 60)" \
   || link="(none yet: the workers have not made the invitations; try \`flask --app services.surveys demo link\`)"
 
+# Last, so the links (single use, 15 minutes) are fresh when the banner shows them.
+sign_ins="$(flask --app services.surveys demo sign-in-links)"
+
 redis_note="already running; left alone"
 [[ "$redis_state" != started ]] || redis_note="started by make up; stopped with it"
 
@@ -106,14 +109,18 @@ cat <<EOF
 civicpanel is up. Ctrl-C stops it.
 
   panel     http://127.0.0.1:5001/join                the join page; also /representativeness
-  surveys   http://127.0.0.1:5002/api/v1/openapi.json  its API; the demo survey's fieldwork
-            monitor is /surveys/1/fieldwork (send a key below as Authorization: Bearer)
+  surveys   http://127.0.0.1:5002/sign-in              the staff console (a link below signs
+            you in); its API is /api/v1/openapi.json
   feedback  http://127.0.0.1:5003/you-said-we-did       also /scoreboard
   redis     ${REDIS_URL} (${redis_note})
   Each service answers /healthz and /api/v1/openapi.json.
 
 Demo API keys (Authorization: Bearer <key>; each works on all three services):
 ${seeded}
+
+Demo staff: open a link to sign in to the console as that person. Each works once,
+within 15 minutes; \`flask --app services.surveys users sign-in-link EMAIL\` prints another.
+${sign_ins}
 
 A survey invitation link, as a panel member would get it:
   ${link}

@@ -23,6 +23,8 @@ from flask import (
     redirect,
     request,
 )
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import PackageLoader, PrefixLoader
 
 from shared.auth import Caller
 from shared.staff import COOKIE_NAME, SessionTimeouts, StaffMember, StaffSessions
@@ -167,8 +169,19 @@ def _console_context() -> dict:
     }
 
 
+# GOV.UK Frontend's Jinja macros and the WTForms widgets that render through them, found by
+# their packages' own names ("govuk_frontend_jinja/components/...").
+govuk_templates = Blueprint("govuk_templates", __name__)
+govuk_templates.jinja_loader = PrefixLoader({
+    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+})
+
+
 def init_console(app: Flask) -> None:
     app.extensions["staff_sessions"] = StaffSessions(
         app.extensions["redis"], SessionTimeouts.from_config(app.config))
     app.register_blueprint(console_auth)
+    app.register_blueprint(govuk_templates)
+    WTFormsHelpers(app)
     app.context_processor(_console_context)

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 # The profile's dimensions are the shared vocabulary's (shared/profile.py), named here too
 # because the contracts' users have always imported them from here.
@@ -170,6 +170,25 @@ class PopulationTargetsMessage(Schema):
                              load_default=dict)
 
 
+class AreaCapCountSchema(Schema):
+    """One area's members who may be invited at all (active, consenting, not opted out), how
+    many of them rest under the contact cap, and when the first and the last are free again."""
+
+    area = fields.String(required=True)
+    members = fields.Integer(required=True, validate=validate.Range(min=0))
+    at_cap = fields.Integer(required=True, validate=validate.Range(min=0))
+    next_free_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    all_free_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ContactCapCountsMessage(Schema):
+    """Panel's periodic count of the panel's rest under the contact cap, per area: every area
+    with a member who may be invited, as it was at `measured_at` (counts, never members)."""
+
+    measured_at = fields.AwareDateTime(required=True)
+    areas = fields.List(fields.Nested(AreaCapCountSchema), required=True)
+
+
 class DeliveryReportMessage(Schema):
     deliveries = fields.List(fields.Nested(DeliveryStatusSchema), required=True)
 
@@ -230,6 +249,8 @@ class SurveyClosedMessage(Schema):
     scope = fields.String(required=True)
     decision = fields.Nested(DecisionSchema, required=True)
     sponsors = fields.List(fields.String(), required=True)
+    # Each sponsor's name, for pages that say who is responsible (names, never codes).
+    sponsor_names = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     closed_at = fields.AwareDateTime(required=True)
     invited = fields.Integer(required=True)
     questions = fields.List(fields.Nested(QuestionResultSchema), required=True)
@@ -238,6 +259,24 @@ class SurveyClosedMessage(Schema):
     topics = fields.List(fields.String(), load_default=list)
     weighting = fields.Nested(WeightingSummarySchema, load_default=None, allow_none=True)
     representation = fields.List(fields.Nested(RepresentationSchema), load_default=list)
+
+
+# -- panel, feedback -> surveys: the audit log -------------------------------
+
+
+class StaffActionMessage(Schema):
+    """A staff action done in panel or feedback (an erasure, a publication), for the one audit
+    log surveys keeps: who (agency, role, email or API key prefix), what, where and when."""
+
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    role = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=320))
+    key_prefix = fields.String(load_default="", validate=validate.Length(max=16))
+    service = fields.String(required=True, validate=validate.OneOf(("panel", "feedback")))
+    action = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    survey_ids = fields.List(fields.Integer(), load_default=list)
+    detail = fields.Dict(keys=fields.String(), load_default=dict)
+    at = fields.AwareDateTime(required=True)
 
 
 # -- feedback -> feedback ----------------------------------------------------
@@ -262,11 +301,25 @@ class ApiKeyIssuedMessage(Schema):
 
 class StaffEmailMessage(Schema):
     """An email to a member of staff (a sign-in link, a test of a survey): sent by panel, which
-    sends every email, but to no panel member."""
+    sends every email, but to no panel member.
+
+    Either its `subject` and `body`, or a member's message `template` (as in panel.deliver)
+    with its `context` and `link`: panel renders that exactly as a member would get it, marked
+    as a test, so an officer reads the survey's own invitation before launching it.
+    """
 
     to = fields.Email(required=True)
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+    subject = fields.String(load_default="", validate=validate.Length(max=200))
+    body = fields.String(load_default="", validate=validate.Length(max=100_000))
+    template = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(("invitation", "reminder")))
+    context = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    link = fields.Url(load_default=None, allow_none=True, require_tld=False)
+
+    @validates_schema
+    def _either(self, data, **_kwargs):
+        if not data.get("template") and not (data.get("subject") and data.get("body")):
+            raise ValidationError("Give a subject and a body, or a template.", "body")
 
 
 class ApiKeyRevokedMessage(Schema):
@@ -349,6 +402,14 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "surveys.population_targets", "surveys", "services.surveys.jobs.population_targets",
         PopulationTargetsMessage,
+    ),
+    MessageType(
+        "surveys.contact_cap_counts", "surveys", "services.surveys.jobs.contact_cap_counts",
+        ContactCapCountsMessage,
+    ),
+    MessageType(
+        "surveys.staff_action", "surveys", "services.surveys.jobs.staff_action",
+        StaffActionMessage,
     ),
     MessageType(
         "surveys.export_dataset", "surveys", "services.surveys.jobs.export_dataset",

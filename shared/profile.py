@@ -142,6 +142,12 @@ def formula_problem(value: str) -> str | None:
     return None
 
 
+def inert_text(value: str) -> str:
+    """Text a spreadsheet opening a CSV shows and never runs: a leading quote, as OWASP
+    advises, before text that would otherwise start a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def contact_data_kind(value: str) -> str | None:
     """What kind of contact detail the text looks like ("an email address", …), or None."""
     if EMAIL_LIKE.search(value):

@@ -50,6 +50,7 @@ NOT_PERSONAL = {
     # Agencies' own staff who sign in to the console: their work names and addresses, kept
     # where their accounts are; never a panel member's.
     "staff_users.email", "staff_users.name",
+    "report_sponsors.name",  # the sponsoring agency's name, like "Riverside Council"
 }
 
 

@@ -1,6 +1,7 @@
 """Every page and API answer of every service carries the security headers a deployment expects;
-members' personal pages are never cached nor sent on as a referrer; no page runs inline script;
-the answer page is rate-limited per client address, and let through while Redis is down."""
+members' personal pages and staff pages are never cached, and personal pages are not sent on
+as a referrer; no page runs inline script; the answer page is rate-limited per client address,
+and let through while Redis is down."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from services import feedback, panel, surveys
 from services.surveys.models import Response
 from shared.db import new_session
 from tests.fakes.redis_server import PrivateRedis
+from tests.scenario import setup_agencies
+from tests.staff import add_staff, sign_in
 from tests.surveys.test_respond import SKIP_LOGIC, launched, web_survey
 
 FACTORIES = {"panel": panel.create_app, "surveys": surveys.create_app,
@@ -122,5 +125,50 @@ def test_answers_go_through_while_redis_is_down(apps, clients, pump, database_ur
                 for token in tokens]
         assert sent == [303, 303]
         assert responses(app) == 2
+    finally:
+        app.extensions["database"].engine.dispose()
+
+
+STAFF_PAGES = {"surveys": "/surveys", "panel": "/panel", "feedback": "/reports"}
+
+
+def test_staff_pages_run_no_inline_script_and_are_never_cached(apps, clients, pump):
+    setup_agencies(apps, pump)
+    add_staff(apps, email="ada@council.example", agency="council", role="admin",
+              name="Ada Admin")
+    sign_in(apps, clients, "ada@council.example")
+    for name, path in STAFF_PAGES.items():
+        page = clients[name].get(path)
+        assert page.status_code == 200 and b"Ada Admin" in page.data
+        assert_hardened(page)
+        # Agency and personal data: kept by no proxy, nor by the browser after signing out.
+        assert page.headers["Cache-Control"] == "no-store"
+        html = page.get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html)  # no inline script
+        assert not re.search(r"\s(on[a-z]+|style)=", html)  # no inline handlers nor styles
+        # Signing out of this service's page ends on surveys' sign-in page: the policy lets
+        # forms (and the redirects they lead to) reach the three services and nowhere else.
+        assert policy(page)["form-action"] == [
+            "'self'", "http://feedback.test", "http://panel.test", "http://surveys.test"]
+    # Public pages of the same services are cached as before.
+    assert "no-store" not in clients["feedback"].get("/you-said-we-did").headers.get(
+        "Cache-Control", "")
+
+
+def test_the_sign_in_page_and_staff_pages_are_https_only_in_production(
+        database_urls, redis_server):
+    app = surveys.create_app({"CIVICPANEL_ENV": "production", "SECRET_KEY": "s" * 48,
+                              "SURVEYS_URL": "https://panel.example.gov.uk/surveys",
+                              "DATABASE_URL": database_urls["surveys"],
+                              "REDIS_URL": redis_server.url})
+    try:
+        client = app.test_client()
+        for path in ("/sign-in", "/surveys"):
+            answer = client.get(path, base_url="https://panel.example.gov.uk")
+            assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+            assert policy(answer)["frame-ancestors"] == ["'none'"]
+        assert answer.status_code == 302  # not signed in: to the sign-in page
+        assert answer.headers["Location"].startswith(
+            "https://panel.example.gov.uk/surveys/sign-in?next=")
     finally:
         app.extensions["database"].engine.dispose()

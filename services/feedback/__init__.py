@@ -13,7 +13,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from services.feedback import api, cli, console_views, models, views
+    from services.feedback import api, cli, console_views, models, report_views, views
 
     app = Flask(__name__)
     flask_api = configure_service(
@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(api.public_blp)
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
+    app.register_blueprint(report_views.report_pages)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
     return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from services.feedback import queries
 from services.feedback.models import Commitment, OverdueFlag, Report
 from shared.statuses import CommitmentStatus, ReportStatus
 
@@ -79,7 +81,9 @@ def agency_scoreboard(session: Session, *, now: datetime, overdue_days: int) -> 
                    for agency, status, due_on, done_on in session.execute(
                        select(Commitment.agency, Commitment.status, Commitment.due_on,
                               Commitment.done_on))]
-    return scoreboard(reports, commitments, now=now, overdue_days=overdue_days)
+    names = queries.agency_names(session)
+    return [{**row, "name": names.get(row["agency"], row["agency"])}
+            for row in scoreboard(reports, commitments, now=now, overdue_days=overdue_days)]
 
 
 def flag_overdue_reports(session: Session, *, now: datetime, overdue_days: int) -> list[dict]:
@@ -114,3 +118,22 @@ def raise_overdue_flags(session: Session, *, now: datetime, overdue_days: int) -
     flags = flag_overdue_reports(session, now=now, overdue_days=overdue_days)
     session.commit()
     return flags
+
+
+@dataclass
+class AgencyDesk:
+    """What an agency is behind on: reports overdue, commitments late, and its scoreboard row."""
+
+    overdue_reports: list[dict]
+    late_commitments: list
+    row: dict | None
+    overdue_days: int
+
+
+def agency_desk(session: Session, *, agency: str, now: datetime, overdue_days: int) -> AgencyDesk:
+    rows = agency_scoreboard(session, now=now, overdue_days=overdue_days)
+    return AgencyDesk(
+        overdue_reports=queries.overdue_for(session, agency=agency),
+        late_commitments=queries.late_commitments(session, agency=agency, today=now.date()),
+        row=next((row for row in rows if row["agency"] == agency), None),
+        overdue_days=overdue_days)

@@ -25,6 +25,7 @@ from services.feedback.schemas import (
     ReportUpdateSchema,
     ScoreboardRowSchema,
 )
+from shared.audit import current_actor
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
 from shared.db import get_session, page_of
@@ -37,7 +38,9 @@ accountability_blp = Blueprint("accountability", __name__, url_prefix="/api/v1/a
 public_blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                        description="Published reports and the agencies' scoreboard, open to all.")
 
-WRITERS = ("admin", "officer")
+# Who completes and publishes a report, adds commitments and records their progress: the
+# console's report pages (services/feedback/report_views.py) take the same roles.
+WRITERS = ("admin", "officer", "decision_owner")
 
 
 @reports_blp.route("")
@@ -78,8 +81,7 @@ class ReportPublish(MethodView):
     @reports_blp.response(200, PublishResultSchema)
     def post(self, report_id):
         """Publish the report and tell every respondent"""
-        report, told = publish(get_session(), bus(), agency=current_caller().agency,
-                               report_id=report_id)
+        report, told = publish(get_session(), bus(), current_actor(), report_id=report_id)
         return {"report": report, "respondents_to_tell": told}
 
 

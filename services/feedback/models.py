@@ -89,6 +89,8 @@ class ReportSponsor(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     agency: Mapped[str] = mapped_column(String(64), index=True)
+    # The agency's name as surveys knew it when the survey closed (null before it sent names).
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ReportTag(Base):
@@ -112,6 +114,8 @@ class Commitment(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     action: Mapped[str] = mapped_column(Text)
     agency: Mapped[str] = mapped_column(String(64), index=True)
+    # Who in the agency answers for it, like "Head of Libraries".
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=CommitmentStatus.PLANNED)
     done_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -22,13 +22,13 @@ NEWS_LENGTH = 300  # it goes into an SMS whole
 
 
 def add_commitment(report: Report, data: dict) -> Commitment:
-    """A promise made in the report: an action, the agency responsible, and a due date."""
+    """A promise made in the report: an action, the agency (and owner) responsible, a due date."""
     sponsors = [s.agency for s in report.sponsors]
     if data["agency"] not in sponsors:
         raise ReportRuleBroken("The responsible agency must sponsor this report's survey.",
                                {"agency": [f"Choose one of: {', '.join(sponsors)}."]})
-    commitment = Commitment(action=data["action"], agency=data["agency"], due_on=data["due_on"],
-                            status=CommitmentStatus.PLANNED)
+    commitment = Commitment(action=data["action"], agency=data["agency"], owner=data.get("owner"),
+                            due_on=data["due_on"], status=CommitmentStatus.PLANNED)
     report.commitments.append(commitment)
     return commitment
 

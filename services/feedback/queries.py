@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.feedback.models import Commitment, OverdueFlag, Report, ReportSponsor, ReportTag
+from services.feedback.models import (
+    Commitment,
+    OverdueFlag,
+    Report,
+    ReportSponsor,
+    ReportTag,
+    Respondent,
+)
 from shared.errors import NotFound
-from shared.statuses import ReportStatus
+from shared.statuses import CommitmentStatus, ReportStatus
 
 REPORT_LOADS = (selectinload(Report.sponsors), selectinload(Report.tags),
                 selectinload(Report.commitments).selectinload(Commitment.updates))
@@ -35,7 +42,9 @@ def overdue_for(session: Session, *, agency: str) -> list[dict]:
     rows = session.execute(
         select(OverdueFlag, Report.title, Report.closed_at)
         .join(Report, Report.id == OverdueFlag.report_id)
-        .where(OverdueFlag.agency == agency, OverdueFlag.resolved.is_(False))
+        .where(OverdueFlag.agency == agency, OverdueFlag.resolved.is_(False),
+               # Published since the daily run flagged it: no longer overdue.
+               Report.status != ReportStatus.PUBLISHED)
         .order_by(OverdueFlag.days_overdue.desc(), OverdueFlag.report_id)).all()
     return [{"report_id": flag.report_id, "title": title, "agency": flag.agency,
              "closed_at": closed_at, "days_overdue": flag.days_overdue,
@@ -67,3 +76,27 @@ def public_report(session: Session, report_id: int) -> Report:
     if report is None:
         raise NotFound("No published report has this id.")
     return report
+
+
+def respondents_to_tell(session: Session, report_id: int) -> int:
+    """How many people who answered the report's survey are to be told its outcome."""
+    return session.scalar(select(func.count()).select_from(Respondent).where(
+        Respondent.report_id == report_id, Respondent.notified_at.is_(None)))
+
+
+def agency_names(session: Session) -> dict[str, str]:
+    """Each sponsor agency's name, as surveys last sent it with a closed survey."""
+    rows = session.execute(select(ReportSponsor.agency, ReportSponsor.name)
+                           .where(ReportSponsor.name.is_not(None))
+                           .order_by(ReportSponsor.report_id)).all()
+    return dict(rows)
+
+
+
+def late_commitments(session: Session, *, agency: str, today) -> list[tuple[Commitment, Report]]:
+    """The agency's commitments past their due date and neither done nor dropped."""
+    return list(session.execute(
+        select(Commitment, Report).join(Report, Report.id == Commitment.report_id)
+        .where(Commitment.agency == agency, Commitment.due_on < today,
+               Commitment.status.not_in((CommitmentStatus.DONE, CommitmentStatus.DROPPED)))
+        .order_by(Commitment.due_on, Commitment.id)).all())

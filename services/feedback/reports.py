@@ -12,6 +12,7 @@ from services.feedback.findings import most_preferred, preference_question, rela
 from services.feedback.member_links import member_page_url
 from services.feedback.models import Report, ReportSponsor, ReportTag, Respondent
 from services.feedback.queries import sponsored_report
+from shared.audit import Actor, send_staff_action
 from shared.bus import Bus, utcnow
 from shared.errors import RuleBroken
 from shared.statuses import ReportStatus
@@ -47,6 +48,7 @@ def draft_report(session: Session, payload: dict) -> Report | None:
     refs = sorted({str(ref) for ref in payload["respondent_refs"]})
     tags = {("area", area) for area in payload.get("areas") or []}
     tags |= {("topic", topic) for topic in payload.get("topics") or []}
+    names = payload.get("sponsor_names") or {}
     report = Report(
         survey_id=payload["survey_id"], title=payload["title"], purpose=payload["purpose"],
         scope=payload["scope"], decision=payload["decision"]["description"],
@@ -55,7 +57,8 @@ def draft_report(session: Session, payload: dict) -> Report | None:
         results=[dict(question) for question in payload["questions"]],
         weighting=dict(payload["weighting"]) if payload.get("weighting") else None,
         representation=[dict(group) for group in payload.get("representation") or []],
-        sponsors=[ReportSponsor(agency=agency) for agency in dict.fromkeys(payload["sponsors"])],
+        sponsors=[ReportSponsor(agency=agency, name=names.get(agency))
+                  for agency in dict.fromkeys(payload["sponsors"])],
         tags=[ReportTag(kind=kind, value=value[:100]) for kind, value in sorted(tags)],
     )
     session.add(report)
@@ -150,11 +153,14 @@ def complete(session: Session, *, agency: str, report_id: int, changes: dict) ->
     return report
 
 
-def publish(session: Session, bus: Bus, *, agency: str, report_id: int,
+def publish(session: Session, bus: Bus, actor: Actor, *, report_id: int,
             now: datetime | None = None) -> tuple[Report, int]:
-    """A sponsor publishes its report; the report and how many respondents will be told."""
-    report = sponsored_report(session, agency=agency, report_id=report_id)
+    """A sponsor (the actor's agency) publishes its report, recorded in the audit log; the
+    report and how many respondents will be told."""
+    report = sponsored_report(session, agency=actor.agency, report_id=report_id)
     told = publish_report(session, bus, report, now)
+    send_staff_action(session, bus, actor, "report_published", survey_ids=[report.survey_id],
+                      detail={"report_id": report.id, "title": report.title})
     session.commit()
     return report, told
 

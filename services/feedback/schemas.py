@@ -36,6 +36,7 @@ class ReportUpdateSchema(Schema):
 class CommitmentCreateSchema(Schema):
     action = fields.String(required=True, validate=validate.Length(min=5, max=2000))
     agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    owner = fields.String(validate=validate.Length(min=2, max=200))
     due_on = fields.Date(required=True)
 
 
@@ -57,6 +58,7 @@ class CommitmentSchema(Schema):
     id = fields.Integer()
     action = fields.String()
     agency = fields.String()
+    owner = fields.String(allow_none=True)
     due_on = fields.Date()
     status = fields.String()
     done_on = fields.Date(allow_none=True)
@@ -182,6 +184,7 @@ class PublishResultSchema(Schema):
 
 class ScoreboardRowSchema(Schema):
     agency = fields.String()
+    name = fields.String()
     surveys_closed = fields.Integer()
     reports_published = fields.Integer()
     median_days_to_publish = fields.Float(allow_none=True)

@@ -10,16 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.feedback.accountability import agency_scoreboard, is_overdue
-from services.feedback.findings import headline, published_results, representativeness_note
+from services.feedback.charts import result_chart_svg, scoreboard_chart_svg, scoreboard_charts
+from services.feedback.findings import published_results
 from services.feedback.member_links import member_ref_from_token
 from services.feedback.models import Commitment, Report, ReportSponsor, ReportTag, Respondent
 from services.feedback.progress import STATUS_WORDS
-from services.feedback.queries import published, published_report
+from services.feedback.queries import public_report, published, published_report
+from services.feedback.report_pages import public_view
 from services.feedback.reports import RELATION_WORDS, effective_relation
-from services.feedback.schemas import PublicReportSchema
 from shared.bus import utcnow
+from shared.charts import svg_headers
 from shared.db import get_session
-from shared.disclosure import is_small
 from shared.service import public_url
 from shared.statuses import ReportStatus
 
@@ -92,29 +93,30 @@ def report_page(report_id: int):
     report = published_report(get_session(), report_id)
     if report is None:
         return not_found("There is no published report at this address.")
-    # A hidden count is "fewer than" the threshold only when it is small itself; others
-    # are hidden so that a small one cannot be worked out from the total.
-    results = [{**q, "headline": headline(raw, threshold()),
-                "small": {answer for answer, count in (raw.get("counts") or {}).items()
-                          if is_small(count, threshold())}}
-               for q, raw in zip(published_results(report.results, threshold()), report.results,
-                                 strict=True)]
-    shown = PublicReportSchema().dump(report)
-    return render_template(
-        "report.html", report=report, results=results, threshold=threshold(),
-        most_preferred=shown["most_preferred"], relation=effective_relation(report),
-        notes=representativeness_note(report.representation or [], report.weighting,
-                                      report.respondents, report.invited, threshold(),
-                                      report.results),
-        today=utcnow().date())
+    return render_template("report.html", **public_view(report, threshold(), utcnow().date()),
+                           chart_endpoint="pages.report_chart")
+
+
+@pages.get("/you-said-we-did/<int:report_id>/charts/<code>.svg")
+def report_chart(report_id: int, code: str):
+    report = public_report(get_session(), report_id)
+    return result_chart_svg(published_results(report.results, threshold()), code), 200, \
+        svg_headers()
 
 
 @pages.get("/scoreboard")
 def scoreboard_page():
     rows = agency_scoreboard(get_session(), now=utcnow(),
                              overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
-    return render_template("scoreboard.html", rows=rows,
+    return render_template("scoreboard.html", rows=rows, charts=scoreboard_charts(rows),
                            overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
+
+
+@pages.get("/scoreboard/<name>.svg")
+def scoreboard_chart(name: str):
+    rows = agency_scoreboard(get_session(), now=utcnow(),
+                             overdue_days=current_app.config["FEEDBACK_OVERDUE_DAYS"])
+    return scoreboard_chart_svg(rows, name), 200, svg_headers()
 
 
 @pages.get("/you/<token>")

@@ -14,6 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: dict | None = None) -> Flask:
     from services.panel import api, cli, console_views, models, views
+    from services.panel.console_views import CONSOLE_AREAS
     from services.panel.ratelimits import init_rate_limits
 
     app = Flask(__name__)
@@ -27,6 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         flask_api.register_blueprint(blueprint)
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
+    for blueprint in CONSOLE_AREAS:
+        app.register_blueprint(blueprint)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -28,6 +28,7 @@ from services.panel.schemas import (
     import_columns,
 )
 from services.panel.targets import import_targets, margins_from_db, target_columns
+from shared.audit import current_actor
 from shared.auth import current_caller, require_role
 from shared.bus import utcnow
 from shared.db import get_session, page_of
@@ -99,7 +100,8 @@ class MemberByRef(MethodView):
     @members_blp.response(204)
     def delete(self, member_ref):
         """Erase a member: personal data removed, contact log anonymised, other services told"""
-        forget_member(get_session(), bus(), member_ref=str(member_ref), now=utcnow())
+        forget_member(get_session(), bus(), current_actor(), member_ref=str(member_ref),
+                      now=utcnow())
 
 
 @members_blp.route("/<uuid:member_ref>/export")

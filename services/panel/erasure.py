@@ -18,9 +18,24 @@ from services.panel.models import (
     SmsJoin,
 )
 from services.panel.queries import panel_member
+from shared.audit import Actor, send_staff_action
 from shared.bus import Bus
 
 ERASED = "erased"
+
+# What forget_member removes, in each service, as the confirmation page says it.
+ERASURE_EFFECTS = (
+    ("Panel", "Email address, phone number and the partner's own id; the profile (age, gender, "
+              "ethnic group, disability, ward, deprivation, tenure and extra attributes); "
+              "consent history, agency opt-outs, invitation history and any unfinished "
+              "text-message sign-up."),
+    ("Panel's contact log", "Kept as counts only: each message loses its subject, text and "
+                            "gateway id and gets a new random reference."),
+    ("Surveys", "Their invitations get a new random reference and a dead link: their answers "
+                "stay in the results, anonymous."),
+    ("Feedback", "They are dropped from every report's list of respondents, so no outcome "
+                 "message reaches them."),
+)
 
 
 def erase_member(session: Session, bus: Bus, member: Member, now: datetime) -> None:
@@ -46,9 +61,12 @@ def erase_member(session: Session, bus: Bus, member: Member, now: datetime) -> N
     bus.send(session, "feedback.member_erased", {"member_ref": ref})
 
 
-def forget_member(session: Session, bus: Bus, *, member_ref: str, now: datetime) -> None:
-    """Erase a member not yet erased (NotFound otherwise), and tell the other services."""
+def forget_member(session: Session, bus: Bus, actor: Actor, *, member_ref: str,
+                  now: datetime) -> None:
+    """Erase a member not yet erased (NotFound otherwise), and tell the other services; the
+    erasure goes to the audit log (no reference to the member: it is forgotten)."""
     erase_member(session, bus, panel_member(session, member_ref), now)
+    send_staff_action(session, bus, actor, "member_erased")
     session.commit()
 
 

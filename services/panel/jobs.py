@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from services.panel import confirmations, sending
+from services.panel.cap_counts import publish_cap_counts
 from services.panel.contact_cap import ContactCap
 from services.panel.draws import draw_and_tell
 from services.panel.imports import import_queued
@@ -50,6 +51,12 @@ def _give_back_contacts(session: Session, payload: dict) -> None:
 def deliver(envelope: dict) -> int:
     """Record the batch's messages once, then send whatever of it is still unsent."""
     return sending.deliver(envelope)
+
+
+def publish_contact_cap_counts(now: datetime | None = None) -> int:
+    """Periodic: tell surveys how many members of each area rest under the contact cap."""
+    with new_session() as session:
+        return publish_cap_counts(session, bus(), now or utcnow())
 
 
 def sweep_unconfirmed_deliveries(now: datetime | None = None) -> int:

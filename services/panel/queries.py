@@ -3,11 +3,16 @@ representativeness reports, each scoped to the caller where it belongs to an age
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.panel.models import Campaign, Delivery, Member, MemberImport
-from services.panel.representativeness import disclosed_report, report
+from services.panel.representativeness import (
+    dimension_sections,
+    disclosed_report,
+    ranked_under,
+    report,
+)
 from services.panel.targets import area_names, margins_from_db, member_counts
 from shared.errors import NotFound
 
@@ -124,3 +129,37 @@ def members_by_status(session: Session) -> dict[str, int]:
     """How many members the panel has in each status (erased ones kept as a count only)."""
     return dict(session.execute(
         select(Member.status, func.count()).group_by(Member.status)).all())
+
+
+SEARCH_LIMIT = 50
+
+
+def search_members(session: Session, text: str, phone: str | None = None) -> list[Member]:
+    """Members not erased whose email, phone, member_ref or external id is `text` (an email
+    address or id may be given in part); `phone` is the text read as a number, if it is one."""
+    text = text.strip()
+    if not text:
+        return []
+    like = f"%{text.lower()}%"
+    clauses = [func.lower(Member.email).like(like), Member.member_ref == text.lower(),
+               Member.external_id == text]
+    if phone:
+        clauses.append(Member.phone == phone)
+    return list(session.scalars(select(Member).where(
+        Member.status != "erased", or_(*clauses)).order_by(Member.id.desc())
+        .limit(SEARCH_LIMIT)))
+
+
+def console_representativeness(session: Session, *, area: str, threshold: float,
+                               small_cell_threshold: int) -> dict:
+    """The console's report of the panel for one ward (or "all"): per dimension in natural
+    order, with names, small cells hidden by the one rule (shared/disclosure.py)."""
+    result = disclosed_report(report(margins_from_db(session), member_counts(session),
+                                     threshold), small_cell_threshold)
+    names = area_names(session)
+    areas = sorted(((a, names.get(a) or a) for a in {r["area"] for r in result["rows"]}
+                    - {"all"}), key=lambda ward: ward[1])
+    return {"sections": dimension_sections(result, area, names),
+            "under": ranked_under(result, area), "area": area,
+            "area_name": names.get(area) or area, "areas": areas, "threshold": threshold,
+            "small_cell_threshold": small_cell_threshold}

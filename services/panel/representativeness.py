@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from shared.disclosure import suppress_table
+from shared.profile import CATEGORIES, PROFILE_DIMENSIONS, category_label, dimension_label
 
 
 def report(margins: Mapping[str, Mapping[str, Mapping[str, float]]],
@@ -92,3 +93,26 @@ def _hide(row: dict, count_hidden: bool, total_hidden: bool) -> None:
         row["members"] = None
     if row["suppressed"]:
         row.update(panel_share=None, ratio=None, gap_members=None, under_represented=None)
+
+
+def dimension_sections(result: dict, area: str, area_names: Mapping[str, str]) -> list[dict]:
+    """One area's rows per dimension, dimensions and their groups in natural order
+    (shared/profile.py), each row with the words people read."""
+    sections = []
+    for dimension in (d for d in PROFILE_DIMENSIONS if d in CATEGORIES):
+        order = {c: i for i, c in enumerate(CATEGORIES[dimension])}
+        rows = sorted((r for r in result["rows"] if r["area"] == area
+                       and r["dimension"] == dimension), key=lambda r: order.get(
+                           r["category"], len(order)))
+        if rows:
+            sections.append({"dimension": dimension, "label": dimension_label(dimension),
+                             "rows": [{**r, "label": category_label(
+                                 dimension, r["category"], area_names)} for r in rows]})
+    return sections
+
+
+def ranked_under(result: dict, area: str) -> list[dict]:
+    """The area's under-represented groups, biggest gap first, named in words."""
+    return [{**r, "label": f"{dimension_label(r['dimension'])}: "
+                           f"{category_label(r['dimension'], r['category'])}"}
+            for r in result["under_represented"] if r["area"] == area]

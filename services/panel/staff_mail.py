@@ -7,15 +7,30 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.panel.delivery import Outgoing, opened_senders
+from services.panel.messaging import render
 
 
 class StaffEmailNotSent(RuntimeError):
     """The mail server refused or did not answer: the job fails and RQ sends it again."""
 
 
+TEST_NOTE = ("This is a test, sent to you alone: members each get their own link, and the "
+             "unsubscribe link of their own at the end.")
+
+
+def staff_email_text(payload: dict) -> tuple[str, str]:
+    """The subject and body: as given, or a member's message rendered and marked as a test."""
+    if not payload.get("template"):
+        return payload["subject"], payload["body"]
+    subject, body = render(payload["template"], "email", payload["context"], payload["link"],
+                           unsubscribe="(each member's own unsubscribe link)")
+    return f"Test: {subject}", f"{TEST_NOTE}\n\n{body}"
+
+
 def send_staff_email(session: Session, payload: dict, *, config) -> None:
+    subject, body = staff_email_text(payload)
     with opened_senders(config) as senders:
         [(_, failure)] = senders["email"].send_all(
-            [Outgoing(to=payload["to"], subject=payload["subject"], body=payload["body"])])
+            [Outgoing(to=payload["to"], subject=subject, body=body)])
     if failure is not None:
         raise StaffEmailNotSent(f"email to staff not sent: {failure}")

@@ -169,3 +169,29 @@ def area_names(session: Session) -> dict[str, str]:
     return {area: name for area, name in session.execute(
         select(PopulationTarget.area, PopulationTarget.area_name)
         .where(PopulationTarget.area_name.is_not(None)).distinct())}
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    """What the stored margins cover in one area: its dimensions and their categories."""
+
+    code: str
+    name: str
+    vintage: str
+    dimensions: list[tuple[str, list[str], bool]]  # (dimension, categories, all of them)
+    population: float  # the largest total over its dimensions
+
+
+def coverage(session: Session) -> list[AreaCoverage]:
+    """Every area with targets, by name, and the dimensions and categories it covers."""
+    margins = margins_from_db(session)
+    names = area_names(session)
+    vintages = dict(session.execute(select(PopulationTarget.area, PopulationTarget.vintage)
+                                    .distinct()).all())
+    areas = []
+    for code, dims in margins.items():
+        covered = [(dim, [c for c in CATEGORIES[dim] if c in dims[dim]],
+                    set(CATEGORIES[dim]) <= set(dims[dim])) for dim in CATEGORIES if dim in dims]
+        areas.append(AreaCoverage(code, names.get(code) or code, vintages.get(code, ""),
+                                  covered, max(sum(c.values()) for c in dims.values())))
+    return sorted(areas, key=lambda area: area.name)

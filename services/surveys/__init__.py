@@ -14,12 +14,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: dict | None = None) -> Flask:
     from services.surveys import (
+        admin_views,
         analysis_api,
         api,
         builder_views,
+        calendar_views,
         cli,
         console_views,
         models,
+        overview_views,
         results_views,
         sign_in_views,
         views,
@@ -38,10 +41,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(analysis_api.analysis_blp)
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
+    app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
     app.register_blueprint(results_views.results_pages)
     init_oidc_sign_in(app)
+    app.register_blueprint(overview_views.survey_pages)
+    app.register_blueprint(admin_views.admin)
     init_rate_limits(app)
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)

@@ -10,11 +10,11 @@ import numpy as np
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import Session, selectinload
 
+from services.surveys.audit import record_staff_action
 from services.surveys.models import (
     AnalysisCell,
     AnalysisCellsBuilt,
     Answer,
-    AuditLog,
     Invitation,
     PopulationTarget,
     Question,
@@ -26,6 +26,7 @@ from services.surveys.population import area_names
 from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.tables import Table, crosstab
 from services.surveys.weighting import DEFAULT_CAP, RakingResult, WeightingError, rake
+from shared.audit import Actor
 from shared.bus import utcnow
 from shared.disclosure import suppress_counts
 from shared.errors import RuleBroken
@@ -69,8 +70,9 @@ def record_pull(session: Session, *, agency: str, role: str, key_prefix: str, ac
                 survey_ids: Sequence[int], detail: dict, rows: int, actor: str = "") -> None:
     """Write who pulled what, and when, in the caller's transaction: a staff member in the
     console by their email (`actor`), an API caller by their key's prefix."""
-    session.add(AuditLog(agency=agency, role=role, key_prefix=key_prefix, actor=actor,
-                         action=action, survey_ids=list(survey_ids), detail=detail, rows=rows))
+    record_staff_action(session, Actor(agency=agency, role=role, actor=actor or key_prefix,
+                                       key_prefix=key_prefix),
+                        action, survey_ids=survey_ids, detail=detail, rows=rows)
 
 
 def _profile(column: str):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.surveys import builder, keys, lifecycle, queries
-from services.surveys.fieldwork import sponsored_monitor, top_up_sponsored
+from services.surveys.fieldwork import remind_now, sponsored_monitor, top_up_sponsored
 from services.surveys.joint import answer_agency_invitation, ask_to_join, decide_on_request
 from services.surveys.overlap import overlaps_of
 from services.surveys.question_bank import add_bank_question, bank_results
@@ -29,13 +30,16 @@ from services.surveys.schemas import (
     QuestionDefinitionSchema,
     QuestionInputSchema,
     QuestionMoveSchema,
+    RemindedSchema,
     ResultsSchema,
     SurveyCreateSchema,
     SurveyListQuerySchema,
     SurveySchema,
     survey_changes_schema,
 )
+from shared.audit import current_actor
 from shared.auth import current_caller, require_role
+from shared.bus import utcnow
 from shared.db import get_session, page_of
 from shared.service import bus
 
@@ -164,8 +168,8 @@ class SurveyLaunch(MethodView):
     @surveys_blp.response(202, SurveySchema)
     def post(self, survey_id):
         """Launch a draft (its lead agency only): the panel draws the sample, invitations go out"""
-        return lifecycle.launch(get_session(), bus(), agency=agency(), survey_id=survey_id,
-                                today=date.today())
+        return lifecycle.launch(get_session(), bus(), actor=current_actor(),
+                                survey_id=survey_id, today=date.today())
 
 
 @surveys_blp.route("/<int:survey_id>/close")
@@ -175,7 +179,7 @@ class SurveyClose(MethodView):
     @surveys_blp.response(200, SurveySchema)
     def post(self, survey_id):
         """Close fieldwork (its lead agency only) and hand the results to feedback"""
-        return lifecycle.close(get_session(), bus(), agency=agency(), survey_id=survey_id)
+        return lifecycle.close(get_session(), bus(), actor=current_actor(), survey_id=survey_id)
 
 
 @surveys_blp.route("/<int:survey_id>/results")
@@ -216,6 +220,19 @@ class SurveyTopUp(MethodView):
     def post(self, survey_id):
         """Ask panel for more members in the quota cells behind target"""
         return top_up_sponsored(get_session(), bus(), agency=agency(), survey_id=survey_id)
+
+
+@surveys_blp.route("/<int:survey_id>/reminders")
+class SurveyReminders(MethodView):
+    decorators = [require_role(*WRITERS)]
+
+    @surveys_blp.response(202, RemindedSchema)
+    def post(self, survey_id):
+        """Remind now everyone invited who has not completed (full quota cells apart)"""
+        return {"reminded": remind_now(
+            get_session(), bus(), agency=agency(), survey_id=survey_id, now=utcnow(),
+            surveys_url=current_app.config["SURVEYS_URL"],
+            batch_size=current_app.config["DELIVERY_BATCH_SIZE"])}
 
 
 @surveys_blp.route("/<int:survey_id>/join-requests")
@@ -283,8 +300,8 @@ class Keys(MethodView):
     @keys_blp.response(201, ApiKeySchema)
     def post(self, data):
         """Issue a key for your agency; the key is in this answer only"""
-        return keys.issue(get_session(), bus(), agency=agency(), role=data["role"],
-                          label=data["label"])
+        return keys.issue(get_session(), bus(), current_actor(), agency=agency(),
+                          role=data["role"], label=data["label"])
 
 
 @keys_blp.route("/<key_prefix>")
@@ -294,7 +311,8 @@ class KeyByPrefix(MethodView):
     @keys_blp.response(204)
     def delete(self, key_prefix):
         """Revoke one of your agency's keys by its prefix"""
-        keys.revoke(get_session(), bus(), key_prefix=key_prefix, agency=agency())
+        keys.revoke(get_session(), bus(), current_actor(), key_prefix=key_prefix,
+                    agency=agency())
 
 
 @bank_blp.route("")

@@ -10,7 +10,9 @@ from flask.cli import AppGroup
 
 from services.surveys import keys as agency_keys
 from services.surveys import staff_users
-from services.surveys.demo import seed_demo, wait_for_demo_token
+from services.surveys.demo import demo_sign_ins, seed_demo, wait_for_demo_token
+from shared.audit import Actor
+from shared.console import staff_sessions
 from shared.db import new_session
 from shared.errors import RuleBroken
 from shared.messages import ROLES
@@ -48,7 +50,8 @@ def issue(agency: str, role: str, label: str):
     """Issue an API key; it is printed now and never again."""
     with new_session() as session:
         try:
-            row = agency_keys.issue(session, bus(), agency=agency, role=role, label=label)
+            row = agency_keys.issue(session, bus(), Actor.command_line(), agency=agency,
+                                    role=role, label=label)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(row.key)
@@ -59,13 +62,13 @@ def issue(agency: str, role: str, label: str):
 def revoke(key_prefix: str):
     """Revoke the keys starting with this prefix (as listed, e.g. cp_AbC123)."""
     with new_session() as session:
-        count = agency_keys.revoke(session, bus(), key_prefix=key_prefix)
+        count = agency_keys.revoke(session, bus(), Actor.command_line(), key_prefix=key_prefix)
     click.echo(f"revoked {count} key(s)")
 
 
 @demo.command("seed")
 def seed():
-    """Three agencies, fresh demo keys, and a joint survey launched to the panel."""
+    """Three agencies, fresh demo keys, demo staff, and a joint survey launched to the panel."""
     with new_session() as session:
         seeded = seed_demo(session, bus(), date.today())
     for who, key in seeded["keys"].items():
@@ -82,6 +85,17 @@ def link(wait: int):
         raise click.ClickException(
             "no unanswered invitation of the demo survey: are the workers running?")
     click.echo(f"{current_app.config['SURVEYS_URL']}/r/{token}")
+
+
+@demo.command("sign-in-links")
+def print_demo_sign_in_links():
+    """Print who each demo member of staff is, and a link (once, 15 minutes) signing them in."""
+    with new_session() as session:
+        sign_ins = demo_sign_ins(
+            session, staff_users.SignInSettings.from_config(current_app.config))
+    for who in sign_ins:
+        click.echo(f"  {who.name}, {who.role}, {who.agency_name} ({who.email})\n"
+                   f"    {who.link}")
 
 
 @users.command("add")
@@ -111,3 +125,59 @@ def print_sign_in_link(email: str):
             raise click.ClickException(str(exc)) from None
         click.echo(staff_users.sign_in_link(
             user, staff_users.SignInSettings.from_config(current_app.config)))
+
+
+@users.command("invite")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--agency", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+def invite(email: str, name: str, agency: str, role: str):
+    """Add a staff user and email them a sign-in link (sent by panel's worker)."""
+    settings = staff_users.SignInSettings.from_config(current_app.config)
+    with new_session() as session:
+        try:
+            user = staff_users.invite_user(session, bus(), settings, Actor.command_line(),
+                                           email=email, name=name, role=role, agency=agency)
+        except RuleBroken as exc:
+            raise click.ClickException(f"{exc}: {exc.errors}") from None
+    click.echo(f"staff user {user.email} invited")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role(email: str, role: str):
+    """Give a staff user another role; their sessions end."""
+    with new_session() as session:
+        try:
+            user = staff_users.change_role(session, staff_sessions(), Actor.command_line(),
+                                           who=email, role=role)
+        except RuleBroken as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"staff user {user.email} is now {user.role}")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable(email: str):
+    """Disable a staff user: no more sign-ins, and every session of theirs ends now."""
+    with new_session() as session:
+        try:
+            user = staff_users.disable_user(session, staff_sessions(), Actor.command_line(),
+                                            who=email)
+        except RuleBroken as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"staff user {user.email} disabled")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable(email: str):
+    """Let a disabled staff user sign in again."""
+    with new_session() as session:
+        try:
+            user = staff_users.enable_user(session, Actor.command_line(), who=email)
+        except RuleBroken as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"staff user {user.email} enabled")

@@ -1,9 +1,11 @@
-"""Demo data for surveys: three agencies, their keys, and one joint survey in fieldwork (the
-council leads it; police and health accepted its invitation to co-sponsor)."""
+"""Demo data for surveys: three agencies, their keys, a member of staff of each console role,
+and one joint survey in fieldwork (the council leads it; police and health accepted its
+invitation to co-sponsor)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -12,7 +14,16 @@ from sqlalchemy.orm import Session
 from services.surveys.joint import answer_invitation
 from services.surveys.keys import issue_key, revoke_key
 from services.surveys.lifecycle import create_survey, launch_survey
-from services.surveys.models import Agency, ApiKey, Invitation, Response, SavedAnswer, Survey
+from services.surveys.models import (
+    Agency,
+    ApiKey,
+    Invitation,
+    Response,
+    SavedAnswer,
+    StaffUser,
+    Survey,
+)
+from services.surveys.staff_users import SignInSettings, active_user_by_email, sign_in_link
 from shared.bus import Bus
 from shared.db import new_session
 
@@ -26,6 +37,25 @@ DEMO_KEYS = (
     ("police", "officer"), ("health", "officer"),
 )
 DEMO_SURVEY_TITLE = "Feeling safe in Riverside town centre"
+# Every console role at the lead agency, and an officer of a co-sponsor: (email, name, agency,
+# role), in the order `make up` prints their sign-in links.
+DEMO_STAFF = (
+    ("admin@riverside-council.example", "Ada Adeyemi", "council", "admin"),
+    ("officer@riverside-council.example", "Olu Okafor", "council", "officer"),
+    ("analyst@riverside-council.example", "Priya Shah", "council", "analyst"),
+    ("panel@riverside-council.example", "Sam Lee", "council", "panel_manager"),
+    ("decisions@riverside-council.example", "Dee Morgan", "council", "decision_owner"),
+    ("officer@riverside-police.example", "Rhys Evans", "police", "officer"),
+)
+
+
+@dataclass(frozen=True)
+class DemoSignIn:
+    name: str
+    email: str
+    role: str  # as people say it: "panel manager"
+    agency_name: str
+    link: str
 
 
 def demo_survey(today: date) -> dict:
@@ -70,6 +100,9 @@ def seed_demo(session: Session, bus: Bus, today: date) -> dict:
         if session.get(Agency, slug) is None:
             session.add(Agency(slug=slug, name=name))
     session.flush()
+    for email, name, agency, role in DEMO_STAFF:
+        if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
+            session.add(StaffUser(email=email, name=name, agency=agency, role=role))
     for prefix in session.scalars(select(ApiKey.key_prefix).where(ApiKey.label == "demo",
                                                                   ApiKey.revoked_at.is_(None))):
         revoke_key(session, bus, key_prefix=prefix)
@@ -84,6 +117,21 @@ def seed_demo(session: Session, bus: Bus, today: date) -> dict:
         launch_survey(session, bus, survey, today)
     session.commit()
     return {"keys": keys, "survey_id": survey.id}
+
+
+def demo_sign_ins(session: Session, settings: SignInSettings) -> list[DemoSignIn]:
+    """A fresh sign-in link (single use, 15 minutes) for each demo member of staff still
+    active, with who they are."""
+    agency_names = dict(session.execute(select(Agency.slug, Agency.name)).all())
+    sign_ins = []
+    for email, _, _, _ in DEMO_STAFF:
+        user = active_user_by_email(session, email)
+        if user is not None:
+            sign_ins.append(DemoSignIn(
+                name=user.name, email=user.email, role=user.role.replace("_", " "),
+                agency_name=agency_names.get(user.agency, user.agency),
+                link=sign_in_link(user, settings)))
+    return sign_ins
 
 
 def unanswered_demo_token(session: Session) -> str | None:

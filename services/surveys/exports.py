@@ -27,6 +27,7 @@ from services.surveys.analysis import (
 from services.surveys.models import ExportJob
 from shared.bus import utcnow
 from shared.db import new_session
+from shared.profile import inert_text
 from shared.service import bus
 from shared.statuses import ExportStatus, may_move
 
@@ -36,8 +37,6 @@ FORMATS = {
     "sav": ("application/x-spss-sav", "sav"),
 }
 Progress = Callable[[float], None]
-# A spreadsheet reads text starting with one of these as a formula (OWASP, "CSV Injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _quiet(_fraction: float) -> None:
@@ -55,12 +54,6 @@ def _chunks(rows: list, progress: Progress, size: int = 5000):
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
         progress(min(1.0, (start + size) / total))
-
-
-def inert_text(value: str) -> str:
-    """Text a spreadsheet opening a CSV shows and never runs: a leading quote, as OWASP
-    advises, before text that would otherwise start a formula."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def _csv_value(value) -> str | int | float:

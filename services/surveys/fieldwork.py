@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.surveys.lifecycle import close_survey, invitation_context, panel_channels
@@ -84,13 +84,6 @@ def sponsored_monitor(session: Session, *, agency: str, survey_id: int) -> dict:
     return monitor(session, sponsored_survey(session, agency=agency, survey_id=survey_id))
 
 
-def sponsored_fieldwork(session: Session, *, agency: str, survey_id: int
-                        ) -> tuple[Survey, dict]:
-    """A survey the agency sponsors, with its fieldwork monitor (what its page shows)."""
-    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
-    return survey, monitor(session, survey)
-
-
 # -- reminders ---------------------------------------------------------------
 
 
@@ -103,9 +96,13 @@ def reminders_due(survey: Survey, now: datetime) -> int:
 
 
 def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_url: str,
-           batch_size: int) -> int:
-    """Remind the members who have not completed, once per due reminder; returns how many."""
-    due = reminders_due(survey, now)
+           batch_size: int, due: int | None = None) -> int:
+    """Remind the members who have not completed, once per due reminder; returns how many.
+
+    `due` is how many reminders each should have had by now: the schedule's count unless
+    given (a reminder sent by hand counts as the next one of the schedule).
+    """
+    due = reminders_due(survey, now) if due is None else due
     if due == 0:
         return 0
     waiting = list(session.scalars(
@@ -140,6 +137,29 @@ def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_ur
     if again:
         send_dialogue(session, bus, again, batch_size)
     return len(waiting)
+
+
+def waiting_for_answers(session: Session, survey: Survey) -> tuple[int, int]:
+    """How many invited members have not completed, and the most reminders any has had."""
+    count, most = session.execute(
+        select(func.count(Invitation.id), func.coalesce(func.max(Invitation.reminders_sent), 0))
+        .outerjoin(Response, Response.invitation_id == Invitation.id)
+        .where(Invitation.survey_id == survey.id, Response.id.is_(None))).one()
+    return count, most
+
+
+def remind_now(session: Session, bus: Bus, *, agency: str, survey_id: int, now: datetime,
+               surveys_url: str, batch_size: int) -> int:
+    """A sponsor reminds, now, everyone who has not completed (members in full quota cells
+    apart); returns how many were reminded."""
+    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
+    if survey.status != SurveyStatus.FIELDWORK:
+        raise RuleBroken("Only a survey in fieldwork can send reminders.",
+                         {"status": [survey.status]}, status=409)
+    _, most = waiting_for_answers(session, survey)
+    reminded = remind(session, bus, survey, now, surveys_url, batch_size, due=most + 1)
+    session.commit()
+    return reminded
 
 
 def _surveys_in_fieldwork(session: Session) -> list[int]:
@@ -217,16 +237,28 @@ def top_up(session: Session, bus: Bus, survey: Survey) -> dict | None:
 
 def top_up_sponsored(session: Session, bus: Bus, *, agency: str, survey_id: int) -> dict:
     """A sponsor asks panel for more members in the cells behind target; the monitor after."""
-    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
+    survey, _ = ask_for_top_up(session, bus, agency=agency, survey_id=survey_id)
+    return monitor(session, survey)
+
+
+def may_top_up(survey: Survey) -> None:
+    """RuleBroken unless the survey is in fieldwork and has quota cells to top up."""
     if survey.status != SurveyStatus.FIELDWORK:
         raise RuleBroken("Only a survey in fieldwork can be topped up.",
                          {"status": [survey.status]}, status=409)
     if not survey.quotas:
         raise RuleBroken("This survey has no quotas to top up.", {"quotas": ["none set"]},
                          status=409)
-    top_up(session, bus, survey)
+
+
+def ask_for_top_up(session: Session, bus: Bus, *, agency: str, survey_id: int
+                   ) -> tuple[Survey, dict | None]:
+    """A sponsor's top-up: the survey and the panel.draw_sample sent (None: no cell lags)."""
+    survey = sponsored_survey(session, agency=agency, survey_id=survey_id)
+    may_top_up(survey)
+    request = top_up(session, bus, survey)
     session.commit()
-    return monitor(session, survey)
+    return survey, request
 
 
 def _last_draw(session: Session, survey: Survey) -> datetime | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from services.surveys.audit import record_sent_action
+from services.surveys.contact_caps import replace_cap_counts
 from services.surveys.exports import run_export
 from services.surveys.lifecycle import invite_sample, record_deliveries
 from services.surveys.population import replace_targets
@@ -37,9 +39,20 @@ def population_targets(envelope: dict) -> bool:
         return bus().handle(session, "surveys.population_targets", envelope, replace_targets)
 
 
+def contact_cap_counts(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "surveys.contact_cap_counts", envelope, replace_cap_counts)
+
+
 def member_erased(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "surveys.member_erased", envelope, forget_member)
+
+
+def staff_action(envelope: dict) -> bool:
+    """A staff action done in panel or feedback, written to the audit log."""
+    with new_session() as session:
+        return bus().handle(session, "surveys.staff_action", envelope, record_sent_action)
 
 
 def sms_reply(envelope: dict) -> bool:

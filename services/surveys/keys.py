@@ -6,10 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.surveys.audit import record_staff_action
 from services.surveys.models import Agency, ApiKey
+from shared.audit import Actor
 from shared.auth import display_prefix, generate_api_key, hash_api_key
 from shared.bus import Bus, utcnow
-from shared.errors import NotFound
+from shared.errors import NotFound, RuleBroken
+from shared.messages import ROLES
 
 REPLICAS = ("panel", "feedback")
 
@@ -40,22 +43,43 @@ def revoke_key(session: Session, bus: Bus, *, key_prefix: str) -> int:
     return len(rows)
 
 
-def issue(session: Session, bus: Bus, *, agency: str, role: str, label: str = "") -> ApiKey:
-    """Issue a key and commit: the stored row, with the key itself on it for this answer only."""
+def issue(session: Session, bus: Bus, actor: Actor, *, agency: str, role: str,
+          label: str = "") -> ApiKey:
+    """Issue a key and commit, recorded as "key_issued": the stored row, with the key itself
+    on it for this answer only."""
+    if role not in ROLES:
+        raise RuleBroken("The key cannot be issued", {"role": [
+            f"Must be one of: {', '.join(ROLES)}."]})
     key = issue_key(session, bus, agency=agency, role=role, label=label)
+    record_staff_action(session, actor, "key_issued", agency=agency, detail={
+        "key_prefix": display_prefix(key), "role": role, "label": label})
     session.commit()
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(key)))
     row.key = key  # shown once; never stored
     return row
 
 
-def revoke(session: Session, bus: Bus, *, key_prefix: str, agency: str | None = None) -> int:
-    """Revoke the live keys with this prefix (of this agency only, when one is named)."""
-    if agency is not None and session.scalar(select(ApiKey.id).where(
-            ApiKey.key_prefix == key_prefix, ApiKey.agency == agency,
-            ApiKey.revoked_at.is_(None))) is None:
+def live_key(session: Session, *, agency: str, key_prefix: str) -> ApiKey:
+    """The agency's live key with this prefix; NotFound otherwise."""
+    row = session.scalar(select(ApiKey).where(
+        ApiKey.key_prefix == key_prefix, ApiKey.agency == agency, ApiKey.revoked_at.is_(None)))
+    if row is None:
         raise NotFound("No such key in your agency.")
+    return row
+
+
+def revoke(session: Session, bus: Bus, actor: Actor, *, key_prefix: str,
+           agency: str | None = None) -> int:
+    """Revoke the live keys with this prefix (of this agency only, when one is named),
+    recorded as "key_revoked"."""
+    if agency is not None:
+        live_key(session, agency=agency, key_prefix=key_prefix)
+    agencies = set(session.scalars(select(ApiKey.agency).where(
+        ApiKey.key_prefix == key_prefix, ApiKey.revoked_at.is_(None))))
     count = revoke_key(session, bus, key_prefix=key_prefix)
+    for owner in sorted(agencies):
+        record_staff_action(session, actor, "key_revoked", agency=owner,
+                            detail={"key_prefix": key_prefix})
     session.commit()
     return count
 

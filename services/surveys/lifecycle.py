@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import add_weighted_results
+from services.surveys.audit import record_staff_action
 from services.surveys.models import (
     Agency,
     Answer,
@@ -26,6 +27,7 @@ from services.surveys.questions import sms_problem
 from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
+from shared.audit import Actor
 from shared.bus import Bus, utcnow
 from shared.db import among, insert_rows_with_ids
 from shared.errors import RuleBroken
@@ -195,19 +197,22 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
     })
 
 
-def launch(session: Session, bus: Bus, *, agency: str, survey_id: int, today: date) -> Survey:
-    """The lead agency launches its draft: panel is asked to draw the sample."""
-    survey = led_survey(session, agency=agency, survey_id=survey_id, doing="launches")
+def launch(session: Session, bus: Bus, *, actor: Actor, survey_id: int, today: date) -> Survey:
+    """The lead agency launches its draft: panel is asked to draw the sample. In the audit log."""
+    survey = led_survey(session, agency=actor.agency, survey_id=survey_id, doing="launches")
     launch_survey(session, bus, survey, today)
+    record_staff_action(session, actor, "launch", survey_ids=[survey.id],
+                        detail={"sample_size": survey.sample_size})
     session.commit()
-    survey.overlaps = find_overlaps(session, survey, agency)
+    survey.overlaps = find_overlaps(session, survey, actor.agency)
     return survey
 
 
-def close(session: Session, bus: Bus, *, agency: str, survey_id: int) -> Survey:
-    """The lead agency closes fieldwork; feedback is handed the results."""
-    survey = led_survey(session, agency=agency, survey_id=survey_id, doing="closes")
+def close(session: Session, bus: Bus, *, actor: Actor, survey_id: int) -> Survey:
+    """The lead agency closes fieldwork; feedback is handed the results. In the audit log."""
+    survey = led_survey(session, agency=actor.agency, survey_id=survey_id, doing="closes")
     close_survey(session, bus, survey)
+    record_staff_action(session, actor, "close", survey_ids=[survey.id])
     session.commit()
     return survey
 
@@ -347,12 +352,15 @@ def closed_message(session: Session, survey: Survey) -> dict:
         select(Invitation.member_ref).join(Response, Response.invitation_id == Invitation.id)
         .where(Response.survey_id == survey.id)
     ).all()
+    names = agency_names(session)
     message = {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
         "scope": survey.scope,
         "decision": {"description": survey.decision, "owner": survey.decision_owner,
                      "due": survey.decision_due},
         "sponsors": [s.agency for s in survey.sponsors], "closed_at": survey.closed_at,
+        "sponsor_names": {s.agency: names[s.agency] for s in survey.sponsors
+                          if s.agency in names},
         "invited": results["invited"], "questions": results["questions"],
         "respondent_refs": list(respondents),
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),

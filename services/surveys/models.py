@@ -284,6 +284,20 @@ class PopulationTarget(Base):
     population: Mapped[float] = mapped_column(Numeric(14, 2))
 
 
+class AreaContactCap(Base):
+    """Panel's latest count of one area's members resting under the contact cap (counts only,
+    never who), for the partnership calendar; replaced whole by each newer count."""
+
+    __tablename__ = "area_contact_caps"
+
+    area: Mapped[str] = mapped_column(String(20), primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)  # who may be invited at all
+    at_cap: Mapped[int] = mapped_column(Integer)
+    next_free_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    all_free_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    measured_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class AuditLog(Base):
     """One staff action or pull of analysis data: who (agency, role, the staff member's email
     or the API key's prefix), what (action, surveys, detail), where (service) and when."""

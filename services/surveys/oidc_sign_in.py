@@ -223,4 +223,5 @@ def _matching_user(session: Session, provider: IdentityProvider, claims: dict) -
         raise OidcAccountRefused(f"There is no active console account for {email} at this "
                                  "agency. Ask an admin of your agency to add you.")
     user.oidc_subject = claims["sub"]
+    session.flush()  # written before start_session reads the row again, locked
     return user

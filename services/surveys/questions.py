@@ -175,3 +175,17 @@ def read_answers(questions: list, given: Mapping[str, object],
         else:
             answers[question.code] = value
     return answers, errors
+
+
+def condition_text(questions: Iterable[QuestionLike], question: QuestionLike,
+                   language: str) -> str | None:
+    """When a show-if question applies, in words (what a page without JavaScript shows)."""
+    rule = question.show_if
+    if not rule:
+        return None
+    earlier = next((q for q in questions if q.code == rule["question"]), None)
+    if earlier is None:
+        return None
+    labels = dict(choices(earlier, language))
+    wanted = " or ".join(f"“{labels.get(value, value)}”" for value in rule["in"])
+    return f"Answer this only if you answered {wanted} to “{text_in(earlier, language)}”."

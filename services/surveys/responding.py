@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.surveys.models import (
+    Agency,
     Answer,
     Invitation,
     Question,
@@ -35,7 +36,7 @@ from services.surveys.models import (
     SmsReplyReceived,
     Survey,
 )
-from services.surveys.questions import decode, encode, visible
+from services.surveys.questions import choices, condition_text, decode, encode, text_in, visible
 from services.surveys.sms_dialogue import question_text, read_reply, words
 from shared.bus import Bus, utcnow
 from shared.statuses import SurveyStatus
@@ -149,6 +150,25 @@ def read_questionnaire_version(value: str) -> tuple[int, datetime] | None:
         return None
     # A launch is a moment in UTC: a time without its offset names no launch.
     return version if version[1].tzinfo is not None else None
+
+
+def respond_page_context(session: Session, survey: Survey, language: str) -> dict:
+    """What the respond page shows of a survey in a language: the sponsors by name, each
+    question's words and choices, show-if in words, the closing date, the launch it is of."""
+    names = dict(session.execute(select(Agency.slug, Agency.name)).all())
+    questions = list(survey.questions)
+    return {
+        "survey": survey,
+        "sponsor_names": ", ".join(names.get(s.agency, s.agency) for s in survey.sponsors),
+        "choices": {q.code: choices(q, language) for q in questions},
+        "texts": {q.code: text_in(q, language) for q in questions},
+        "conditions": {q.code: condition_text(questions, q, language) for q in questions
+                       if q.show_if},
+        "closes": survey.fieldwork_end.strftime("%-d %B %Y") if survey.fieldwork_end
+        else "the survey closes",
+        "questionnaire_field": QUESTIONNAIRE_FIELD,
+        "questionnaire_version": questionnaire_version(survey.id, survey.launched_at),
+    }
 
 
 def saved_answers(session: Session, invitation: Invitation,

@@ -256,7 +256,9 @@ class QuestionMoveSchema(Schema):
 
 class SponsorOutSchema(Schema):
     agency = fields.String()
-    cost_share = fields.Decimal(as_string=True)
+    # Money goes out as a string ("33.34"), so it is documented as one.
+    cost_share = fields.Decimal(as_string=True, metadata={
+        "type": "string", "pattern": r"^\d{1,3}(\.\d{1,2})?$", "example": "33.34"})
 
 
 class QuestionSchema(Schema):
@@ -480,3 +482,7 @@ class MonitorSchema(Schema):
     answered_by = fields.Dict(keys=fields.String(), values=fields.Integer())
     cells = fields.List(fields.Nested(CellFillSchema))
     top_ups = fields.Integer()
+
+
+class RemindedSchema(Schema):
+    reminded = fields.Integer()

@@ -8,9 +8,9 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from services.surveys.fieldwork import sponsored_fieldwork
-from services.surveys.models import Agency, Invitation, Response, Survey
-from services.surveys.questions import choices, read_answers, text_in
+from services.surveys.models import Invitation, Response, Survey
+from services.surveys.monitor_charts import fieldwork_view
+from services.surveys.questions import choices, read_answers
 from services.surveys.responding import (
     QUESTIONNAIRE_FIELD,
     AlreadyAnswered,
@@ -19,8 +19,8 @@ from services.surveys.responding import (
     cached_questions,
     find_link,
     keep_progress,
-    questionnaire_version,
     read_questionnaire_version,
+    respond_page_context,
     save_response,
     save_response_at_once,
     saved_answers,
@@ -71,35 +71,12 @@ def _link_or_page(token: str) -> tuple[Link | None, tuple | None]:
     return link, None
 
 
-def _condition(survey: Survey, question, language: str) -> str | None:
-    """When a show-if question applies, in words (what a page without JavaScript shows)."""
-    rule = question.show_if
-    if not rule:
-        return None
-    earlier = next((q for q in survey.questions if q.code == rule["question"]), None)
-    if earlier is None:
-        return None
-    labels = dict(choices(earlier, language))
-    wanted = " or ".join(f"“{labels.get(value, value)}”" for value in rule["in"])
-    return f"Answer this only if you answered {wanted} to “{text_in(earlier, language)}”."
-
-
 def _render_form(survey: Survey, invitation: Invitation, values: dict, errors: dict,
                  status: int = 200, saved: bool = False):
-    names = dict(get_session().execute(select(Agency.slug, Agency.name)).all())
-    sponsor_names = ", ".join(names.get(s.agency, s.agency) for s in survey.sponsors)
     language = invitation.language if invitation.language in survey.languages else "en"
-    closes = survey.fieldwork_end.strftime("%-d %B %Y") if survey.fieldwork_end else \
-        "the survey closes"
     return render_template(
-        "respond.html", survey=survey, values=values, errors=errors, has_errors=bool(errors),
-        choices={q.code: choices(q, language) for q in survey.questions},
-        texts={q.code: text_in(q, language) for q in survey.questions},
-        conditions={q.code: _condition(survey, q, language) for q in survey.questions
-                    if q.show_if},
-        sponsor_names=sponsor_names, saved=saved, closes=closes,
-        questionnaire_field=QUESTIONNAIRE_FIELD,
-        questionnaire_version=questionnaire_version(survey.id, survey.launched_at),
+        "respond.html", **respond_page_context(get_session(), survey, language),
+        values=values, errors=errors, has_errors=bool(errors), saved=saved,
     ), status
 
 
@@ -221,7 +198,9 @@ def thanks(token: str):
 @staff_page()
 def fieldwork_page(survey_id: int):
     """The fieldwork monitor as a page, for the survey's sponsors."""
-    survey, figures = sponsored_fieldwork(get_session(), agency=current_caller().agency,
-                                          survey_id=survey_id)
-    return render_template("fieldwork.html", survey=survey, figures=figures)
+    caller = current_caller()
+    view = fieldwork_view(get_session(), agency=caller.agency, survey_id=survey_id,
+                          role=caller.role)
+    return render_template("fieldwork.html", survey=view.survey, figures=view.figures,
+                           view=view)
 

@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from services.panel.models import Member
 from shared.db import new_session
-from tests.browser.conftest import LiveServer
 from tests.panel.test_joining import CONFIRM
 
 
-@pytest.fixture
-def live_panel(panel_app) -> Iterator[LiveServer]:
-    server = LiveServer(panel_app)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def no_js_page(browser):
-    context = browser.new_context(java_script_enabled=False)
-    yield context.new_page()
-    context.close()
-
-
 def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live_panel,
-                                                                no_js_page, smtp_server):
+                                                                no_js_page, smtp_server, axe):
     page = no_js_page
     page.goto(f"{live_panel.url}/join")
     assert page.locator("h1").inner_text() == "Join the citizens' panel"
+    axe.check(page, "join")
     page.get_by_label("Email", exact=True).check()
     page.get_by_label("Email address (if you chose email)").fill("not an email")
     page.get_by_role("button", name="Join the panel").click()
@@ -41,6 +25,7 @@ def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live
     assert page.title().startswith("Error:")
     assert "correct format" in page.locator("#email-error").inner_text()
     assert page.get_by_label("Email", exact=True).is_checked()  # answers kept
+    axe.check(page, "join, with errors")
 
     page.get_by_label("Email address (if you chose email)").fill("river.reader@example.org")
     page.get_by_label("16 to 24").check()
@@ -51,12 +36,15 @@ def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live
     page.get_by_label("Invite me to surveys").check()
     page.get_by_role("button", name="Join the panel").click()
     assert page.get_by_role("heading", name="Nearly done").is_visible()
+    axe.check(page, "join, nearly done")
 
     pump()
     link = CONFIRM.search(smtp_server.messages[-1].get_content()).group(1)
     page.goto(live_panel.url + link)
+    axe.check(page, "join, confirm")
     page.get_by_role("button", name="Confirm and join").click()
     assert page.get_by_role("heading", name="You are on the panel").is_visible()
+    axe.check(page, "join, joined")
     with apps["panel"].app_context(), new_session() as session:
         joined = session.scalars(select(Member)).one()
     assert (joined.status, joined.age_band, joined.ethnicity, joined.area) == (

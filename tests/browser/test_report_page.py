@@ -29,20 +29,23 @@ def published_report(apps, clients, pump) -> int:
 
 
 def test_a_reader_finds_a_report_by_topic_and_reads_what_was_said_and_done(
-        apps, clients, pump, live_feedback, page):
+        apps, clients, pump, live_feedback, page, axe):
     report_id = published_report(apps, clients, pump)
     page.goto(f"{live_feedback.url}/you-said-we-did")
     assert page.get_by_role("heading", name="You said, we did").is_visible()
+    axe.check(page, "report list")
 
     # The filter form works as a plain GET form.
     page.get_by_label("Topic").select_option("libraries")
     page.get_by_role("button", name="Apply filters").click()
     assert "topic=libraries" in page.url
+    axe.check(page, "report list, filtered")
     assert page.get_by_role("link", name="GP appointments").count() == 0
     page.get_by_role("link", name="Library opening hours").click()
 
     assert page.url.endswith(f"/you-said-we-did/{report_id}")
     assert page.locator("h1").inner_text() == "Library opening hours"
+    axe.check(page, "report")
     for heading in ("We asked", "You said", "We did", "Why", "What we promised"):
         assert page.get_by_role("heading", name=heading, exact=True).is_visible()
     assert page.get_by_text("Most people (53%) chose “Mornings”.").is_visible()

@@ -23,16 +23,18 @@ def launched_survey_token(apps, clients, pump) -> str:
 
 
 def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
-        apps, clients, pump, live_surveys, page):
+        apps, clients, pump, live_surveys, page, axe):
     token = launched_survey_token(apps, clients, pump)
     page.goto(f"{live_surveys.url}/r/{token}")
     assert page.locator("h1").inner_text() == "Feeling safe in the town centre"
+    axe.check(page, "survey")
 
     # Only the optional question answered: the page says what is missing, next to the question.
     page.get_by_label("Anything else? (optional)").fill("Brighter lights by the bus station")
     page.get_by_role("button", name="Send my answers").click()
     assert page.get_by_role("heading", name="There is a problem").is_visible()
     assert page.locator("#feel_safe-error").inner_text().endswith("Answer this question.")
+    axe.check(page, "survey, with errors")
     assert page.get_by_label("Anything else? (optional)").input_value() == (
         "Brighter lights by the bus station")
 
@@ -42,6 +44,7 @@ def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
     page.get_by_role("button", name="Send my answers").click()
 
     assert page.get_by_role("heading", name="Thank you, your answers are saved").is_visible()
+    axe.check(page, "survey, thanks")
     assert "Allocate the town-centre safety budget" in page.content()
     with apps["surveys"].app_context(), new_session() as session:
         saved = dict(session.execute(
@@ -52,6 +55,7 @@ def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
 
     page.goto(f"{live_surveys.url}/r/{token}")
     assert page.get_by_role("heading", name="You have already answered this survey").is_visible()
+    axe.check(page, "survey, already answered")
 
 
 SKIP_LOGIC = [
@@ -66,7 +70,7 @@ SKIP_LOGIC = [
 
 
 def test_citizen_answers_a_survey_with_skip_logic_saving_and_coming_back(
-        apps, clients, pump, live_surveys, page):
+        apps, clients, pump, live_surveys, page, axe):
     survey_id, _, _ = launch(apps, clients, pump, questions=SKIP_LOGIC)
     drawn(pump, survey_id, [member()])
     [invitation] = invitations(apps["surveys"], survey_id)
@@ -74,6 +78,7 @@ def test_citizen_answers_a_survey_with_skip_logic_saving_and_coming_back(
 
     follow_up = page.get_by_role("group", name="Did you report it to the police?")
     assert not follow_up.is_visible()  # asked only of victims
+    axe.check(page, "survey with skip logic")
     victim = page.get_by_role("group", name="Were you a victim of crime this year?")
     victim.get_by_label("Yes").check()
     assert follow_up.is_visible()
@@ -88,6 +93,7 @@ def test_citizen_answers_a_survey_with_skip_logic_saving_and_coming_back(
     page.keyboard.press("Space")
     page.get_by_role("button", name="Save and come back later").click()
     assert page.get_by_text("Your answers so far are saved.").is_visible()
+    axe.check(page, "survey, saved for later")
 
     page.goto(f"{live_surveys.url}/r/{invitation.token}")
     assert page.get_by_label("Bus station").is_checked() and page.get_by_label("Park").is_checked()

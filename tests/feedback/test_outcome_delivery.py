@@ -152,7 +152,8 @@ def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_ret
     officer = keys["council"]["officer"]
     report = only_report(clients["feedback"], officer)
     assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
-    assert pump.relay("feedback") == 1  # feedback.report_published, for the worker
+    # feedback.report_published, for the worker, and surveys.staff_action, for the audit log
+    assert pump.relay("feedback") == 2
 
     queue = queue_for("feedback", pump.redis)
     first = start_worker("feedback")

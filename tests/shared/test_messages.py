@@ -49,6 +49,17 @@ EXAMPLES = {
     "panel.import_members": {"import_id": 1},
     "panel.confirm_join": {"member_ref": REF},
     "surveys.export_dataset": {"export_id": 1},
+    "surveys.contact_cap_counts": {
+        "measured_at": datetime(2026, 12, 2, 6, tzinfo=UTC), "areas": [
+            {"area": "E05001001", "members": 120, "at_cap": 14,
+             "next_free_at": datetime(2026, 12, 9, tzinfo=UTC),
+             "all_free_at": datetime(2027, 2, 20, tzinfo=UTC)},
+            {"area": "E05001002", "members": 80, "at_cap": 0, "next_free_at": None,
+             "all_free_at": None}]},
+    "surveys.staff_action": {"agency": "council", "role": "panel_manager",
+                             "actor": "pat@council.example", "key_prefix": "",
+                             "service": "panel", "action": "member_erased", "survey_ids": [],
+                             "detail": {}, "at": datetime(2026, 11, 2, tzinfo=UTC)},
 }
 
 
