@@ -46,6 +46,8 @@ NAVIGATION = (
     NavigationItem("Surveys", "surveys", "/surveys", ALL_ROLES),
     NavigationItem("Calendar", "surveys", "/calendar", ALL_ROLES),
     NavigationItem("Panel", "panel", "/panel", ("panel_manager", "admin")),
+    # Weights, tables and trends are for every role of a sponsor, as in the analysis API.
+    NavigationItem("Results", "surveys", "/results", ALL_ROLES),
     NavigationItem("Feedback", "feedback", "/reports", ("decision_owner", "officer", "admin")),
     NavigationItem("Admin", "surveys", "/admin", ("admin",)),
 )

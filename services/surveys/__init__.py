@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         console_views,
         models,
         overview_views,
+        results_views,
         sign_in_views,
         views,
     )
@@ -43,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(builder_views.builder_pages)
     app.register_blueprint(sign_in_views.sign_in)
+    app.register_blueprint(results_views.results_pages)
     init_oidc_sign_in(app)
     app.register_blueprint(overview_views.survey_pages)
     app.register_blueprint(admin_views.admin)

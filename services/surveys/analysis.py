@@ -67,9 +67,10 @@ def readable_surveys(session: Session, *, agency: str, survey_ids: Sequence[int]
 
 
 def record_pull(session: Session, *, agency: str, role: str, key_prefix: str, action: str,
-                survey_ids: Sequence[int], detail: dict, rows: int) -> None:
-    """Write who pulled what, and when, in the caller's transaction."""
-    record_staff_action(session, Actor(agency=agency, role=role, actor=key_prefix,
+                survey_ids: Sequence[int], detail: dict, rows: int, actor: str = "") -> None:
+    """Write who pulled what, and when, in the caller's transaction: a staff member in the
+    console by their email (`actor`), an API caller by their key's prefix."""
+    record_staff_action(session, Actor(agency=agency, role=role, actor=actor or key_prefix,
                                        key_prefix=key_prefix),
                         action, survey_ids=survey_ids, detail=detail, rows=rows)
 
@@ -150,6 +151,8 @@ class SurveyWeights:
     cell_weights: dict[tuple, float] = field(default_factory=dict)
     reason: str | None = None
     representation: list[dict] = field(default_factory=list)
+    # Each (dimension, category)'s share of the weighted respondents: the margin after.
+    weighted_shares: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
@@ -257,6 +260,8 @@ def survey_weights(session: Session, survey: Survey, *, dimensions: Sequence[str
     if not result.converged:
         weights.reason = result.advice
     weights.representation = _representation(dimensions, categories, values, codes, frequency)
+    weights.weighted_shares = _weighted_shares(dimensions, categories, codes,
+                                               frequency * result.weights)
     return weights
 
 
@@ -276,9 +281,11 @@ def published_weighting(weights: SurveyWeights, threshold: int) -> dict:
         shown = suppress_counts(counts, threshold, total=weights.respondents)
         hidden |= {(dimension, category) for category, count in shown.items() if count is None}
     for item in items:
-        item["suppressed"] = (item["dimension"], item["category"]) in hidden
+        key = (item["dimension"], item["category"])
+        item["suppressed"] = key in hidden
+        item["weighted_share"] = weights.weighted_shares.get(key)
         if item["suppressed"]:
-            item.update(respondent_share=None, ratio=None)
+            item.update(respondent_share=None, ratio=None, weighted_share=None)
         item.pop("respondents")
     summary["representation"] = items
     outside = []
@@ -319,6 +326,16 @@ def _representation(dimensions, categories, values, codes, frequency) -> list[di
     return found
 
 
+def _weighted_shares(dimensions, categories, codes, weighted) -> dict[tuple[str, str], float]:
+    total = weighted.sum()
+    shares = {}
+    for d in dimensions:
+        reached = np.bincount(codes[d], weights=weighted, minlength=len(categories[d]))
+        for k, category in enumerate(categories[d]):
+            shares[(d, category)] = round(float(reached[k] / total), 4) if total else 0.0
+    return shares
+
+
 # -- tables ---------------------------------------------------------------------
 
 
@@ -346,6 +363,11 @@ def question_rows(surveys: Sequence[Survey], code: str) -> tuple[str, list[str]]
     return kind, rows
 
 
+def in_wave_order(surveys: Sequence[Survey]) -> list[Survey]:
+    """Surveys as waves of a bank question: by launch, unlaunched last."""
+    return sorted(surveys, key=lambda s: (s.launched_at is None, s.launched_at, s.id))
+
+
 def group_columns(surveys: Sequence[Survey], by: str) -> list[str]:
     if by == "survey":
         return [f"{s.id}: {s.title}" for s in surveys]
@@ -364,8 +386,7 @@ def weighted_table(session: Session, surveys: Sequence[Survey], weights: dict[in
     if by not in GROUPINGS:
         raise AnalysisRefused("Unknown grouping.", {"by": [f"Use one of {', '.join(GROUPINGS)}."]})
     _, rows = question_rows(surveys, question)
-    ordered = sorted(surveys, key=lambda s: (s.launched_at is None, s.launched_at, s.id)) \
-        if by == "wave" else list(surveys)
+    ordered = in_wave_order(surveys) if by == "wave" else list(surveys)
     columns = group_columns(ordered, by)
     dims = sorted({d for w in weights.values() for d in w.dimensions})
     refresh_cells(session, [s.id for s in surveys])

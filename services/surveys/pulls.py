@@ -32,11 +32,13 @@ INLINE_EXPORT_ROWS = 20_000
 
 @dataclass(frozen=True)
 class Puller:
-    """Who pulls: their agency, role and key prefix, as the audit log records them."""
+    """Who pulls: their agency, role and key prefix (an API key) or email (a staff member in
+    the console), as the audit log records them."""
 
     agency: str
     role: str
-    key_prefix: str
+    key_prefix: str = ""
+    actor: str = ""
 
 
 def _weights(session: Session, surveys: Sequence[Survey], dimensions: Sequence[str],
@@ -49,7 +51,7 @@ def _weights(session: Session, surveys: Sequence[Survey], dimensions: Sequence[s
 def _audit(session: Session, who: Puller, action: str, survey_ids: Sequence[int],
            detail: dict, rows: int) -> None:
     record_pull(session, agency=who.agency, role=who.role, key_prefix=who.key_prefix,
-                action=action, survey_ids=survey_ids, detail=detail, rows=rows)
+                actor=who.actor, action=action, survey_ids=survey_ids, detail=detail, rows=rows)
 
 
 def weighting(session: Session, *, who: Puller, survey_ids: Sequence[int],
