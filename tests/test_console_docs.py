@@ -24,8 +24,6 @@ ACTIONS_WITHOUT_A_PAGE = {
     ("GET", "/api/v1/question-bank"),
     ("POST", "/api/v1/question-bank"),
     ("GET", "/api/v1/question-bank/<code>/results"),
-    ("GET", "/api/v1/analysis/weights"),
-    ("GET", "/api/v1/analysis/tables"),
     ("GET", "/api/v1/analysis/dataset"),
     ("POST", "/api/v1/analysis/exports"),
     ("GET", "/api/v1/analysis/exports/<int:export_id>"),

@@ -29,8 +29,6 @@ STYLE = Style(
     font_family="Arial, sans-serif", title_font_size=18, label_font_size=14,
     major_label_font_size=14, value_font_size=13, legend_font_size=14, tooltip_font_size=14,
     value_label_font_size=13)
-# Lines told apart by their dashes as well as their colours.
-DASHES = ("", "8, 4", "2, 4", "12, 4, 2, 4", "4, 8", "16, 6")
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 
 
@@ -88,20 +86,4 @@ def interval_bars(title: str, labels: Sequence[str], values: Sequence[tuple]) ->
                                    "print_values": False}, show_legend=False)
     chart.x_labels = list(labels)[::-1]
     chart.add(title, [_with_interval(*v) for v in values][::-1])
-    return _image(title, chart)
-
-
-def interval_lines(title: str, labels: Sequence[str], series: Sequence[tuple[str, list]]
-                   ) -> Chart:
-    """Lines over waves with their intervals; each line dashed its own way and named at its
-    last point, so no line is known by its colour alone."""
-    chart = pygal.Line(**_config(title, 460), print_labels=True, dots_size=4)
-    chart.x_labels = list(labels)
-    for index, (name, values) in enumerate(series):
-        points = [_with_interval(*v) for v in values]
-        last = max((i for i, p in enumerate(points) if p is not None), default=None)
-        if last is not None:
-            point = points[last] if isinstance(points[last], dict) else {"value": points[last]}
-            points[last] = {**point, "label": name}
-        chart.add(name, points, stroke_style={"width": 3, "dasharray": DASHES[index % len(DASHES)]})
     return _image(title, chart)
