@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin_views,
         analysis_api,
         api,
+        bank_views,
         builder_views,
         calendar_views,
         cli,
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(console_views.console)
     app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(builder_views.builder_pages)
+    app.register_blueprint(bank_views.bank_pages)
     app.register_blueprint(sign_in_views.sign_in)
     init_oidc_sign_in(app)
     app.register_blueprint(overview_views.survey_pages)

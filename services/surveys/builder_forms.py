@@ -239,6 +239,12 @@ def question_input(form: MultiDict) -> dict:
     return question
 
 
+def bank_question_input(form: MultiDict) -> dict:
+    """A bank question's form as the API's definition: a question of its own, no show-if."""
+    return {key: value for key, value in question_input(form).items()
+            if key not in ("show_if", "bank_code")}
+
+
 def _show_if(form: MultiDict) -> dict | None:
     picked = [value.split(":", 1) for value in form.getlist("show_if") if ":" in value]
     if not picked:
