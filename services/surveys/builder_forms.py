@@ -50,6 +50,7 @@ LABELS = {
     "translations": "Welsh texts", "translations-cy": "Welsh texts",
     "translations-cy-text": "Question in Welsh", "translations-cy-options": "Options in Welsh",
     "translations-cy-labels": "Scale labels in Welsh", "copy_of": "Survey to copy",
+    "translations-cy-title": "Title in Welsh", "translations-cy-summary": "Summary in Welsh",
 }
 # Paths whose field has another id on the page, by the same pattern.
 ANCHORS = {"decision": "decision-description", "fieldwork": "fieldwork-end",
@@ -65,7 +66,7 @@ SECTION_FIELDS = {
     "areas": ("areas", "topics"),
     "fieldwork": ("fieldwork", "sample_size", "target_completes", "quotas", "channels",
                   "reminder_days"),
-    "languages": ("languages",),
+    "languages": ("languages", "translations"),
 }
 BLANK_QUOTA_ROWS = 2
 
@@ -92,6 +93,14 @@ def _flat(messages, path=()):
         yield path, str(messages)
 
 
+def _without_dict_keys(path: tuple) -> tuple:
+    """A path as the document has it: marshmallow puts a dict's value errors under "value"
+    (translations-cy-value-text), where the document has translations-cy-text."""
+    if len(path) > 2 and path[0] == "translations" and path[2] == "value":
+        return (*path[:2], *path[3:])
+    return path
+
+
 def _pattern(path: tuple) -> str:
     return "-".join("*" if isinstance(p, int) or str(p).isdigit() else str(p) for p in path)
 
@@ -100,7 +109,7 @@ def problems(messages: dict, document: dict, fallback: str) -> Problems:
     """The API's errors of `document` as the page names them: each against its field."""
     found = Problems()
     for path, message in _flat(messages):
-        field_id, label = _where(path, document, fallback)
+        field_id, label = _where(_without_dict_keys(path), document, fallback)
         found.by_field.setdefault(field_id, []).append(message)
         text = f"{label}: {message}" if label else message
         if (field_id, text) not in found.summary:
@@ -205,7 +214,11 @@ def fieldwork_changes(form: MultiDict, _agencies) -> dict:
 
 
 def languages_changes(form: MultiDict, _agencies) -> dict:
-    return {"languages": form.getlist("languages")}
+    """The languages, and the survey's own words in Welsh when any are given."""
+    welsh = _present(title=_optional(form, "translations-cy-title"),
+                     summary=_optional(form, "translations-cy-summary"))
+    return {"languages": form.getlist("languages"),
+            "translations": {"cy": welsh} if welsh else {}}
 
 
 SECTION_CHANGES = {"details": details_changes, "sponsors": sponsors_changes,
