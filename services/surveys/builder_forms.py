@@ -317,6 +317,19 @@ def show_if_choices(earlier: list[Question]) -> list[tuple[Question, list[tuple[
     return [(q, choices(q)) for q in earlier if choices(q)]
 
 
+def show_if_labels(questions: list[Question], question: Question) -> list[str]:
+    """The answers of the earlier question that show this one, as a citizen reads them."""
+    rule = question.show_if or {}
+    earlier = next((q for q in questions if q.code == rule.get("question")), None)
+    labels = dict(choices(earlier)) if earlier is not None else {}
+    return [labels.get(value, value) for value in rule.get("in", [])]
+
+
+def shown_by(questions: list[Question], code: str) -> list[Question]:
+    """The questions whose show-if rule refers to this one."""
+    return [q for q in questions if (q.show_if or {}).get("question") == code]
+
+
 def area_choices(area_names: dict[str, str], chosen) -> list[tuple[str, str]]:
     codes = set(area_names) | set(chosen or [])
     return sorted(((code, area_names.get(code, code)) for code in codes),

@@ -380,3 +380,51 @@ def test_welsh_title_and_summary_are_set_on_the_languages_page_and_a_welsh_membe
                                                        "priority": "Street lighting"})
     thanks = clients["surveys"].get(f"/r/{welsh.token}/thanks").data.decode()
     assert f'lang="cy">{WELSH_TITLE}</div>' in thanks.replace("&#39;", "'")
+
+
+def words(page) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page.data.decode()).split()).replace("&#39;", "'")
+
+
+def test_show_if_reads_as_answer_labels_and_removing_asks_first(apps, clients, pump):
+    keys = officer_signed_in(apps, clients, pump)
+    survey_id = new_draft(clients)
+    questions = f"/surveys/{survey_id}/build/questions"
+    post(clients, f"{questions}/new", {"code": "uses_bus", "type": "yes_no",
+                                       "text": "Do you use the bus?"})
+    post(clients, f"{questions}/new", {"code": "route", "type": "single_choice",
+                                       "text": "Which route do you use most?",
+                                       "options": "Route 1\nRoute 2", "show_if": ["uses_bus:yes"]})
+    post(clients, f"{questions}/new", {"code": "why", "type": "free_text", "text": "Why that one?",
+                                       "show_if": ["route:Route 1", "route:Route 2"]})
+    listed = words(clients["surveys"].get(questions))
+    assert "Shown only if “Do you use the bus?” is answered “Yes”" in listed
+    assert "Shown only if “Which route do you use most?” is answered “Route 1” or “Route 2”" \
+        in listed
+    assert "answered yes" not in listed
+
+    # Removing is a link to a confirmation page, never a button that removes at once.
+    page = clients["surveys"].get(questions).data.decode()
+    assert f'href="{questions}/why/remove"' in page
+    assert f'action="{questions}/why/remove"' not in page
+    confirm = clients["surveys"].get(f"{questions}/why/remove")
+    assert confirm.status_code == 200
+    assert "Are you sure you want to remove this question? Why that one?" in words(confirm)
+    assert [q["code"] for q in api_survey(clients, keys, survey_id)["questions"]] == [
+        "uses_bus", "route", "why"]
+    # A question whose answers show another cannot go, and the page says which to change.
+    blocked = words(clients["surveys"].get(f"{questions}/uses_bus/remove"))
+    assert "It cannot be removed yet: its answers decide who is asked " \
+           "“Which route do you use most?”" in blocked
+    assert "Remove the question" not in blocked and "Edit “Which route do you use most?”" \
+        in blocked
+    assert clients["surveys"].get(f"{questions}/nothing/remove").status_code == 404
+
+    post(clients, f"{questions}/why/remove", {})
+    assert [q["code"] for q in api_survey(clients, keys, survey_id)["questions"]] == [
+        "uses_bus", "route"]
+    assert "Why that one?" not in words(clients["surveys"].get(questions))
+
+    add_staff(apps, email="officer@health.example", agency="health", role="officer")
+    sign_in(apps, clients, "officer@health.example")
+    assert clients["surveys"].get(f"{questions}/route/remove").status_code == 404
