@@ -21,8 +21,6 @@ NO_PAGE = "**no page yet**"
 # The API actions whose console page is still to be built: docs/console.md says so beside each.
 ACTIONS_WITHOUT_A_PAGE = {
     ("GET", "/api/v1/surveys/<int:survey_id>/results"),
-    ("GET", "/api/v1/question-bank"),
-    ("POST", "/api/v1/question-bank"),
     ("GET", "/api/v1/question-bank/<code>/results"),
     ("GET", "/api/v1/analysis/dataset"),
     ("POST", "/api/v1/analysis/exports"),

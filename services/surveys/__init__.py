@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         admin_views,
         analysis_api,
         api,
+        bank_views,
         builder_views,
         calendar_views,
         cli,
@@ -43,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(console_views.console)
     app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(builder_views.builder_pages)
+    app.register_blueprint(bank_views.bank_pages)
     app.register_blueprint(sign_in_views.sign_in)
     app.register_blueprint(results_views.results_pages)
     init_oidc_sign_in(app)

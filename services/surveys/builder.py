@@ -115,6 +115,8 @@ def draft_state(survey: Survey) -> dict:
         "quotas": [dict(q) for q in survey.quotas or []],
         "channels": list(survey.channels), "reminder_days": list(survey.reminder_days or []),
         "languages": list(survey.languages), "open_to_join": survey.open_to_join,
+        "translations": {language: dict(words)
+                         for language, words in (survey.translations or {}).items()},
     }
 
 
@@ -182,6 +184,8 @@ def _apply_details(survey: Survey, data: dict) -> None:
     survey.channels, survey.languages = list(data["channels"]), list(data["languages"])
     survey.reminder_days = sorted(data["reminder_days"])
     survey.open_to_join = data["open_to_join"]
+    survey.translations = {language: dict(words)
+                           for language, words in data["translations"].items()}
 
 
 def _keep_accepted_sponsors(session: Session, survey: Survey, sponsors: list[dict]) -> None:

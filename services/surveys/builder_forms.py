@@ -50,6 +50,7 @@ LABELS = {
     "translations": "Welsh texts", "translations-cy": "Welsh texts",
     "translations-cy-text": "Question in Welsh", "translations-cy-options": "Options in Welsh",
     "translations-cy-labels": "Scale labels in Welsh", "copy_of": "Survey to copy",
+    "translations-cy-title": "Title in Welsh", "translations-cy-summary": "Summary in Welsh",
 }
 # Paths whose field has another id on the page, by the same pattern.
 ANCHORS = {"decision": "decision-description", "fieldwork": "fieldwork-end",
@@ -65,7 +66,7 @@ SECTION_FIELDS = {
     "areas": ("areas", "topics"),
     "fieldwork": ("fieldwork", "sample_size", "target_completes", "quotas", "channels",
                   "reminder_days"),
-    "languages": ("languages",),
+    "languages": ("languages", "translations"),
 }
 BLANK_QUOTA_ROWS = 2
 
@@ -92,6 +93,14 @@ def _flat(messages, path=()):
         yield path, str(messages)
 
 
+def _without_dict_keys(path: tuple) -> tuple:
+    """A path as the document has it: marshmallow puts a dict's value errors under "value"
+    (translations-cy-value-text), where the document has translations-cy-text."""
+    if len(path) > 2 and path[0] == "translations" and path[2] == "value":
+        return (*path[:2], *path[3:])
+    return path
+
+
 def _pattern(path: tuple) -> str:
     return "-".join("*" if isinstance(p, int) or str(p).isdigit() else str(p) for p in path)
 
@@ -100,7 +109,7 @@ def problems(messages: dict, document: dict, fallback: str) -> Problems:
     """The API's errors of `document` as the page names them: each against its field."""
     found = Problems()
     for path, message in _flat(messages):
-        field_id, label = _where(path, document, fallback)
+        field_id, label = _where(_without_dict_keys(path), document, fallback)
         found.by_field.setdefault(field_id, []).append(message)
         text = f"{label}: {message}" if label else message
         if (field_id, text) not in found.summary:
@@ -205,7 +214,11 @@ def fieldwork_changes(form: MultiDict, _agencies) -> dict:
 
 
 def languages_changes(form: MultiDict, _agencies) -> dict:
-    return {"languages": form.getlist("languages")}
+    """The languages, and the survey's own words in Welsh when any are given."""
+    welsh = _present(title=_optional(form, "translations-cy-title"),
+                     summary=_optional(form, "translations-cy-summary"))
+    return {"languages": form.getlist("languages"),
+            "translations": {"cy": welsh} if welsh else {}}
 
 
 SECTION_CHANGES = {"details": details_changes, "sponsors": sponsors_changes,
@@ -237,6 +250,12 @@ def question_input(form: MultiDict) -> dict:
             if kind in CHOICE_TYPES else [],
             "labels": _lines(form, "translations-cy-labels") if kind == "rating" else []}}
     return question
+
+
+def bank_question_input(form: MultiDict) -> dict:
+    """A bank question's form as the API's definition: a question of its own, no show-if."""
+    return {key: value for key, value in question_input(form).items()
+            if key not in ("show_if", "bank_code")}
 
 
 def _show_if(form: MultiDict) -> dict | None:
@@ -296,6 +315,19 @@ def quota_rows(document: dict) -> tuple[list[list[str]], int]:
 def show_if_choices(earlier: list[Question]) -> list[tuple[Question, list[tuple[str, str]]]]:
     """Earlier questions whose answers can be listed, with (value, label) of each answer."""
     return [(q, choices(q)) for q in earlier if choices(q)]
+
+
+def show_if_labels(questions: list[Question], question: Question) -> list[str]:
+    """The answers of the earlier question that show this one, as a citizen reads them."""
+    rule = question.show_if or {}
+    earlier = next((q for q in questions if q.code == rule.get("question")), None)
+    labels = dict(choices(earlier)) if earlier is not None else {}
+    return [labels.get(value, value) for value in rule.get("in", [])]
+
+
+def shown_by(questions: list[Question], code: str) -> list[Question]:
+    """The questions whose show-if rule refers to this one."""
+    return [q for q in questions if (q.show_if or {}).get("question") == code]
 
 
 def area_choices(area_names: dict[str, str], chosen) -> list[tuple[str, str]]:

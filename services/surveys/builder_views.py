@@ -196,6 +196,18 @@ def move_question(survey_id: int, code: str):
     return redirect(url_for("builder.questions_page", survey_id=survey_id), code=303)
 
 
+@builder_pages.get("/surveys/<int:survey_id>/build/questions/<code>/remove")
+@staff_page(*WRITERS)
+def confirm_remove(survey_id: int, code: str):
+    draft = _draft(survey_id)
+    found = [q for q in draft.survey.questions if q.code == code]
+    if not found:
+        abort(404)
+    return render_template("console/builder/remove.html", draft=draft, survey=draft.survey,
+                           question=found[0], forms=forms,
+                           shown_by=forms.shown_by(draft.survey.questions, code))
+
+
 @builder_pages.post("/surveys/<int:survey_id>/build/questions/<code>/remove")
 @staff_page(*WRITERS)
 def remove_question(survey_id: int, code: str):

@@ -15,7 +15,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.surveys.lifecycle import close_survey, invitation_context, panel_channels
+from services.surveys.lifecycle import (
+    by_language,
+    close_survey,
+    invitation_context,
+    panel_channels,
+)
 from services.surveys.models import Agency, Invitation, Response, Survey
 from services.surveys.queries import sponsored_survey
 from services.surveys.quotas import cell_fill, cell_of, full_cells
@@ -118,16 +123,18 @@ def remind(session: Session, bus: Bus, survey: Survey, now: datetime, surveys_ur
     if not waiting:
         return 0
     names = dict(session.execute(select(Agency.slug, Agency.name)).all())
-    context = invitation_context(survey, names)
     for invitation in waiting:
         invitation.reminders_sent = due
-    for start in range(0, len(waiting), batch_size):
-        bus.send(session, "panel.deliver", {
-            "template": "reminder", "context": context,
-            "recipients": [{"member_ref": i.member_ref, "delivery_ref": f"reminder:{i.id}:{due}",
-                            "link": f"{surveys_url}/r/{i.token}"}
-                           for i in waiting[start:start + batch_size]],
-        })
+    for language, batch in by_language(survey, [(i.language, i) for i in waiting]):
+        context = invitation_context(survey, names, language)
+        for start in range(0, len(batch), batch_size):
+            bus.send(session, "panel.deliver", {
+                "template": "reminder", "context": context,
+                "recipients": [{"member_ref": i.member_ref,
+                                "delivery_ref": f"reminder:{i.id}:{due}",
+                                "link": f"{surveys_url}/r/{i.token}"}
+                               for i in batch[start:start + batch_size]],
+            })
     # Someone in an SMS dialogue can pick it up again by answering the question re-sent.
     questions = list(survey.questions)
     in_dialogue = [i for i in waiting if i.dialogue_code is not None]

@@ -23,7 +23,7 @@ from services.surveys.models import (
 )
 from services.surveys.overlap import find_overlaps
 from services.surveys.queries import led_survey, sponsored_survey
-from services.surveys.questions import sms_problem
+from services.surveys.questions import sms_problem, survey_text
 from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
@@ -128,6 +128,7 @@ def create_survey(session: Session, *, data: dict, lead_agency: str) -> Survey:
                 for q in data.get("quotas") or []],
         channels=list(channels), reminder_days=sorted(data.get("reminder_days") or []),
         languages=list(data.get("languages") or ["en"]),
+        translations=dict(data.get("translations") or {}),
         open_to_join=data.get("open_to_join", True),
         sponsors=[SurveySponsor(agency=s["agency"], cost_share=s["cost_share"])
                   for s in data["sponsors"] if s["agency"] == lead_agency],
@@ -173,12 +174,34 @@ def launch_problems(survey: Survey, today: date,
         problems["decision"] = ["The decision's due date has passed."]
     if survey.fieldwork_end is not None and survey.fieldwork_end < today:
         problems["fieldwork"] = ["The fieldwork window has ended."]
+    missing = untranslated(survey)
+    if missing:
+        problems["languages"] = missing
     waiting = unanswered_invitations(survey)
     if waiting:
         problems["sponsors"] = [
             f"{names.get(r.agency, r.agency)} has not yet accepted or declined the invitation "
             "to co-sponsor this survey." for r in waiting]
     return problems
+
+
+LANGUAGE_NAMES = {"cy": "Welsh"}
+
+
+def untranslated(survey: Survey) -> list[str]:
+    """What of the survey's own words is missing in each language it is offered in but
+    English: its title, and its summary when it has one."""
+    missing = []
+    for language in survey.languages:
+        if language == "en":
+            continue
+        words = (survey.translations or {}).get(language) or {}
+        name = LANGUAGE_NAMES.get(language, language)
+        if not words.get("title"):
+            missing.append(f"Give the survey's title in {name}.")
+        if survey.summary and not words.get("summary"):
+            missing.append(f"Give the survey's summary in {name}.")
+    return missing
 
 
 def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> None:
@@ -231,9 +254,12 @@ def agency_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(Agency.slug, Agency.name)).all())
 
 
-def invitation_context(survey: Survey, agency_names: dict[str, str]) -> dict[str, str]:
+def invitation_context(survey: Survey, agency_names: dict[str, str],
+                       language: str = "en") -> dict[str, str]:
+    """What panel's messages about the survey say of it; its title in the member's language
+    (panel renders the rest of the message in that language)."""
     return {
-        "survey_title": survey.title,
+        "survey_title": survey_text(survey, "title", language),
         "purpose": survey.purpose or "",
         "decision": survey.decision or "",
         "decision_due": survey.decision_due.strftime("%-d %B %Y") if survey.decision_due else "",
@@ -278,16 +304,19 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
         return 0
     # In bulk (COPY on PostgreSQL), not a unit-of-work flush of one object per member.
     invitations = _inserted(session, rows)
-    context = invitation_context(survey, agency_names(session))
-    for start in range(0, len(invitations), batch_size):
-        bus.send(session, "panel.deliver", {
-            "template": "invitation", "context": context,
-            "recipients": [
-                {"member_ref": member_ref, "delivery_ref": f"invitation:{invitation_id}",
-                 "link": f"{surveys_url}/r/{token}"}
-                for invitation_id, member_ref, token, _ in invitations[start:start + batch_size]
-            ],
-        })
+    names = agency_names(session)
+    languages = [row["language"] for row in rows]
+    for language, batch in by_language(survey, list(zip(languages, invitations, strict=True))):
+        context = invitation_context(survey, names, language)
+        for start in range(0, len(batch), batch_size):
+            bus.send(session, "panel.deliver", {
+                "template": "invitation", "context": context,
+                "recipients": [
+                    {"member_ref": member_ref, "delivery_ref": f"invitation:{invitation_id}",
+                     "link": f"{surveys_url}/r/{token}"}
+                    for invitation_id, member_ref, token, _ in batch[start:start + batch_size]
+                ],
+            })
     if "sms_dialogue" in survey.channels:
         by_sms = [invitation_id for invitation_id, _, _, channel in invitations
                   if channel == "sms"]
@@ -295,6 +324,15 @@ def invite_sample(session: Session, bus: Bus, *, survey_id: int, members: list[d
             select(Invitation).where(among(session, Invitation.id, by_sms))
             .order_by(Invitation.id))) if by_sms else [], batch_size)
     return len(invitations)
+
+
+def by_language(survey: Survey, items: list[tuple[str, object]]) -> list[tuple[str, list]]:
+    """Items by the language their messages are written in: a member's own when the survey
+    is offered in it, else English; English first, in the items' order within each."""
+    grouped: dict[str, list] = {}
+    for language, item in items:
+        grouped.setdefault(language if language in survey.languages else "en", []).append(item)
+    return sorted(grouped.items(), key=lambda pair: pair[0] != "en")
 
 
 def give_back_contacts(session: Session, bus: Bus, survey_id: int, draw_id: str | None,

@@ -101,6 +101,8 @@ class Survey(Base):
     # Days after launch on which non-responders are reminded, e.g. [3, 7].
     reminder_days: Mapped[list] = mapped_column(JSON, default=list)
     languages: Mapped[list] = mapped_column(JSON, default=lambda: ["en"])
+    # {"cy": {"title": "...", "summary": "..."}}: its own texts in other languages.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     top_ups: Mapped[int] = mapped_column(Integer, default=0)
     # Whether other agencies may ask to co-sponsor it (while it is a draft).
     open_to_join: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

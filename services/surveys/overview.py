@@ -123,6 +123,8 @@ GATE_ITEMS = (  # (what the gate checks, how the checklist says it, the builder'
     ("decision", "It names the decision it informs, its owner and a due date still to come",
      "details#decision-description"),
     ("fieldwork", "Its fieldwork window has not ended", "fieldwork#fieldwork-end"),
+    ("languages", "Its title and summary are in each language it is offered in",
+     "languages#translations-cy-title"),
     ("sponsors", "Every agency invited to co-sponsor has accepted or declined", "sponsors"),
 )
 

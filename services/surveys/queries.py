@@ -104,6 +104,15 @@ def bank_questions(session: Session, *, search: str | None = None) -> list[BankQ
     return list(session.scalars(statement))
 
 
+def bank_usage(session: Session) -> list[tuple[str, Survey]]:
+    """(bank code, survey) for every survey asking a bank question, oldest survey first."""
+    return list(session.execute(
+        select(Question.bank_code, Survey).join(Survey, Question.survey_id == Survey.id)
+        .where(Question.bank_code.is_not(None))
+        .options(selectinload(Survey.sponsors))
+        .order_by(Survey.id)).all())
+
+
 def surveys_asking(session: Session, *, agency: str, code: str) -> list[Survey]:
     """The agency's surveys asking this bank question, oldest first."""
     if session.get(BankQuestion, code) is None:

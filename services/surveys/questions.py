@@ -44,6 +44,11 @@ def text_in(question: QuestionLike, language: str) -> str:
     return (question.translations or {}).get(language, {}).get("text") or question.text
 
 
+def survey_text(survey, name: str, language: str) -> str:
+    """A survey's own title or summary in a language it was given in, else in English."""
+    return (survey.translations or {}).get(language, {}).get(name) or getattr(survey, name)
+
+
 def option_labels(question: QuestionLike, language: str) -> list[str]:
     """The options as the member reads them; answers are always stored as the canonical option."""
     translated = (question.translations or {}).get(language, {}).get("options")

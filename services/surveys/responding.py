@@ -36,7 +36,15 @@ from services.surveys.models import (
     SmsReplyReceived,
     Survey,
 )
-from services.surveys.questions import choices, condition_text, decode, encode, text_in, visible
+from services.surveys.questions import (
+    choices,
+    condition_text,
+    decode,
+    encode,
+    survey_text,
+    text_in,
+    visible,
+)
 from services.surveys.sms_dialogue import question_text, read_reply, words
 from shared.bus import Bus, utcnow
 from shared.statuses import SurveyStatus
@@ -158,7 +166,9 @@ def respond_page_context(session: Session, survey: Survey, language: str) -> dic
     names = dict(session.execute(select(Agency.slug, Agency.name)).all())
     questions = list(survey.questions)
     return {
-        "survey": survey,
+        "survey": survey, "language": language,
+        "title": survey_text(survey, "title", language),
+        "summary": survey_text(survey, "summary", language),
         "sponsor_names": ", ".join(names.get(s.agency, s.agency) for s in survey.sponsors),
         "choices": {q.code: choices(q, language) for q in questions},
         "texts": {q.code: text_in(q, language) for q in questions},
@@ -169,6 +179,17 @@ def respond_page_context(session: Session, survey: Survey, language: str) -> dic
         "questionnaire_field": QUESTIONNAIRE_FIELD,
         "questionnaire_version": questionnaire_version(survey.id, survey.launched_at),
     }
+
+
+def page_language(survey: Survey, invitation: Invitation) -> str:
+    """The language a member reads the survey in: theirs when the survey is offered in it."""
+    return invitation.language if invitation.language in survey.languages else "en"
+
+
+def thanks_context(survey: Survey, invitation: Invitation) -> dict:
+    language = page_language(survey, invitation)
+    return {"survey": survey, "language": language,
+            "title": survey_text(survey, "title", language)}
 
 
 def saved_answers(session: Session, invitation: Invitation,

@@ -40,6 +40,13 @@ class TranslationSchema(Schema):
     labels = fields.List(fields.String(validate=validate.Length(max=60)), load_default=list)
 
 
+class SurveyTranslationSchema(Schema):
+    """A survey's own words in another language, as its questions' are (TranslationSchema)."""
+
+    title = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    summary = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class QuestionDefinitionSchema(Schema):
     """A question as defined, in a survey or in the question bank."""
 
@@ -187,6 +194,9 @@ class SurveyCreateSchema(Schema):
                             validate=validate.Length(min=1))
     # Whether other agencies may ask to co-sponsor the draft.
     open_to_join = fields.Boolean(load_default=True)
+    # {"cy": {"title": ..., "summary": ...}}: needed at launch for each language but English.
+    translations = fields.Dict(keys=fields.String(validate=LANGUAGE),
+                               values=fields.Nested(SurveyTranslationSchema), load_default=dict)
 
     @validates_schema
     def _whole(self, data, **_kwargs):
@@ -305,6 +315,7 @@ class SurveySchema(Schema):
     channels = fields.List(fields.String())
     reminder_days = fields.List(fields.Integer())
     languages = fields.List(fields.String())
+    translations = fields.Dict()
     open_to_join = fields.Boolean()
     # Agencies the lead named as sponsors: not sponsors until they accept.
     invitations = fields.Method("_invitations")

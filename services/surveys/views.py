@@ -19,11 +19,13 @@ from services.surveys.responding import (
     cached_questions,
     find_link,
     keep_progress,
+    page_language,
     read_questionnaire_version,
     respond_page_context,
     save_response,
     save_response_at_once,
     saved_answers,
+    thanks_context,
 )
 from shared.auth import current_caller
 from shared.console import staff_page
@@ -73,9 +75,9 @@ def _link_or_page(token: str) -> tuple[Link | None, tuple | None]:
 
 def _render_form(survey: Survey, invitation: Invitation, values: dict, errors: dict,
                  status: int = 200, saved: bool = False):
-    language = invitation.language if invitation.language in survey.languages else "en"
     return render_template(
-        "respond.html", **respond_page_context(get_session(), survey, language),
+        "respond.html", **respond_page_context(get_session(), survey,
+                                               page_language(survey, invitation)),
         values=values, errors=errors, has_errors=bool(errors), saved=saved,
     ), status
 
@@ -191,7 +193,8 @@ def thanks(token: str):
         return _unknown_link()
     if not session.scalar(select(Response.id).where(Response.invitation_id == invitation.id)):
         return redirect(url_for("pages.respond", token=token), code=303)
-    return render_template("thanks.html", survey=session.get(Survey, invitation.survey_id))
+    return render_template("thanks.html", **thanks_context(
+        session.get(Survey, invitation.survey_id), invitation))
 
 
 @pages.get("/surveys/<int:survey_id>/fieldwork")

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 from services.surveys.population import replace_targets
 from shared.db import new_session
-from tests.scenario import bearer, setup_agencies, survey_payload
+from tests.scenario import bearer, member_payload, setup_agencies, survey_payload
 from tests.staff import add_staff, sign_in
-from tests.surveys.steps import launch
+from tests.surveys.steps import invitations, launch
 
 WARDS = {"E05001001": "Riverside Central", "E05001002": "Old Town", "E05001003": "Millbrook"}
 SOON = date.today() + timedelta(days=40)
@@ -318,3 +318,113 @@ def test_the_list_filters_by_status_and_searches_titles_with_sponsors_named(
     assert titles("?search=safe&status=draft")[0] == ["Safer streets together"]
     nothing, page = titles("?search=100%25")
     assert nothing == [] and "No surveys match" in page
+
+
+WELSH_TITLE = "Teimlo'n ddiogel yng nghanol y dref"
+WELSH_SUMMARY = "Helpwch y bartneriaeth i benderfynu sut i wneud canol y dref yn fwy diogel."
+
+
+def test_welsh_title_and_summary_are_set_on_the_languages_page_and_a_welsh_member_reads_them(
+        apps, clients, pump, smtp_server):
+    keys = officer_signed_in(apps, clients, pump)
+    for index, language in enumerate(("en", "cy")):
+        assert clients["panel"].post("/api/v1/members", headers=bearer(
+            keys["council"]["panel_manager"]), json={**member_payload(index),
+                                                     "language": language}).status_code == 201
+    officer = bearer(keys["council"]["officer"])
+    survey_id = clients["surveys"].post("/api/v1/surveys", headers=officer, json=survey_payload(
+        sample_size=2, languages=["en", "cy"])).json["id"]
+    languages = f"/surveys/{survey_id}/build/languages"
+
+    # Offered in Welsh without a Welsh title, it cannot launch; the checklist says where to
+    # give it, and the API refuses the launch for the same reasons.
+    checklist = clients["surveys"].get(f"/surveys/{survey_id}/launch").data.decode()
+    assert "Give the survey&#39;s title in Welsh." in checklist
+    assert "Give the survey&#39;s summary in Welsh." in checklist
+    assert f'href="{languages}#translations-cy-title"' in checklist
+    refused = clients["surveys"].post(f"/api/v1/surveys/{survey_id}/launch", headers=officer)
+    assert refused.status_code == 422 and refused.json["errors"]["json"]["languages"] == [
+        "Give the survey's title in Welsh.", "Give the survey's summary in Welsh."]
+
+    page = clients["surveys"].get(languages).data.decode()
+    assert "In English: Feeling safe in the town centre" in page
+    summary_only = post(clients, languages, {"languages": ["en", "cy"],
+                                             "translations-cy-summary": WELSH_SUMMARY},
+                        status=400).data.decode()
+    assert '<a href="#translations-cy-title">Title in Welsh: Missing data for required ' \
+           'field.</a>' in summary_only
+    assert f">{WELSH_SUMMARY}</textarea>" in summary_only.replace("&#39;", "'")
+    api = clients["surveys"].patch(f"/api/v1/surveys/{survey_id}", headers=officer,
+                                   json={"translations": {"cy": {"summary": WELSH_SUMMARY}}})
+    assert api.json["errors"]["json"]["translations"]["cy"]["value"]["title"] == [
+        "Missing data for required field."]
+    post(clients, languages, {"languages": ["en", "cy"], "translations-cy-title": WELSH_TITLE,
+                              "translations-cy-summary": WELSH_SUMMARY})
+    assert api_survey(clients, keys, survey_id)["translations"] == {
+        "cy": {"title": WELSH_TITLE, "summary": WELSH_SUMMARY}}
+    assert f'value="{WELSH_TITLE}"'.replace("'", "&#39;") in \
+        clients["surveys"].get(languages).data.decode()
+
+    assert post(clients, f"/surveys/{survey_id}/launch", {}).status_code == 303
+    pump()
+    # Each member's invitation names the survey in their own language.
+    subjects = {m["To"]: m["Subject"] for m in smtp_server.messages}
+    assert subjects["person0@example.org"] == "Have your say: Feeling safe in the town centre"
+    assert subjects["person1@example.org"] == f"Dweud eich dweud: {WELSH_TITLE}"
+    welsh = next(i for i in invitations(apps["surveys"], survey_id) if i.language == "cy")
+    respond = clients["surveys"].get(f"/r/{welsh.token}").data.decode().replace("&#39;", "'")
+    assert f'<h1 class="govuk-heading-l" lang="cy">{WELSH_TITLE}</h1>' in respond
+    assert WELSH_SUMMARY in respond and f"<title>{WELSH_TITLE}" in respond
+    assert "Feeling safe in the town centre" not in respond
+    clients["surveys"].post(f"/r/{welsh.token}", data={"feel_safe": "4",
+                                                       "priority": "Street lighting"})
+    thanks = clients["surveys"].get(f"/r/{welsh.token}/thanks").data.decode()
+    assert f'lang="cy">{WELSH_TITLE}</div>' in thanks.replace("&#39;", "'")
+
+
+def words(page) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page.data.decode()).split()).replace("&#39;", "'")
+
+
+def test_show_if_reads_as_answer_labels_and_removing_asks_first(apps, clients, pump):
+    keys = officer_signed_in(apps, clients, pump)
+    survey_id = new_draft(clients)
+    questions = f"/surveys/{survey_id}/build/questions"
+    post(clients, f"{questions}/new", {"code": "uses_bus", "type": "yes_no",
+                                       "text": "Do you use the bus?"})
+    post(clients, f"{questions}/new", {"code": "route", "type": "single_choice",
+                                       "text": "Which route do you use most?",
+                                       "options": "Route 1\nRoute 2", "show_if": ["uses_bus:yes"]})
+    post(clients, f"{questions}/new", {"code": "why", "type": "free_text", "text": "Why that one?",
+                                       "show_if": ["route:Route 1", "route:Route 2"]})
+    listed = words(clients["surveys"].get(questions))
+    assert "Shown only if “Do you use the bus?” is answered “Yes”" in listed
+    assert "Shown only if “Which route do you use most?” is answered “Route 1” or “Route 2”" \
+        in listed
+    assert "answered yes" not in listed
+
+    # Removing is a link to a confirmation page, never a button that removes at once.
+    page = clients["surveys"].get(questions).data.decode()
+    assert f'href="{questions}/why/remove"' in page
+    assert f'action="{questions}/why/remove"' not in page
+    confirm = clients["surveys"].get(f"{questions}/why/remove")
+    assert confirm.status_code == 200
+    assert "Are you sure you want to remove this question? Why that one?" in words(confirm)
+    assert [q["code"] for q in api_survey(clients, keys, survey_id)["questions"]] == [
+        "uses_bus", "route", "why"]
+    # A question whose answers show another cannot go, and the page says which to change.
+    blocked = words(clients["surveys"].get(f"{questions}/uses_bus/remove"))
+    assert "It cannot be removed yet: its answers decide who is asked " \
+           "“Which route do you use most?”" in blocked
+    assert "Remove the question" not in blocked and "Edit “Which route do you use most?”" \
+        in blocked
+    assert clients["surveys"].get(f"{questions}/nothing/remove").status_code == 404
+
+    post(clients, f"{questions}/why/remove", {})
+    assert [q["code"] for q in api_survey(clients, keys, survey_id)["questions"]] == [
+        "uses_bus", "route"]
+    assert "Why that one?" not in words(clients["surveys"].get(questions))
+
+    add_staff(apps, email="officer@health.example", agency="health", role="officer")
+    sign_in(apps, clients, "officer@health.example")
+    assert clients["surveys"].get(f"{questions}/route/remove").status_code == 404

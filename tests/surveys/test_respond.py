@@ -154,8 +154,13 @@ def test_the_page_is_in_the_members_language(apps, clients, pump):
                   "translations": {"cy": {"text": "Ar beth ddylen ni wario?",
                                           "options": ["Goleuadau", "Patrolau"]}}}]
     token = web_survey(apps, clients, pump, questions=questions, languages=["en", "cy"],
-                       member_language="cy")
+                       member_language="cy", translations={"cy": {
+                           "title": "Teimlo'n ddiogel yng nghanol y dref",
+                           "summary": "Helpwch y bartneriaeth i benderfynu."}})
     page = clients["surveys"].get(f"/r/{token}").data.decode()
+    assert '<h1 class="govuk-heading-l" lang="cy">Teimlo&#39;n ddiogel yng nghanol y dref' \
+        in page and "Helpwch y bartneriaeth i benderfynu." in page
+    assert "Feeling safe in the town centre" not in page
     assert "Ydych chi&#39;n teimlo&#39;n ddiogel" in page and "Goleuadau" in page
     assert "Do you feel safe after dark?" not in page
     # The stored answer is the canonical option, so results merge across languages.

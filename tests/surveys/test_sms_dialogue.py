@@ -132,7 +132,10 @@ def test_the_member_is_asked_in_their_language(apps, clients, pump):
         "labels": ["Anniogel iawn", "Eithaf anniogel", "Y naill na'r llall", "Eithaf diogel",
                    "Diogel iawn"]}}}
     survey_id, officer, _ = launch(apps, clients, pump, channels=["web", "sms_dialogue"],
-                                   questions=questions, languages=["en", "cy"])
+                                   questions=questions, languages=["en", "cy"],
+                                   translations={"cy": {
+                                       "title": "Teimlo'n ddiogel yng nghanol y dref",
+                                       "summary": "Helpwch y bartneriaeth i benderfynu."}})
     texter = member("sms", language="cy")
     drawn(pump, survey_id, [texter])
     first = texts_to(apps["surveys"], texter["member_ref"])[0]
