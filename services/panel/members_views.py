@@ -11,6 +11,7 @@ from services.panel.contact_cap import ContactCap
 from services.panel.erasure import ERASURE_EFFECTS, access_export, forget_member
 from services.panel.member_record import find_members, member_record
 from services.panel.queries import panel_member
+from shared.audit import current_actor
 from shared.bus import utcnow
 from shared.console import staff_page
 from shared.db import get_session
@@ -60,5 +61,6 @@ def confirm_erasure(member_ref):
 @members_pages.post("/panel/members/<uuid:member_ref>/erase")
 @staff_page(*MANAGERS)
 def erase(member_ref):
-    forget_member(get_session(), bus(), member_ref=str(member_ref), now=utcnow())
+    forget_member(get_session(), bus(), current_actor(), member_ref=str(member_ref),
+                  now=utcnow())
     return redirect(url_for("members_pages.search", erased="1"), code=303)

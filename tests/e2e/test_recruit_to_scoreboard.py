@@ -191,4 +191,4 @@ def test_recruits_answer_a_joint_survey_by_web_and_sms_are_told_the_outcome_and_
         assert after[agency]["median_days_to_publish"] == 0.0
     assert (after["council"]["commitments"], after["police"]["commitments"]) == (1, 1)
     assert after["health"]["commitments"] == 0
-    assert "health" in feedback.get("/scoreboard").get_data(as_text=True)
+    assert "Riverside Health" in feedback.get("/scoreboard").get_data(as_text=True)
