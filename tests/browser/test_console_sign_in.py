@@ -86,7 +86,7 @@ def test_staff_sign_in_by_emailed_link_move_between_services_and_sign_out(
     assert banner.get_by_role("button", name="Sign out").is_visible()
     navigation = page.get_by_role("navigation", name="Menu")
     assert [link.inner_text() for link in navigation.get_by_role("link").all()] == [
-        "Surveys", "Calendar", "Panel", "Feedback", "Admin"]
+        "Surveys", "Calendar", "Panel", "Results", "Feedback", "Admin"]
     assert navigation.get_by_role("link", name="Surveys").get_attribute(
         "aria-current") == "page"
     axe.check(page, "surveys")
