@@ -100,6 +100,8 @@ class DeliverMessage(Schema):
     """
 
     template = fields.String(required=True, validate=validate.OneOf(DELIVERY_TEMPLATES))
+    # A key ending in a language's code ("survey_title_cy") gives that language's members its
+    # plain key's words instead.
     context = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     recipients = fields.List(
         fields.Nested(DeliveryRecipientSchema), required=True, validate=validate.Length(min=1)
@@ -245,6 +247,10 @@ class RepresentationSchema(Schema):
 class SurveyClosedMessage(Schema):
     survey_id = fields.Integer(required=True)
     title = fields.String(required=True)
+    # The title in the survey's other languages ({"cy": "…"}), for messages to their speakers.
+    title_translations = fields.Dict(keys=fields.String(validate=validate.Length(max=10)),
+                                     values=fields.String(validate=validate.Length(max=200)),
+                                     load_default=dict)
     purpose = fields.String(required=True)
     scope = fields.String(required=True)
     decision = fields.Nested(DecisionSchema, required=True)

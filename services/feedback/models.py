@@ -46,6 +46,8 @@ class Report(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     survey_id: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The survey's title in its other languages: {"cy": "…"}.
+    title_translations: Mapped[dict] = mapped_column(JSON, default=dict)
     purpose: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text)
     decision: Mapped[str] = mapped_column(Text)

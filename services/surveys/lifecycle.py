@@ -393,6 +393,8 @@ def closed_message(session: Session, survey: Survey) -> dict:
     names = agency_names(session)
     message = {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
+        "title_translations": {language: words["title"] for language, words
+                               in (survey.translations or {}).items() if words.get("title")},
         "scope": survey.scope,
         "decision": {"description": survey.decision, "owner": survey.decision_owner,
                      "due": survey.decision_due},
