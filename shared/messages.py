@@ -261,6 +261,11 @@ class SurveyClosedMessage(Schema):
     invited = fields.Integer(required=True)
     questions = fields.List(fields.Nested(QuestionResultSchema), required=True)
     respondent_refs = fields.List(fields.UUID(), required=True)
+    # How many respondents were invited by each channel ({"email": 40, "sms": 12}): how most
+    # of them will be told the outcome.
+    respondent_channels = fields.Dict(keys=fields.String(validate=validate.OneOf(CHANNELS)),
+                                      values=fields.Integer(validate=validate.Range(min=0)),
+                                      load_default=dict)
     areas = fields.List(fields.String(), load_default=list)
     topics = fields.List(fields.String(), load_default=list)
     weighting = fields.Nested(WeightingSummarySchema, load_default=None, allow_none=True)

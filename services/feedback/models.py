@@ -56,6 +56,8 @@ class Report(Base):
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     invited: Mapped[int] = mapped_column(Integer)
     respondents: Mapped[int] = mapped_column(Integer)
+    # Respondents by the channel they were invited by: {"email": 40, "sms": 12}.
+    respondent_channels: Mapped[dict] = mapped_column(JSON, default=dict)
     results: Mapped[list] = mapped_column(JSON)
     weighting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     representation: Mapped[list] = mapped_column(JSON, default=list)

@@ -56,6 +56,7 @@ def draft_report(session: Session, payload: dict) -> Report | None:
         scope=payload["scope"], decision=payload["decision"]["description"],
         decision_owner=payload["decision"]["owner"], decision_due=payload["decision"]["due"],
         closed_at=payload["closed_at"], invited=payload["invited"], respondents=len(refs),
+        respondent_channels=dict(payload.get("respondent_channels") or {}),
         results=[dict(question) for question in payload["questions"]],
         weighting=dict(payload["weighting"]) if payload.get("weighting") else None,
         representation=[dict(group) for group in payload.get("representation") or []],

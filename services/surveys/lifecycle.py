@@ -390,6 +390,10 @@ def closed_message(session: Session, survey: Survey) -> dict:
         select(Invitation.member_ref).join(Response, Response.invitation_id == Invitation.id)
         .where(Response.survey_id == survey.id)
     ).all()
+    channels = dict(session.execute(
+        select(Invitation.channel, func.count())
+        .join(Response, Response.invitation_id == Invitation.id)
+        .where(Response.survey_id == survey.id).group_by(Invitation.channel)).all())
     names = agency_names(session)
     message = {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
@@ -402,7 +406,7 @@ def closed_message(session: Session, survey: Survey) -> dict:
         "sponsor_names": {s.agency: names[s.agency] for s in survey.sponsors
                           if s.agency in names},
         "invited": results["invited"], "questions": results["questions"],
-        "respondent_refs": list(respondents),
+        "respondent_refs": list(respondents), "respondent_channels": channels,
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),
     }
     return add_weighted_results(session, survey, message)

@@ -195,6 +195,7 @@ def test_survey_closes_itself_at_the_end_of_its_window_and_reports_to_feedback(
     assert closed["areas"] == ["E05001001"] and closed["topics"] == ["community safety"]
     assert closed["invited"] == 2 and len(closed["respondent_refs"]) == 1
     assert closed["title_translations"] == {"cy": "Teimlo'n ddiogel yng nghanol y dref"}
+    assert closed["respondent_channels"] == {invitations(app, survey_id)[0].channel: 1}
     with app.app_context(), new_session() as session:
         assert session.scalar(select(Survey.status)) == "closed"
 

@@ -1,4 +1,4 @@
-"""reports' survey titles in other languages
+"""reports' survey titles in other languages, respondents by channel
 
 Revision ID: b7e2c4d6f8a1
 Revises: a3d5e7f9b1c2
@@ -22,9 +22,12 @@ def upgrade() -> None:
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('title_translations', sa.JSON(), nullable=False,
                                       server_default='{}'))
+        batch_op.add_column(sa.Column('respondent_channels', sa.JSON(), nullable=False,
+                                      server_default='{}'))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_column('respondent_channels')
         batch_op.drop_column('title_translations')
