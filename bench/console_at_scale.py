@@ -20,7 +20,6 @@ and 5 fetches.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import sys
@@ -29,26 +28,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.console import (  # noqa: E402
-    SERVICES,
-    Page,
-    fetch_all,
-    figures_of,
-    free_port,
-    get,
-    load_demo,
-    sign_in,
-    start_gunicorn,
-    stop,
-    wait_until_serving,
-)
-from bench.harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
-from bench.weighting import _copy_rows  # noqa: E402
+from bench.console import Page, demo_served, figures_of, get, measure  # noqa: E402
+from bench.harness import print_result, quick_requested  # noqa: E402
+from bench.weighting import copy_rows, template_rows  # noqa: E402
 
 GOAL_MS = 1000
 QUESTION = "spend_priority"
@@ -114,15 +99,15 @@ def add_big_survey(app, responses: int) -> int:
             first_response = cursor.fetchone()[0] + 1
             rng = random.Random(5)
             people = profiles(responses)
-            _copy_rows(cursor, "invitations", templates["invitations"],
+            copy_rows(cursor, "invitations", templates["invitations"],
                        ["id", "survey_id", "member_ref", "token", "profile"],
                        (f"{first_invitation + i}\t{survey_id}\t{uuid.UUID(int=i + 1)}\t"
                         f"scale{i}\t{json.dumps(profile)}" for i, profile in enumerate(people)))
-            _copy_rows(cursor, "responses", templates["responses"],
+            copy_rows(cursor, "responses", templates["responses"],
                        ["id", "survey_id", "invitation_id"],
                        (f"{first_response + i}\t{survey_id}\t{first_invitation + i}"
                         for i in range(responses)))
-            _copy_rows(cursor, "answers", templates["answers"],
+            copy_rows(cursor, "answers", templates["answers"],
                        ["response_id", "question_id", "value"],
                        (f"{first_response + i}\t{question_id}\t"
                         f"{rng.choices(ANSWERS, weights=(5, 3, 2))[0]}"
@@ -135,32 +120,6 @@ def add_big_survey(app, responses: int) -> int:
         finally:
             raw.close()
     return survey_id
-
-
-def template_rows(session, survey) -> dict[str, dict]:
-    """One invitation, response and answer of the survey as the ORM writes them (every column
-    filled as the models default it), taken out again: the rows COPY repeats."""
-    from services.surveys.models import Answer, Invitation, Response
-
-    invitation = Invitation(survey_id=survey.id, member_ref="template", token="template",
-                            channel="email", profile={})
-    session.add(invitation)
-    session.flush()
-    response = Response(survey_id=survey.id, invitation_id=invitation.id)
-    session.add(response)
-    session.flush()
-    answer = Answer(response_id=response.id, question_id=survey.questions[0].id, value="")
-    session.add(answer)
-    session.flush()
-    templates = {}
-    for model, row in ((Invitation, invitation), (Response, response), (Answer, answer)):
-        table = model.__table__
-        templates[table.name] = dict(session.execute(
-            table.select().where(table.c.id == row.id)).mappings().one())
-    for row in (answer, response, invitation):
-        session.delete(row)
-        session.flush()
-    return templates
 
 
 def scale_pages(survey_id: int, ports: dict[str, int], cookies: dict[str, str]) -> list[Page]:
@@ -186,61 +145,19 @@ def scale_pages(survey_id: int, ports: dict[str, int], cookies: dict[str, str]) 
 def main() -> None:
     quick = quick_requested(__doc__)
     size = Size.quick() if quick else Size.full()
-    admin_url = postgres_admin_url()
-    from redis import Redis
+    clock = time.perf_counter()
+    big_survey = {}
 
-    from tests.fakes.redis_server import PrivateRedis
-    from tests.pump import Pump
+    def add_responses(apps):
+        big_survey["id"] = add_big_survey(apps["surveys"], size.responses)
 
-    logging.getLogger("rq").setLevel(logging.WARNING)
-    suffix = uuid.uuid4().hex[:8]
-    names = {name: f"civicpanel_bench_scale_{name}_{suffix}" for name in SERVICES}
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        for database in names.values():
-            admin.execute(f'CREATE DATABASE "{database}"')
-    redis = PrivateRedis().start()
-    processes, apps = [], {}
-    try:
-        ports = {name: free_port() for name in SERVICES}
-        env = {**os.environ, "REDIS_URL": redis.url, "SECRET_KEY": "bench-" + "x" * 32,
-               "CIVICPANEL_ENV": "development", "BIND_HOST": "127.0.0.1",
-               "GUNICORN_LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT)}
-        for name in SERVICES:
-            env[f"{name.upper()}_DATABASE_URL"] = f"{base}/{names[name]}"
-            env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
-        os.environ.update(env)
-        from services import feedback, panel, surveys
-
-        clock = time.perf_counter()
-        for name in SERVICES:
-            processes.append(start_gunicorn(name, ports[name], env, size.gunicorn_workers))
-        apps = {"panel": panel.create_app(), "surveys": surveys.create_app(),
-                "feedback": feedback.create_app()}
-        links = load_demo(apps, Pump(apps, Redis.from_url(redis.url)), size.members)
-        survey_id = add_big_survey(apps["surveys"], size.responses)
+    with demo_served(size.members, size.gunicorn_workers, "scale",
+                     extra=add_responses) as (_, ports, cookies):
         timings = {"load_s": time.perf_counter() - clock}
-        for process, port in zip(processes, ports.values(), strict=True):
-            wait_until_serving(process, port)
-        cookies = {role: sign_in(ports["surveys"], link) for role, link in links.items()}
-        pages = scale_pages(survey_id, ports, cookies)
-        health = [Page(name, "/healthz", "none", "/healthz") for name in SERVICES]
-        jobs = [(page, cookies.get(page.role, "")) for page in pages + health]
-        fetch_all(jobs * 2, ports, size.concurrency)  # every gunicorn worker warmed
-        rounds = []
-        for _ in range(size.fetches):
-            random.shuffle(jobs)
-            rounds += jobs
-        latencies = fetch_all(rounds, ports, size.concurrency)
+        pages = scale_pages(big_survey["id"], ports, cookies)
+        latencies, health = measure(pages, ports, cookies, warmup=2, fetches=size.fetches,
+                                    concurrency=size.concurrency)
         timings["measure_s"] = time.perf_counter() - clock - timings["load_s"]
-    finally:
-        stop(processes)
-        for app in apps.values():
-            app.extensions["database"].engine.dispose()
-        redis.stop()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            for database in names.values():
-                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     measured = {page.name: {"role": page.role, **figures_of(latencies[page.name])}
                 for page in pages}
     healthz = figures_of([s for page in health for s in latencies[page.name]])
