@@ -20,7 +20,7 @@ from services.surveys.fieldwork import monitor
 from services.surveys.models import Response, Survey
 from services.surveys.population import area_names
 from services.surveys.queries import sponsored_survey
-from shared.charts import chart_config, pygal, render_svg
+from shared.charts import chart_config, pygal, render_svg, unless_zero, whole_numbers
 from shared.errors import NotFound
 from shared.profile import CATEGORIES, PROFILE_DIMENSIONS, category_label, dimension_label
 from shared.statuses import SurveyStatus
@@ -181,13 +181,16 @@ def render_chart(table: Table) -> str:
             chart.add("Target (dashed)", [row[3] for row in table.rows], show_dots=False,
                       print_values=False, stroke_style={"width": 3, "dasharray": "8, 6"})
     elif table.name == "cells":
-        chart = _bars(table, 64)
-        chart.add("Completed", [row[3] for row in rows], formatter=lambda v: f"{v:g} completed")
-        chart.add("Target", [row[1] for row in rows], formatter=lambda v: f"target {v:g}")
+        chart = _bars(table, 64, y_labels=whole_numbers(max(
+            [row[1] for row in rows] + [row[3] for row in rows])))
+        chart.add("Completed", [row[3] for row in rows],
+                  formatter=unless_zero(lambda v: f"{v:g} completed"))
+        chart.add("Target", [row[1] for row in rows],
+                  formatter=unless_zero(lambda v: f"target {v:g}"))
     else:
         chart = _bars(table, 40, range=(0, 100), show_legend=False)
         chart.add("Response rate", [_number(row[3]) if row[3] != "–" else None for row in rows],
-                  formatter=lambda v: f"{v:.0f}%")
+                  formatter=unless_zero(lambda v: f"{v:.0f}%"))
     return render_svg(chart)
 
 

@@ -26,7 +26,7 @@ from services.surveys.overview import LaunchCheck, launch_check
 from services.surveys.population import area_names
 from services.surveys.queries import led_survey
 from shared.bus import Bus, utcnow
-from shared.charts import Chart, chart_config, chart_image, pygal
+from shared.charts import Chart, chart_config, chart_image, pygal, unless_zero, whole_numbers
 from shared.statuses import SurveyStatus
 
 # An answer older than this is asked again: other surveys' draws move members under the cap.
@@ -148,11 +148,14 @@ def answer_of(session: Session, check: EligibilityCheck) -> Eligibility:
 def eligibility_chart(cells: list[EligibleCell]) -> Chart:
     """Each cell's eligible members beside its target, as horizontal bars read top down."""
     title = "Members panel can invite now, against each cell's target"
-    chart = pygal.HorizontalBar(**chart_config(title, 140 + 64 * len(cells), width=CHART_WIDTH))
+    highest = max([c.eligible for c in cells] + [c.target for c in cells] + [1])
+    chart = pygal.HorizontalBar(**chart_config(title, 140 + 64 * len(cells), width=CHART_WIDTH,
+                                               y_labels=whole_numbers(highest)))
     chart.x_labels = [c.name for c in reversed(cells)]  # pygal draws from the bottom up
     chart.add("Eligible now", [c.eligible for c in reversed(cells)],
-              formatter=lambda v: f"{v:g} eligible")
-    chart.add("Target", [c.target for c in reversed(cells)], formatter=lambda v: f"target {v:g}")
+              formatter=unless_zero(lambda v: f"{v:g} eligible"))
+    chart.add("Target", [c.target for c in reversed(cells)],
+              formatter=unless_zero(lambda v: f"target {v:g}"))
     return chart_image(title, chart)
 
 
