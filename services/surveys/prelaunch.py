@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.surveys.lifecycle import draw_request
@@ -180,11 +180,15 @@ def count_again(session: Session, bus: Bus, *, agency: str, survey_id: int,
 
 
 def record_answer(session: Session, payload: dict) -> None:
-    """Panel's answer (surveys.eligible_counts): kept on its question; a question no longer
-    kept, or already answered (a repeated delivery), changes nothing."""
+    """Panel's answer (surveys.eligible_counts): kept on its question, and the survey's older
+    questions are dropped; a question no longer kept, or already answered (a repeated
+    delivery), changes nothing."""
     check = session.get(EligibilityCheck, payload["request_id"])
     if check is None or check.answered_at is not None:
         return
+    session.execute(delete(EligibilityCheck).where(
+        EligibilityCheck.survey_id == check.survey_id,
+        EligibilityCheck.asked_at < check.asked_at))
     check.cells = [{**c, "cell": dict(c["cell"])} for c in payload["cells"]]
     check.measured_at = payload["measured_at"]
     check.answered_at = utcnow()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.panel.models import Outbox as PanelOutbox
+from services.surveys.models import EligibilityCheck
 from services.surveys.models import Outbox as SurveysOutbox
 from shared.db import new_session
 from tests.panel.test_targets import upload_targets
@@ -155,6 +156,8 @@ def test_a_survey_changed_since_its_count_is_counted_again(apps, clients, pump):
     assert "Ward: Riverside Central 2 3 None" in words
     assert "Every quota cell has enough eligible members for its target." in words
     assert questions_sent(apps, "panel.count_eligible") == 2
+    with apps["surveys"].app_context(), new_session() as session:  # the older one is dropped
+        assert session.scalar(select(func.count()).select_from(EligibilityCheck)) == 1
 
 
 def test_the_count_without_quotas_is_one_row_against_the_sample_size(apps, clients, pump):
