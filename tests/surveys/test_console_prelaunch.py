@@ -6,6 +6,8 @@ launch then draws exactly what the preview said."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from services.panel.models import Outbox as PanelOutbox
@@ -172,3 +174,23 @@ def test_the_count_without_quotas_is_one_row_against_the_sample_size(apps, clien
     assert "Everyone the survey may invite 20 4 Short by 16" in words
     assert "1 of 1 quota cell is short: the draw would invite 16 fewer members than the 20" \
         in words
+
+
+def test_a_count_not_answered_in_a_minute_stops_the_page_refreshing_itself(apps, clients, pump):
+    keys, _, _ = a_panel_with_reasons(apps, clients, pump)
+    survey_id = joint_draft(clients, keys)
+    as_staff(apps, clients)
+    assert clients["surveys"].get(f"/surveys/{survey_id}/launch").headers["Refresh"] == "2"
+    # Panel's worker has been away for two minutes since the question was asked.
+    with apps["surveys"].app_context(), new_session() as session:
+        for check in session.scalars(select(EligibilityCheck)):
+            check.asked_at -= timedelta(minutes=2)
+        session.commit()
+    late = clients["surveys"].get(f"/surveys/{survey_id}/launch")
+    assert "Refresh" not in late.headers
+    assert "Panel has not answered yet, so this page has stopped updating itself" in text(late)
+    assert "Check again" in text(late)
+    assert questions_sent(apps, "panel.count_eligible") == 1  # not asked again yet
+    pump()  # the worker is back: the answer arrives all the same
+    assert "Ward: Old Town 3 3 None" in text(clients["surveys"].get(
+        f"/surveys/{survey_id}/launch"))
