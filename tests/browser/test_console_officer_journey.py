@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.browser.test_console_sign_in import emailed_link
-from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
+from tests.browser.test_console_sign_in import (
+    emailed_link,
+    live_console,  # noqa: F401 - a fixture
+)
 from tests.panel.test_targets import upload_targets
 from tests.scenario import bearer, member_payload, survey_payload
 from tests.staff import add_staff, link_for
