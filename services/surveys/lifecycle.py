@@ -211,13 +211,20 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
     survey.status, survey.launched_at = SurveyStatus.FIELDWORK, utcnow()
     if survey.fieldwork_start is None:
         survey.fieldwork_start = today
-    bus.send(session, "panel.draw_sample", {
-        "survey_id": survey.id, "draw_id": "launch", "size": survey.sample_size,
-        "sponsors": [s.agency for s in survey.sponsors], "seed": None,
+    bus.send(session, "panel.draw_sample", {**draw_request(survey), "draw_id": "launch",
+                                            "seed": None})
+
+
+def draw_request(survey: Survey) -> dict:
+    """What panel is asked to draw from at launch (and to count before it): the sponsors,
+    whose opt-outs apply; the quota cells; the survey's areas; the channels it reaches."""
+    return {
+        "survey_id": survey.id, "size": survey.sample_size,
+        "sponsors": [s.agency for s in survey.sponsors],
         "quotas": [{"cell": q["cell"], "target": q["target"]} for q in survey.quotas],
         "filters": {"area": list(survey.areas)} if survey.areas else {},
         "channels": panel_channels(survey.channels),
-    })
+    }
 
 
 def launch(session: Session, bus: Bus, *, actor: Actor, survey_id: int, today: date) -> Survey:

@@ -1,60 +1,19 @@
-"""The analyst's charts: pygal drawn on the server to SVG with no script, shown as images.
-
-Each chart is an `<img>` of a data: address (the pages' CSP allows images from data: and no
-inline style, which pygal's SVG carries; as an image its style stays inside it and no script
-runs), with a title and the values written on it, and its data table beside it on the page.
-"""
+"""The analyst's charts, through shared/charts.py: percentages as horizontal bars, one bar per
+series in each group, or one bar per group with its 95% interval; each a `Chart` (title and
+data: address) for an `<img>` with its data table beside it."""
 
 from __future__ import annotations
 
-import base64
-import re
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import pygal
-from pygal.style import Style
+from shared.charts import Chart, chart_config, chart_image, percent, pygal
 
-# pygal adds an importer for its map plugins to sys.meta_path with no find_spec, which makes
-# every later import warn; civicpanel uses no map plugin.
-sys.meta_path[:] = [finder for finder in sys.meta_path
-                    if type(finder).__name__ != "PluginImportFixer"]
-
-# GOV.UK's colours, each at least 3:1 against white.
-STYLE = Style(
-    background="white", plot_background="white", foreground="#0b0c0c",
-    foreground_strong="#0b0c0c", foreground_subtle="#505a5f", opacity="1", opacity_hover="1",
-    colors=("#1d70b8", "#0b0c0c", "#00703c", "#d4351c", "#4c2c92", "#f47738", "#5694ca"),
-    font_family="Arial, sans-serif", title_font_size=18, label_font_size=14,
-    major_label_font_size=14, value_font_size=13, legend_font_size=14, tooltip_font_size=14,
-    value_label_font_size=13)
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+__all__ = ["Chart", "interval_bars", "margins_chart"]
 
 
-@dataclass(frozen=True)
-class Chart:
-    """A chart as a page shows it: its title (the image's alternative text) and address."""
-
-    title: str
-    src: str
-
-
-def _config(title: str, height: int, width: int = 560) -> dict:
-    return {"title": title, "style": STYLE, "width": width, "height": height,
-            "disable_xml_declaration": True, "js": [], "print_values": True,
-            "legend_at_bottom": True, "show_y_guides": True, "margin": 16,
-            "truncate_label": -1, "truncate_legend": -1, "range": (0, 100),
-            "value_formatter": _percent}
-
-
-def _percent(value: float | None) -> str:
-    return "" if value is None else f"{value:.0f}%"
-
-
-def _image(title: str, chart) -> Chart:
-    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
-    return Chart(title, "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
+def _config(title: str, height: int, **overrides) -> dict:
+    return chart_config(title, height, width=560, range=(0, 100), value_formatter=percent(0),
+                        **overrides)
 
 
 def _with_interval(value: float | None, low: float | None, high: float | None):
@@ -74,7 +33,7 @@ def margins_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str,
     chart.x_labels = list(labels)[::-1]
     for name, values in series:
         chart.add(name, list(values)[::-1])
-    return _image(title, chart)
+    return chart_image(title, chart)
 
 
 def interval_bars(title: str, labels: Sequence[str], values: Sequence[tuple]) -> Chart:
@@ -82,8 +41,8 @@ def interval_bars(title: str, labels: Sequence[str], values: Sequence[tuple]) ->
     high), None where a cell is hidden."""
     # The interval's line crosses where a value would be written: the axis and the table
     # beside the chart give the figures.
-    chart = pygal.HorizontalBar(**{**_config(title, 110 + 44 * len(labels)),
-                                   "print_values": False}, show_legend=False)
+    chart = pygal.HorizontalBar(**_config(title, 110 + 44 * len(labels), print_values=False,
+                                          show_legend=False))
     chart.x_labels = list(labels)[::-1]
     chart.add(title, [_with_interval(*v) for v in values][::-1])
-    return _image(title, chart)
+    return chart_image(title, chart)
