@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from sqlalchemy import (
     and_,
     case,
@@ -160,14 +162,31 @@ def _under_cap(now: datetime):
     return or_(DrawPoolMember.cap_free_at.is_(None), DrawPoolMember.cap_free_at <= now)
 
 
-# One row per profile, its members' ids and days as big-endian int4 in one bytea each: the
-# server scans the narrow pool and appends, the client reads the bytes as numpy arrays.
+# One row per profile with its free members' ids and days as two int4 arrays, read in
+# PostgreSQL's binary format and turned into numpy arrays without a Python object per member.
 _POOL_BY_PROFILE = """
-    SELECT profile_id, string_agg(int4send(member_id), ''::bytea),
-           string_agg(int4send(last_day), ''::bytea)
+    SELECT profile_id, array_agg(member_id), array_agg(last_day)
     FROM draw_pool
     WHERE (cap_free_at IS NULL OR cap_free_at <= %(now)s) {profiles}
     GROUP BY profile_id"""
+_INT4_ARRAY_OID = 1007
+
+
+class _ArrayBytes(Loader):
+    """An int4[] as PostgreSQL sends it in binary: the bytes themselves."""
+
+    format = Format.BINARY
+
+    def load(self, data):
+        return bytes(data)
+
+
+def _int4_array(data: bytes) -> np.ndarray:
+    """The values of a one-dimensional int4[] without nulls, from its binary form: a header
+    of 20 bytes (12 for an empty array), then a length and a big-endian value per element."""
+    if len(data) <= 12:
+        return np.empty(0, dtype=np.int64)
+    return np.frombuffer(data, dtype=">i4", offset=20)[1::2].astype(np.int64)
 
 
 def _read_pool_postgresql(session: Session, profile_ids: list[int], others: list[int],
@@ -183,14 +202,14 @@ def _read_pool_postgresql(session: Session, profile_ids: list[int], others: list
             profiles="AND profile_id <> ALL(%(profiles)s)"), others
     driver = session.connection().connection.driver_connection
     with driver.cursor(binary=True) as cursor:
+        cursor.adapters.register_loader(_INT4_ARRAY_OID, _ArrayBytes)
         rows = cursor.execute(statement, {"now": now, "profiles": values}).fetchall()
     if not rows:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    ids = np.frombuffer(b"".join(r[1] for r in rows), dtype=">i4").astype(np.int64)
-    days = np.frombuffer(b"".join(r[2] for r in rows), dtype=">i4").astype(np.int64)
-    profiles = np.repeat(np.array([r[0] for r in rows], dtype=np.int64),
-                         [len(r[1]) // 4 for r in rows])
-    return ids, days, profiles
+    ids = [_int4_array(r[1]) for r in rows]
+    days = np.concatenate([_int4_array(r[2]) for r in rows])
+    profiles = np.repeat(np.array([r[0] for r in rows], dtype=np.int64), [i.size for i in ids])
+    return np.concatenate(ids), days, profiles
 
 
 def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> DrawResult:
