@@ -14,6 +14,7 @@ because Redis is down.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -27,6 +28,10 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
+
+
+# "60 per minute" read from config at every hit, parsed once per distinct text.
+_parse = functools.lru_cache(maxsize=64)(parse)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class RateLimit:
 
     def hit(self, key: str) -> Refusal | None:
         """Count one request for this key: None while within the limit, else the refusal."""
-        item = parse(self._limit())
+        item = _parse(self._limit())
         every = max(1, int(item.amount * self._local_share))
         now = time.time()
         with self._lock:
