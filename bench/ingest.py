@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -123,12 +124,16 @@ def seed(url: str, invitations: int) -> tuple[list[str], list[str]]:
 
 
 def start_gunicorn(target: str, port: int, env: dict, workers: int) -> subprocess.Popen:
-    return subprocess.Popen(
+    # Its log goes to a file, not a pipe nobody reads: a full pipe would stall the workers.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}",
          "--chdir", str(ROOT / "bench"), "--pythonpath", str(ROOT), "--log-level", "warning",
          target],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
+    process.log_file = log
+    return process
 
 
 def wait_until_serving(process: subprocess.Popen, port: int) -> None:
@@ -143,7 +148,8 @@ def wait_until_serving(process: subprocess.Popen, port: int) -> None:
             return
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()) from None
+                process.log_file.seek(0)
+                raise RuntimeError(process.log_file.read().decode()) from None
             time.sleep(0.1)
         finally:
             connection.close()
@@ -296,7 +302,11 @@ def main() -> None:
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker stuck in a request: measured already
+                process.kill()
+                process.wait()
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     # The median round: one slow spell of the machine moves it less than the overall rate.

@@ -1,7 +1,9 @@
 """CSRF protection of every form of every service (Flask-WTF), and the Flask session behind it.
 
 Every POST to a page needs the form's `csrf_token`; the JSON API (bearer keys, no cookies) and
-the SMS gateway's webhooks (signed by the gateway) are not forms and are left out. Each service
+the SMS gateway's webhooks (signed by the gateway) are not forms and are left out, and so are
+forms whose address is itself the secret (a citizen's answer form at /r/<token>: see
+`secret_link_form`). Each service
 names its own session cookie, since the three share one host name (locally 127.0.0.1 on three
 ports, which cookies do not tell apart). A form whose token has gone (a browser that dropped
 its cookies, a copy of the page kept open across a restart) is not lost: the page says so and
@@ -10,7 +12,7 @@ offers what was typed, with a fresh token, to send again.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from shared.unavailable import form_to_send_again
@@ -18,6 +20,15 @@ from shared.unavailable import form_to_send_again
 csrf = CSRFProtect()
 # Paths that are not forms a browser posts: bearer-key APIs and signed gateway webhooks.
 NOT_FORMS = ("/api/", "/sms/")
+SECRET_LINK_FORMS = "csrf_secret_link_forms"
+
+
+def secret_link_form(app: Flask, endpoint: str) -> None:
+    """A form that carries no authority from cookies, only from the unguessable secret in its
+    own address: a cross-site page can post it only with a link it already holds, and whoever
+    holds the link can post it from anywhere, so a CSRF token adds no protection to it
+    (docs/architecture.md, "CSRF and the answer form")."""
+    app.extensions.setdefault(SECRET_LINK_FORMS, set()).add(endpoint)
 
 
 def init_csrf(app: Flask) -> None:
@@ -38,6 +49,8 @@ def init_csrf(app: Flask) -> None:
 
 def _protect_forms() -> None:
     if request.path.startswith(NOT_FORMS):
+        return
+    if request.endpoint in current_app.extensions.get(SECRET_LINK_FORMS, ()):
         return
     csrf.protect()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -27,7 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 class UtcDateTime(TypeDecorator):
@@ -54,7 +57,7 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pre_ping: bool = True) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -70,7 +73,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10)
     # A forked RQ work-horse must open its own connections, never reuse the parent's (SQLite
     # forbids carrying a connection across fork as much as PostgreSQL's protocol does).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
@@ -84,6 +87,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For single statements that may run twice (autocommit_statement): no pre-ping.
+        self.unpinged = make_engine(url, pre_ping=False) if not url.startswith("sqlite") \
+            else self.engine
 
 
 def init_app(app: Flask) -> Database:
@@ -106,13 +112,24 @@ def get_session() -> Session:
     return g.db_session
 
 
-@contextmanager
-def autocommit_connection() -> Iterator[Connection]:
-    """A connection of the current service outside any transaction: for one statement that is
-    atomic by itself, it saves the BEGIN and COMMIT round trips."""
-    engine = current_app.extensions["database"].engine
-    with engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+def autocommit_statement(statement: Callable[[Connection], T]) -> T:
+    """Run one statement that is atomic by itself on a connection outside any transaction
+    (no BEGIN and COMMIT round trips) and without the pool's pre-ping (one more round trip).
+
+    A pooled connection that died since its last use fails with a disconnect error; the pool
+    then drops its connections and the statement runs once more on a new one. The statement
+    must be safe to run twice: if the first run reached the database after all, the second
+    must fail as a duplicate (the answer path's unique invitation) or change nothing.
+    """
+    engine = current_app.extensions["database"].unpinged
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as connection:
+                return statement(connection.execution_options(isolation_level="AUTOCOMMIT"))
+        except DBAPIError as failure:
+            if attempt == 2 or not failure.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 def among(session: Session, column, values: list):

@@ -89,6 +89,11 @@ def check_request_input() -> None:
     for location, pairs in (("path", (request.view_args or {}).items()),
                             ("query", request.args.items(multi=True)),
                             ("form", request.form.items(multi=True) if request.form else ())):
+        pairs = [(name, value) for name, value in pairs]
+        # One search over all of them (the common case: nothing found), then the culprit.
+        if not pairs or UNSTORABLE.search("".join(
+                text for pair in pairs for text in pair if isinstance(text, str))) is None:
+            continue
         for name, value in pairs:
             for text in (name, value):
                 if isinstance(text, str) and (problem := _text_problem(text)) is not None:

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from sqlalchemy import (
-    Date,
     String,
     and_,
     case,
     cast,
     exists,
     func,
-    literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
 
 from services.panel.contact_cap import ContactCap, free_at, is_free
-from services.panel.models import AgencyOptOut, ContactEvent, Member, profile_of
+from services.panel.models import (
+    AgencyOptOut,
+    ContactEvent,
+    DrawPoolMember,
+    DrawProfile,
+    Member,
+    profile_of,
+)
 from services.panel.quotas import (
     cell_categories,
     cell_label,
@@ -48,18 +55,6 @@ class DrawResult:
     shortfall: int = 0
 
 
-def eligible(now: datetime, sponsors: Sequence[str]):
-    """Who may be invited at all: active, consenting, not opted out, under the cap."""
-    return and_(
-        Member.status == "active",
-        Member.consent_surveys.is_(True),
-        Member.opted_out_at.is_(None),
-        or_(Member.cap_free_at.is_(None), Member.cap_free_at <= now),
-        ~exists().where(AgencyOptOut.member_id == Member.id,
-                        AgencyOptOut.agency.in_(list(sponsors))),
-    )
-
-
 def profile_filters(payload: dict) -> list:
     """The request's filters on the profile (e.g. its areas), as clauses."""
     clauses = []
@@ -76,6 +71,12 @@ def request_channels(payload: dict) -> list[str]:
 
 def _request_filters(payload: dict):
     return [*profile_filters(payload), Member.preferred_channel.in_(request_channels(payload))]
+
+
+def dimension_text(dim: str):
+    """A profile column as the text quota cells name its values by."""
+    column = getattr(Member, dim)
+    return cast(column, String) if dim == "deprivation_decile" else column
 
 
 def quota_cells(session: Session, payload: dict) -> list[dict]:
@@ -96,63 +97,136 @@ def quota_cells(session: Session, payload: dict) -> list[dict]:
 def load_candidates(session: Session, payload: dict, cells: list[dict], dims: list[str],
                     categories: list[list[str]], now: datetime
                     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Eligible members as arrays: ids, day of last invitation (0 = never), and for each
-    quota dimension the index of the member's value among the cells' values (-1 = other)."""
-    where = [eligible(now, payload["sponsors"]), *_request_filters(payload)]
-    excluded = [str(r) for r in payload.get("exclude_member_refs") or []]
-    if excluded:
-        where.append(Member.member_ref.not_in(excluded))
-    # Members in no cell cannot be drawn: leave them in the database.
-    for dim, cats in zip(dims, categories, strict=True):
-        if all(dim in c for c in cells):
-            where.append(dimension_text(dim).in_(cats))
-    if session.get_bind().dialect.name == "postgresql":
-        return _load_grouped(session, where, dims, categories)
-    rows = session.execute(select(Member.id, Member.last_contacted_at,
-                                  *[dimension_text(d) for d in dims])
-                           .where(*where).order_by(Member.id)).all()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    recency = np.fromiter(
-        ((r[1].date() - _EPOCH).days if r[1] is not None else 0 for r in rows),
-        dtype=np.int64, count=len(rows))
-    lookups = [{v: i for i, v in enumerate(cats)} for cats in categories]
-    codes = [np.fromiter((lookups[i].get(r[2 + i], -1) for r in rows), dtype=np.int32,
-                         count=len(rows)) for i in range(len(dims))]
-    return ids, recency, codes
+    """Eligible members as arrays, in id order: ids, day of last invitation (0 = never), and
+    for each quota dimension the index of the member's value among the cells' values (-1 =
+    other).
 
-
-def dimension_text(dim: str):
-    column = getattr(Member, dim)
-    return cast(column, String) if dim == "deprivation_decile" else column
-
-
-def _load_grouped(session: Session, where: list, dims: list[str],
-                  categories: list[list[str]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """PostgreSQL: one row per combination of the quota dimensions, carrying the ids and the
-    day of last invitation of its members as two integer arrays; no Python object per
-    member's strings, and the server only scans and hashes."""
-    day = func.coalesce(cast(Member.last_contacted_at, Date) - literal_column("DATE '1970-01-01'"),
-                        0)
-    columns = [dimension_text(d) for d in dims]
-    query = select(*columns, func.array_agg(Member.id), func.array_agg(day)).where(*where)
-    if columns:
-        query = query.group_by(*columns)
-    lookups = [{v: i for i, v in enumerate(cats)} for cats in categories]
-    id_parts, day_parts, code_parts = [], [], [[] for _ in dims]
-    for row in session.execute(query):
-        ids = np.array(row[len(dims)] or [], dtype=np.int64)
-        id_parts.append(ids)
-        day_parts.append(np.array(row[len(dims) + 1] or [], dtype=np.int64))
-        for i, lookup in enumerate(lookups):
-            code_parts[i].append(np.full(ids.size, lookup.get(row[i], -1), dtype=np.int32))
-    if not id_parts:
+    Read from draw_pool, the drawable members that the triggers on members keep (active,
+    consenting, not opted out), with their cap state and the number of their profile: the
+    request's filters and the cells are applied to the few distinct profiles, not to every
+    member's strings.
+    """
+    profiles, others = _profiles_in_draw(session, payload, cells, dims, categories)
+    if not profiles:
         return np.empty(0, np.int64), np.empty(0, np.int64), [np.empty(0, np.int32)
                                                               for _ in dims]
-    ids = np.concatenate(id_parts)
-    # Members in id order, whatever order the server aggregated them in: same seed, same draw.
-    order = np.argsort(ids, kind="stable")
-    return (ids[order], np.concatenate(day_parts)[order],
-            [np.concatenate(parts)[order] for parts in code_parts])
+    read = _read_pool_postgresql if session.get_bind().dialect.name == "postgresql" \
+        else _read_pool
+    ids, days, profile_ids = read(session, sorted(profiles), sorted(others), now)
+    keep = ~np.isin(ids, _excluded_ids(session, payload))
+    # Members in id order, whatever order the server read them in: same seed, same draw.
+    order = np.flatnonzero(keep)[np.argsort(ids[keep], kind="stable")]
+    table = np.full((max(profiles) + 1, len(dims)), -1, dtype=np.int32)
+    for profile_id, codes in profiles.items():
+        table[profile_id] = codes
+    codes = table[profile_ids[order]]
+    return ids[order], days[order], [np.ascontiguousarray(codes[:, i])
+                                     for i in range(len(dims))]
+
+
+def _profiles_in_draw(session: Session, payload: dict, cells: list[dict], dims: list[str],
+                      categories: list[list[str]]) -> tuple[dict[int, list[int]], set[int]]:
+    """The drawable profiles the request's channels and filters allow and some cell can take,
+    with each one's code in every quota dimension; and the ids of the other profiles."""
+    channels = set(request_channels(payload))
+    filters = {dim: {int(v) if dim == "deprivation_decile" else str(v) for v in values}
+               for dim, values in (payload.get("filters") or {}).items()
+               if dim in PROFILE_DIMENSIONS}
+    # Members in no cell cannot be drawn: a value every cell names must be one of theirs.
+    required = [i for i, dim in enumerate(dims) if all(dim in c for c in cells)]
+    lookups = [{v: i for i, v in enumerate(cats)} for cats in categories]
+    query = select(DrawProfile.id, DrawProfile.preferred_channel,
+                   *[getattr(DrawProfile, d) for d in PROFILE_DIMENSIONS])
+    wanted, others = {}, set()
+    for row in session.execute(query):
+        profile = dict(zip(PROFILE_DIMENSIONS, row[2:], strict=True))
+        codes = [lookups[i].get(None if profile[d] is None else str(profile[d]), -1)
+                 for i, d in enumerate(dims)]
+        if row[1] in channels and all(profile[d] in v for d, v in filters.items()) \
+                and all(codes[i] >= 0 for i in required):
+            wanted[row[0]] = codes
+        else:
+            others.add(row[0])
+    return wanted, others
+
+
+def _excluded_ids(session: Session, payload: dict) -> np.ndarray:
+    """Members the request excludes or who opted out of one of the survey's sponsors."""
+    ids = list(session.scalars(select(AgencyOptOut.member_id).where(
+        AgencyOptOut.agency.in_(list(payload["sponsors"])))))
+    refs = [str(r) for r in payload.get("exclude_member_refs") or []]
+    for start in range(0, len(refs), IN_CHUNK):
+        ids += session.scalars(select(Member.id).where(
+            among(session, Member.member_ref, refs[start:start + IN_CHUNK])))
+    return np.array(ids, dtype=np.int64)
+
+
+def _read_pool(session: Session, profile_ids: list[int], _others: list[int], now: datetime
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pool's members under the cap with these profiles: ids, days, profile ids."""
+    rows = []
+    for start in range(0, len(profile_ids), IN_CHUNK):
+        rows += session.execute(select(
+            DrawPoolMember.member_id, DrawPoolMember.last_day, DrawPoolMember.profile_id)
+            .where(_under_cap(now), DrawPoolMember.profile_id.in_(
+                profile_ids[start:start + IN_CHUNK]))).all()
+    columns = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    return columns[:, 0].copy(), columns[:, 1].copy(), columns[:, 2].copy()
+
+
+def _under_cap(now: datetime):
+    return or_(DrawPoolMember.cap_free_at.is_(None), DrawPoolMember.cap_free_at <= now)
+
+
+# One row per profile with its free members' ids and days as two int4 arrays, read in
+# PostgreSQL's binary format and turned into numpy arrays without a Python object per member.
+_POOL_BY_PROFILE = """
+    SELECT profile_id, array_agg(member_id), array_agg(last_day)
+    FROM draw_pool
+    WHERE (cap_free_at IS NULL OR cap_free_at <= %(now)s) {profiles}
+    GROUP BY profile_id"""
+_INT4_ARRAY_OID = 1007
+
+
+class _ArrayBytes(Loader):
+    """An int4[] as PostgreSQL sends it in binary: the bytes themselves."""
+
+    format = Format.BINARY
+
+    def load(self, data):
+        return bytes(data)
+
+
+def _int4_array(data: bytes) -> np.ndarray:
+    """The values of a one-dimensional int4[] without nulls, from its binary form: a header
+    of 20 bytes (12 for an empty array), then a length and a big-endian value per element."""
+    if len(data) <= 12:
+        return np.empty(0, dtype=np.int64)
+    return np.frombuffer(data, dtype=">i4", offset=20)[1::2].astype(np.int64)
+
+
+def _read_pool_postgresql(session: Session, profile_ids: list[int], others: list[int],
+                          now: datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # The server tests every row against the list it is given: give it the shorter one.
+    if not others:
+        statement, values = _POOL_BY_PROFILE.format(profiles=""), []
+    elif len(profile_ids) <= len(others):
+        statement, values = _POOL_BY_PROFILE.format(
+            profiles="AND profile_id = ANY(%(profiles)s)"), profile_ids
+    else:
+        statement, values = _POOL_BY_PROFILE.format(
+            profiles="AND profile_id <> ALL(%(profiles)s)"), others
+    driver = session.connection().connection.driver_connection
+    with driver.cursor(binary=True) as cursor:
+        cursor.adapters.register_loader(_INT4_ARRAY_OID, _ArrayBytes)
+        rows = cursor.execute(statement, {"now": now, "profiles": values}).fetchall()
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    ids = [_int4_array(r[1]) for r in rows]
+    days = np.concatenate([_int4_array(r[2]) for r in rows])
+    profiles = np.repeat(np.array([r[0] for r in rows], dtype=np.int64), [i.size for i in ids])
+    return np.concatenate(ids), days, profiles
+
 
 def draw(session: Session, payload: dict, cap: ContactCap, now: datetime) -> DrawResult:
     """Choose, reserve and log the members of one draw; the caller commits."""
@@ -241,7 +315,7 @@ def log_contacts(session: Session, member_ids: list[int], payload: dict,
 def refresh_cap(session: Session, member_ids: list[int], cap: ContactCap, now: datetime) -> None:
     """Set last_contacted_at and cap_free_at of members just invited, from the contact log."""
     since = now - cap.window
-    by_free_at: dict[datetime, list[int]] = {}
+    free: dict[int, datetime] = {}
     for start in range(0, len(member_ids), IN_CHUNK):
         chunk = member_ids[start:start + IN_CHUNK]
         times: dict[int, list[datetime]] = {i: [] for i in chunk}
@@ -250,15 +324,28 @@ def refresh_cap(session: Session, member_ids: list[int], cap: ContactCap, now: d
                 .where(among(session, ContactEvent.member_id, chunk),
                        ContactEvent.contacted_at > since)):
             times[member_id].append(at)
-        for member_id in chunk:
-            by_free_at.setdefault(free_at(cap, times[member_id] or [now]), []).append(member_id)
+        free.update((member_id, free_at(cap, times[member_id] or [now])) for member_id in chunk)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement for the whole draw: the triggers on members then refresh the draw
+        # pool once, over all of its rows.
+        session.execute(_SET_CAP_STATE, {"now": now, "ids": list(free),
+                                         "free": list(free.values())})
+        return
     # Most members share one value (now + the gap): one UPDATE per value, not per member.
+    by_free_at: dict[datetime, list[int]] = {}
+    for member_id, value in free.items():
+        by_free_at.setdefault(value, []).append(member_id)
     for value, ids in by_free_at.items():
         for start in range(0, len(ids), IN_CHUNK):
-            session.execute(update(Member).where(among(session, Member.id,
-                                                       ids[start:start + IN_CHUNK]))
+            session.execute(update(Member).where(Member.id.in_(ids[start:start + IN_CHUNK]))
                             .values(last_contacted_at=now, cap_free_at=value)
                             .execution_options(synchronize_session=False))
+
+
+_SET_CAP_STATE = text(
+    "UPDATE members SET last_contacted_at = :now, cap_free_at = given.free "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:free AS timestamptz[])) AS given(id, free) "
+    "WHERE members.id = given.id")
 
 
 def shortfall_reasons(session: Session, payload: dict, cells: list[dict], shortfalls: list[int],

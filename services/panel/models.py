@@ -87,8 +87,7 @@ class Member(Base):
     opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_contacted_at: Mapped[datetime | None] = mapped_column(
         UtcDateTime(), nullable=True)
-    cap_free_at: Mapped[datetime | None] = mapped_column(
-        UtcDateTime(), nullable=True, index=True)
+    cap_free_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -100,6 +99,40 @@ class Member(Base):
 def profile_of(values: Sequence, extra: dict | None) -> dict:
     """The non-identifying profile other services see: PROFILE_DIMENSIONS' values and extras."""
     return {**dict(zip(PROFILE_DIMENSIONS, values, strict=True)), "extra": dict(extra or {})}
+
+
+class DrawProfile(Base):
+    """One distinct profile (channel and PROFILE_DIMENSIONS) of the drawable members: a draw
+    sorts these few rows into its cells instead of reading every member's strings."""
+
+    __tablename__ = "draw_profiles"
+    __table_args__ = (UniqueConstraint("key", name="uq_draw_profiles_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    preferred_channel: Mapped[str] = mapped_column(String(10))
+    age_band: Mapped[str] = mapped_column(String(10))
+    gender: Mapped[str] = mapped_column(String(20))
+    ethnicity: Mapped[str] = mapped_column(String(20))
+    disability: Mapped[str] = mapped_column(String(20))
+    area: Mapped[str] = mapped_column(String(20))
+    deprivation_decile: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tenure: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class DrawPoolMember(Base):
+    """A member a draw may consider: active, consenting to surveys, not opted out, with their
+    profile's number and cap state. Written only by the triggers on members (migration
+    d5e1a7c94b20), so it follows every write to members, bulk ones included; a draw reads
+    this narrow table, and reserve() checks the members row itself under its lock."""
+
+    __tablename__ = "draw_pool"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("draw_profiles.id"))
+    last_day: Mapped[int] = mapped_column(Integer)  # UTC day of last_contacted_at; 0 = never
+    cap_free_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class ConsentRecord(Base):

@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     from services.surveys.oidc_sign_in import init_oidc_sign_in
     from services.surveys.ratelimits import init_rate_limits
+    from shared.csrf import secret_link_form
 
     app = Flask(__name__)
     flask_api = configure_service(
@@ -41,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(api.bank_blp)
     flask_api.register_blueprint(analysis_api.analysis_blp)
     app.register_blueprint(views.pages)
+    # The answer form's authority is the secret token in its address, not a cookie.
+    secret_link_form(app, "pages.submit")
     app.register_blueprint(console_views.console)
     app.register_blueprint(calendar_views.calendar_pages)
     app.register_blueprint(builder_views.builder_pages)

@@ -4,7 +4,9 @@ Anyone holding or guessing links can post answers; a script posting the answer p
 pause would fill the responses table and load the busiest write there is. The counts live in
 Redis, shared by every web process; when Redis cannot be reached the answer goes through (a
 citizen is never turned away because Redis is down). The limit is generous, since the public
-computers of a library share one address.
+computers of a library share one address. Each process counts up to a twentieth of the limit
+of one address before telling Redis (shared/rate_limits.py): a citizen's one post costs no round
+trip, and a script posting without pause is stopped within a few posts of the limit.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from flask import Flask, Response, current_app, make_response, render_template, 
 
 from shared.rate_limits import RateLimit, Refusal
 
+LOCAL_SHARE = 0.05  # of the limit, counted by a process before it tells Redis
+
 
 def init_rate_limits(app: Flask) -> None:
     """Every post of the answer page counts against its address's RESPONSE_RATE_LIMIT."""
     limit = RateLimit(app.extensions["redis"], "surveys-answers",
-                      lambda: current_app.config["RESPONSE_RATE_LIMIT"])
+                      lambda: current_app.config["RESPONSE_RATE_LIMIT"],
+                      local_share=LOCAL_SHARE)
     submit = app.view_functions["pages.submit"]
 
     @functools.wraps(submit)

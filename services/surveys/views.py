@@ -29,7 +29,7 @@ from services.surveys.responding import (
 )
 from shared.auth import current_caller
 from shared.console import staff_page
-from shared.db import autocommit_connection, get_session
+from shared.db import autocommit_statement, get_session
 from shared.statuses import SurveyStatus
 from shared.unavailable import DATABASE_UNAVAILABLE, unavailable_page
 
@@ -118,8 +118,8 @@ def _saved_at_once(token: str) -> bool:
     answers, errors = read_answers(questions, _given(questions))
     if errors:
         return False
-    with autocommit_connection() as connection:
-        return save_response_at_once(connection, token, version, questions, answers)
+    return autocommit_statement(
+        lambda connection: save_response_at_once(connection, token, version, questions, answers))
 
 
 @pages.post("/r/<token>")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from werkzeug.test import Client
 
 from services.surveys.models import Answer, Invitation, Question, Response, SavedAnswer
 from shared.db import new_session
@@ -254,3 +256,36 @@ def test_a_page_naming_its_launch_without_an_offset_is_saved_the_long_way(apps, 
     assert sent.status_code == 303 and sent.headers["Location"].endswith("/thanks")
     assert list(saved_responses(apps).values()) == [
         {"feel_safe": "4", "priority": "Police patrols"}]
+
+
+def test_the_answer_form_needs_no_cookie_but_console_forms_still_need_their_token(
+        apps, clients, pump):
+    """The answer form's authority is the secret in its address: the page sets no cookie and
+    its answers are saved without a CSRF token; a staff form without its token is refused."""
+    _, _, tokens = launched(apps, clients, pump, members=1)
+    browser = Client(apps["surveys"])  # a browser with no cookies, posting no token
+    page = browser.get(f"/r/{tokens[0]}")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert b'name="csrf_token"' not in page.data
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                             page.data.decode()))
+    sent = browser.post(f"/r/{tokens[0]}", data={**hidden, "feel_safe": "4",
+                                                  "priority": "Police patrols"})
+    assert sent.status_code == 303 and len(saved_responses(apps)) == 1
+    refused = browser.post("/sign-in", data={"email": "ada@council.example"})
+    assert refused.status_code == 400 and b"Your form could not be sent" in refused.data
+
+
+@pytest.mark.postgresql_only
+def test_answers_sent_after_the_database_dropped_its_connections_are_saved(apps, clients, pump):
+    _, _, tokens = launched(apps, clients, pump, members=2)
+    forms = [page_form(clients["surveys"], token, feel_safe="4", priority="Police patrols")
+             for token in tokens]
+    assert clients["surveys"].post(f"/r/{tokens[0]}", data=forms[0]).status_code == 303
+    # A restart or failover: every connection the surveys process keeps is now dead.
+    with apps["surveys"].app_context(), new_session() as session:
+        session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    second = clients["surveys"].post(f"/r/{tokens[1]}", data=forms[1])
+    assert second.status_code == 303 and second.headers["Location"].endswith("/thanks")
+    assert len(saved_responses(apps)) == 2
