@@ -33,10 +33,6 @@ ACTIONS_WITHOUT_A_PAGE = {
     ("GET", "/api/v1/campaigns"),
     ("POST", "/api/v1/campaigns"),
     ("GET", "/api/v1/campaigns/<int:campaign_id>/report"),
-    ("POST", "/api/v1/surveys/<int:survey_id>/themes"),
-    ("GET", "/api/v1/surveys/<int:survey_id>/questions/<code>/themes"),
-    ("POST", "/api/v1/surveys/<int:survey_id>/questions/<code>/themes/edits"),
-    ("GET", "/api/v1/surveys/<int:survey_id>/questions/<code>/themes/<int:theme_id>/answers"),
 }
 
 

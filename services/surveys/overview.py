@@ -29,6 +29,7 @@ from shared.statuses import JoinRequestStatus, SurveyStatus
 
 # The roles the API lets write (launch, close, top up, join): the console's buttons too.
 WRITERS = ("admin", "officer")
+THEME_STEERS = ("officer", "analyst")  # the themes API's roles (themes_api.STEERS)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Overview:
     names: dict[str, str] = field(default_factory=dict)
     # contact details taken out of free-text answers: (what, how many), most first
     removed: list[tuple[str, int]] = field(default_factory=list)
+    # the free-text questions whose themes this person may read and steer: (code, text)
+    themes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _share(value) -> str:
@@ -104,7 +107,9 @@ def survey_overview(session: Session, *, staff: StaffMember, survey_id: int) -> 
         requests=requests, steps=next_steps(survey, lead=lead, writer=writer), names=names,
         removed=[(KIND_NAMES[kind], count) for kind, count
                  in removals(session, survey.id).most_common()]
-        if survey.status != SurveyStatus.DRAFT else [])
+        if survey.status != SurveyStatus.DRAFT else [],
+        themes=[(q.code, q.text) for q in survey.questions if q.type == "free_text"]
+        if survey.status != SurveyStatus.DRAFT and staff.role in THEME_STEERS else [])
 
 
 # -- the launch checklist: the purpose gate, item by item ---------------------------------

@@ -403,3 +403,62 @@ def answer_theme_labels(session: Session, survey_ids: Sequence[int]) -> dict[int
                                              .where(Theme.survey_id.in_(list(survey_ids)))):
         labels.update({a: label for a in answer_ids})
     return labels
+
+
+# -- the console's pages -------------------------------------------------------------------
+
+EDIT_DONE = {"rename": "Theme renamed.", "merge": "Themes merged.", "split": "Theme split in two.",
+             "move": "Answer moved.", "no_quote": "That answer will not be quoted."}
+
+
+@dataclass(frozen=True)
+class ThemesPage:
+    found: QuestionThemes
+    chart: object | None
+    problems: dict
+    questions: list[tuple[str, str]]  # the survey's free-text questions: (code, text)
+
+    @property
+    def items(self) -> list[tuple[str, str]]:
+        """The themes as a form's choices: (id, label)."""
+        return [(str(t.id), t.label) for t in self.found.themes]
+
+    @property
+    def working(self) -> bool:
+        return self.found.run is not None and self.found.run.status in (
+            ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+def themes_page(session: Session, *, agency: str, survey_id: int, code: str,
+                problems: dict | None) -> ThemesPage:
+    """What the themes page shows: the themes, their chart, the run's progress, and the
+    problems of an edit the page sent (`problems` shaped as the console's forms need)."""
+    from services.surveys.theme_charts import shares_chart
+
+    found = question_themes(session, agency=agency, survey_id=survey_id, code=code)
+    chart = shares_chart(found.question.text, [t.label for t in found.themes],
+                         [t.weighted_share if found.weighted else t.share
+                          for t in found.themes], found.weighted) if found.themes else None
+    return ThemesPage(found, chart, problems or {"by_field": {}, "summary": []},
+                      [(q.code, q.text) for q in found.survey.questions
+                       if q.type == "free_text"])
+
+
+def read_edit_form(form) -> tuple[dict, dict | None]:
+    """An edit as the themes pages post it, or the problems with it by field."""
+    kind = form.get("kind", "")
+    ids = [int(v) for v in form.getlist("theme_ids") if v.isdigit() and len(v) < 10]
+    answer = form.get("answer_id", "")
+    edit = {"kind": kind, "theme_ids": ids, "label": form.get("label", "").strip()[:LABEL_MAX],
+            "answer_id": int(answer) if answer.isdigit() and len(answer) < 10 else None}
+    by_field = {}
+    if kind not in EDIT_DONE:
+        by_field["kind"] = "Choose what to change."
+    elif kind == "merge" and len(ids) < 2:
+        by_field["theme_ids"] = "Choose two or more themes to merge."
+    elif kind == "rename" and not edit["label"]:
+        by_field["label"] = "Give the theme a name."
+    if not by_field:
+        return edit, None
+    return edit, {"by_field": {field: [text] for field, text in by_field.items()},
+                  "summary": list(by_field.items())}
