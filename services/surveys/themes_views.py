@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from services.surveys import themes as use
 from services.surveys.themes_api import STEERS
 from shared.audit import current_actor
-from shared.db import get_session
 from shared.console import staff_page
+from shared.db import get_session
 from shared.service import bus
 
 theme_pages = Blueprint("themes", __name__, template_folder="templates")
