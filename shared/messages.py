@@ -252,6 +252,8 @@ class ThemeSchema(Schema):
     question_text = fields.String(required=True)
     label = fields.String(required=True, validate=validate.Length(min=1, max=200))
     count = fields.Integer(required=True, allow_none=True)
+    # Hidden because it is small itself (reads "fewer than 10"), not only to protect another.
+    small = fields.Boolean(load_default=False)
     share = fields.Float(required=True, allow_none=True)
     weighted = fields.Boolean(load_default=False)
     quotes = fields.List(fields.String(), load_default=list, validate=validate.Length(max=3))

@@ -48,6 +48,8 @@ def published_themes(themes: list[dict], threshold: int) -> dict[str, list[dict]
         share = theme.get("share")
         by_question.setdefault(theme["question_code"], []).append({
             "label": theme["label"], "count": None if hidden else count,
+            "small": bool(theme.get("small")) or (count is not None and is_small(count,
+                                                                                 threshold)),
             "percent": None if hidden or share is None else round(100 * share),
             "weighted": bool(theme.get("weighted")),
             "quotes": [] if hidden else list(theme.get("quotes") or [])[:3]})

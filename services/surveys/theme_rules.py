@@ -149,6 +149,12 @@ def summarise(applied: Applied, texts: Mapping[int, str],
 
 def _quotes(answers: Sequence[int], texts: Mapping[int, str], not_quoted: set[int]) -> list[int]:
     low, high = QUOTE_LENGTH
-    fitting = [a for a in answers if a not in not_quoted and low <= len(texts.get(a, "")) <= high]
-    clean = [a for a in fitting if "[" not in texts[a]]
-    return (clean + [a for a in fitting if a not in clean])[:QUOTES_KEPT]
+    clean, marked = [], []
+    for answer in answers:  # strongest first: stop once enough are found
+        text = texts.get(answer, "")
+        if answer in not_quoted or not low <= len(text) <= high:
+            continue
+        (marked if "[" in text else clean).append(answer)
+        if len(clean) >= QUOTES_KEPT:
+            break
+    return (clean + marked)[:QUOTES_KEPT]

@@ -31,7 +31,7 @@ from services.surveys.theme_rules import Applied, Working, apply_edits, summaris
 from services.surveys.theming import find_themes, split_in_two
 from shared.bus import Bus, utcnow
 from shared.db import new_session
-from shared.disclosure import suppress_counts
+from shared.disclosure import is_small, suppress_counts
 from shared.errors import NotFound, RuleBroken
 from shared.service import bus
 from shared.statuses import ExportStatus, SurveyStatus, may_move
@@ -388,21 +388,13 @@ def feedback_themes(session: Session, survey: Survey, threshold: int | None = No
             sent.append({
                 "question_code": question.code, "question_text": question.text,
                 "label": theme.label, "count": theme.count if visible else None,
+                "small": is_small(theme.count, threshold),
                 "share": (theme.weighted_share if theme.weighted_share is not None
                           else theme.share) if visible else None,
                 "weighted": theme.weighted_share is not None,
                 "quotes": [texts[a] for a in theme.quote_ids if a in texts][:QUOTES_IN_REPORT]
                 if visible else []})
     return sent
-
-
-def answer_theme_labels(session: Session, survey_ids: Sequence[int]) -> dict[int, str]:
-    """Each themed answer's theme, by answer id, for the merged dataset and its exports."""
-    labels = {}
-    for label, answer_ids in session.execute(select(Theme.label, Theme.answer_ids)
-                                             .where(Theme.survey_id.in_(list(survey_ids)))):
-        labels.update({a: label for a in answer_ids})
-    return labels
 
 
 # -- the console's pages -------------------------------------------------------------------

@@ -35,7 +35,7 @@ PLACEHOLDER_WORDS = frozenset({"removed", "email", "address", "phone", "number",
                                "bost", "cod", "post", "dolen", "we", "thynnu", "dynnu"})
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
-MIN_THEMES, MAX_THEMES = 2, 12
+MIN_THEMES, MAX_THEMES = 2, 10
 FEWEST_TO_SPLIT = 30  # a language with fewer answers is one theme
 ANSWERS_PER_THEME = 10  # at least, on average: a smaller theme could not be quoted
 SAMPLE_FOR_CHOOSING = 1000  # the number of themes is chosen on this many answers at most
@@ -108,7 +108,7 @@ def coherence(components: np.ndarray, present: sparse.csc_matrix, top: int = TOP
 
 
 def choose_count(matrix, vocabulary, seed: int = 0) -> tuple[int, dict[int, float]]:
-    """The number of themes whose words hang together: for each number from 2 to 12 (fewer
+    """The number of themes whose words hang together: for each number from 2 to 10 (fewer
     for few answers: about 10 answers a theme at least), themes are fitted on a sample of the
     answers and scored by the coherence (NPMI) of their top single words. Past the right
     number coherence falls sharply, as themes split into halves that share their words;
