@@ -293,14 +293,41 @@ def materialise(session: Session, survey: Survey, run: ThemeRun) -> int:
     applied, texts = applied_themes(session, run)
     ids = [a for t in applied.themes for a in t.answers]
     summaries = summarise(applied, texts, _answer_weights(session, survey, ids))
-    session.execute(delete(Theme).where(Theme.question_id == run.question_id))
-    session.add_all([Theme(survey_id=survey.id, question_id=run.question_id, run_id=run.id,
-                           position=position, label=s.label[:LABEL_MAX], words=s.words,
-                           language=s.language, answer_ids=s.answers, count=s.count,
-                           share=s.share, weighted_share=s.weighted_share, quote_ids=s.quotes)
-                     for position, s in enumerate(summaries)])
+    # A theme keeps its id while it keeps most of its answers, so the addresses of pages and
+    # of the API stay good across edits and runs.
+    old = {t.id: t for t in _themes_of(session, run.question_id)}
+    kept = _same_themes(old, summaries)
+    for position, summary in enumerate(summaries):
+        theme = old.pop(kept[position]) if position in kept else Theme(
+            survey_id=survey.id, question_id=run.question_id)
+        theme.run_id, theme.position, theme.label = run.id, position, summary.label[:LABEL_MAX]
+        theme.words, theme.language, theme.answer_ids = summary.words, summary.language, \
+            summary.answers
+        theme.count, theme.share, theme.weighted_share = summary.count, summary.share, \
+            summary.weighted_share
+        theme.quote_ids = summary.quotes
+        session.add(theme)
+    if old:
+        session.execute(delete(Theme).where(Theme.id.in_(list(old))))
     session.flush()
     return len(applied.lapsed)
+
+
+def _same_themes(old: dict[int, Theme], summaries) -> dict[int, int]:
+    """New theme position -> the id of the old theme it is: the one it shares most answers
+    with, if that is most of the old theme's answers (each old theme matched once)."""
+    pairs = []
+    for position, summary in enumerate(summaries):
+        answers = set(summary.answers)
+        for theme_id, theme in old.items():
+            shared = len(answers.intersection(theme.answer_ids))
+            if shared * 2 > len(theme.answer_ids):
+                pairs.append((-shared, position, theme_id))
+    kept: dict[int, int] = {}
+    for _, position, theme_id in sorted(pairs):
+        if position not in kept and theme_id not in kept.values():
+            kept[position] = theme_id
+    return kept
 
 
 # -- steering ------------------------------------------------------------------

@@ -146,6 +146,8 @@ def test_edits_steer_the_themes_and_survive_a_rerun(apps, clients, pump):
     found = edit(clients, survey_id, analyst, kind="rename", theme_ids=[lights["id"]],
                  label="Street lighting")
     assert by_label(found)["Street lighting"]["count"] == lights["count"]
+    # A theme keeps its id while it keeps its answers: the ids read before still work.
+    assert {t["id"] for t in found["themes"]} >= {lights["id"], buses["id"], litter["id"]}
     # An officer merges buses into another theme, an analyst moves an answer and marks a
     # quote not to be used.
     found = edit(clients, survey_id, officer, kind="merge",
