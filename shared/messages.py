@@ -286,6 +286,23 @@ class RepresentationSchema(Schema):
     ratio = fields.Float(required=True)
 
 
+class ThemeSchema(Schema):
+    """A theme of a free-text question's answers for the "you said": what it is called, how
+    many said it and their share (None when the disclosure rule hides the count), and up to
+    three quotes (none for a hidden count). A quote is the answer's words alone: no profile,
+    no respondent, contact details already removed."""
+
+    question_code = fields.String(required=True)
+    question_text = fields.String(required=True)
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    count = fields.Integer(required=True, allow_none=True)
+    # Hidden because it is small itself (reads "fewer than 10"), not only to protect another.
+    small = fields.Boolean(load_default=False)
+    share = fields.Float(required=True, allow_none=True)
+    weighted = fields.Boolean(load_default=False)
+    quotes = fields.List(fields.String(), load_default=list, validate=validate.Length(max=3))
+
+
 class SurveyClosedMessage(Schema):
     survey_id = fields.Integer(required=True)
     title = fields.String(required=True)
@@ -312,6 +329,16 @@ class SurveyClosedMessage(Schema):
     topics = fields.List(fields.String(), load_default=list)
     weighting = fields.Nested(WeightingSummarySchema, load_default=None, allow_none=True)
     representation = fields.List(fields.Nested(RepresentationSchema), load_default=list)
+    # The free-text questions' themes as they stood at close (optional: older messages load).
+    themes = fields.List(fields.Nested(ThemeSchema), load_default=list)
+
+
+class SurveyThemesMessage(Schema):
+    """A closed survey's themes again, after a run or an analyst's edit: the draft's "you
+    said" follows them until the report is published."""
+
+    survey_id = fields.Integer(required=True)
+    themes = fields.List(fields.Nested(ThemeSchema), required=True)
 
 
 # -- panel, feedback -> surveys: the audit log -------------------------------
@@ -398,6 +425,12 @@ class ConfirmJoinMessage(Schema):
 # -- surveys -> surveys (work a request hands to its own worker) ---------------
 
 
+class FindThemesMessage(Schema):
+    """Find the themes of a free-text question in the background; the run row holds it."""
+
+    run_id = fields.Integer(required=True)
+
+
 class ExportDatasetMessage(Schema):
     """Build a respondent-level export in the background; the export row holds the request."""
 
@@ -475,6 +508,14 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "surveys.export_dataset", "surveys", "services.surveys.jobs.export_dataset",
         ExportDatasetMessage,
+    ),
+    MessageType(
+        "surveys.find_themes", "surveys", "services.surveys.jobs.find_themes",
+        FindThemesMessage,
+    ),
+    MessageType(
+        "feedback.survey_themes", "feedback", "services.feedback.jobs.survey_themes",
+        SurveyThemesMessage,
     ),
     MessageType(
         "feedback.member_erased", "feedback", "services.feedback.jobs.member_erased",

@@ -1,6 +1,7 @@
 """No contact detail crosses panel's boundary: emails and phone numbers typed into every free
-field a caller controls on panel's side never reach surveys' or feedback's databases, nor
-Redis, after a survey is launched, answered and closed through the real workers."""
+field a caller controls on panel's side, and into a free-text answer, never reach surveys' or
+feedback's databases, nor Redis, after a survey is launched, answered and closed through the
+real workers."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ PLANTED_EMAILS = {
     "campaign name": "pii-campaign-name@example.org",
     "consent source": "pii-consent-src@example.org",
     "agency opt-out": "pii-opt-out@example.org",
+    "free-text answer": "pii-free-text@example.org",
 }
 PLANTED_PHONES = {  # national significant numbers: found whatever the formatting
     "api phone": "7700900401",
@@ -41,6 +43,7 @@ PLANTED_PHONES = {  # national significant numbers: found whatever the formattin
     "join phone": "7700900405",
     "campaign name phone": "7700900406",
     "import external_id phone": "7700900407",
+    "free-text answer phone": "7700900408",
 }
 
 
@@ -185,8 +188,10 @@ def test_contact_details_typed_anywhere_on_panel_never_leave_it(apps, clients, p
     with apps["surveys"].app_context(), new_session() as session:
         tokens = list(session.scalars(select(Invitation.token)))
     assert len(tokens) >= 6  # members added by API, import and join page, all invited
+    comment = (f"Call me on 0{PLANTED_PHONES['free-text answer phone']} or write to "
+               f"{PLANTED_EMAILS['free-text answer']}")
     for token in tokens[:3]:
-        clients["surveys"].post(f"/r/{token}", data={"feel_safe": "4",
+        clients["surveys"].post(f"/r/{token}", data={"feel_safe": "4", "comments": comment,
                                                      "priority": "Street lighting"})
     assert clients["surveys"].post(f"/api/v1/surveys/{survey_id}/close",
                                    headers=officer).status_code == 200

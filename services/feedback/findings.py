@@ -3,7 +3,7 @@ rule (`shared.disclosure`), headlines, what most preferred, who answered."""
 
 from __future__ import annotations
 
-from shared.disclosure import suppress_counts, suppress_line
+from shared.disclosure import is_small, suppress_counts, suppress_line
 from shared.profile import LABELS
 
 UNDER_REPRESENTED = 0.8
@@ -35,6 +35,25 @@ def publishable_question(question: dict, threshold: int) -> dict:
         "mean": None if hidden_base else question.get("mean"),
         "weighted_mean": None if hidden_base else question.get("weighted_mean"),
     }
+
+
+def published_themes(themes: list[dict], threshold: int) -> dict[str, list[dict]]:
+    """Each free-text question's themes as they may be published, by question code: a count
+    the one rule hides (surveys sends it as None; a small one is hidden here too) reads
+    "fewer than" the threshold, with no share and no quotes; three quotes at most."""
+    by_question: dict[str, list[dict]] = {}
+    for theme in themes:
+        count = theme.get("count")
+        hidden = count is None or is_small(count, threshold)
+        share = theme.get("share")
+        by_question.setdefault(theme["question_code"], []).append({
+            "label": theme["label"], "count": None if hidden else count,
+            "small": bool(theme.get("small")) or (count is not None and is_small(count,
+                                                                                 threshold)),
+            "percent": None if hidden or share is None else round(100 * share),
+            "weighted": bool(theme.get("weighted")),
+            "quotes": [] if hidden else list(theme.get("quotes") or [])[:3]})
+    return by_question
 
 
 def published_results(results: list[dict], threshold: int) -> list[dict]:

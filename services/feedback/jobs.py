@@ -12,7 +12,13 @@ from flask import current_app
 from services.feedback.accountability import raise_overdue_flags
 from services.feedback.models import ApiKey
 from services.feedback.progress import tell_progress
-from services.feedback.reports import Links, draft_report, forget_member, tell_respondents
+from services.feedback.reports import (
+    Links,
+    draft_report,
+    forget_member,
+    replace_themes,
+    tell_respondents,
+)
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
 from shared.db import new_session
@@ -28,6 +34,11 @@ def links_from_config() -> Links:
 def survey_closed(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "feedback.survey_closed", envelope, draft_report)
+
+
+def survey_themes(envelope: dict) -> bool:
+    with new_session() as session:
+        return bus().handle(session, "feedback.survey_themes", envelope, replace_themes)
 
 
 def report_published(envelope: dict) -> bool:

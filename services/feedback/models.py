@@ -61,6 +61,8 @@ class Report(Base):
     results: Mapped[list] = mapped_column(JSON)
     weighting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     representation: Mapped[list] = mapped_column(JSON, default=list)
+    # The free-text questions' themes (label, count, share, quotes) as surveys last sent them.
+    themes: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default=ReportStatus.DRAFT, index=True)
     we_did: Mapped[str | None] = mapped_column(Text, nullable=True)
     why: Mapped[str | None] = mapped_column(Text, nullable=True)

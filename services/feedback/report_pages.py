@@ -13,6 +13,7 @@ from services.feedback.charts import result_charts
 from services.feedback.findings import (
     headline,
     published_results,
+    published_themes,
     representativeness_note,
 )
 from services.feedback.models import Commitment, Report
@@ -32,7 +33,8 @@ def public_view(report: Report, threshold: int, today: date) -> dict:
     A hidden count is "fewer than" the threshold only when it is small itself; others are
     hidden so that a small one cannot be worked out from the total.
     """
-    results = [{**q, "headline": headline(raw, threshold),
+    themes = published_themes(report.themes or [], threshold)
+    results = [{**q, "headline": headline(raw, threshold), "themes": themes.get(q["code"], []),
                 "small": {answer for answer, count in (raw.get("counts") or {}).items()
                           if is_small(count, threshold)}}
                for q, raw in zip(published_results(report.results, threshold), report.results,

@@ -60,6 +60,7 @@ def draft_report(session: Session, payload: dict) -> Report | None:
         results=[dict(question) for question in payload["questions"]],
         weighting=dict(payload["weighting"]) if payload.get("weighting") else None,
         representation=[dict(group) for group in payload.get("representation") or []],
+        themes=[dict(theme) for theme in payload.get("themes") or []],
         sponsors=[ReportSponsor(agency=agency, name=names.get(agency))
                   for agency in dict.fromkeys(payload["sponsors"])],
         tags=[ReportTag(kind=kind, value=value[:100]) for kind, value in sorted(tags)],
@@ -71,6 +72,14 @@ def draft_report(session: Session, payload: dict) -> Report | None:
         session.execute(insert(Respondent), [{"report_id": report.id, "member_ref": ref}
                                              for ref in refs])
     return report
+
+
+def replace_themes(session: Session, payload: dict) -> None:
+    """A survey's themes as they now stand (after a run or an analyst's edit): the draft's
+    "you said" follows them; a published report keeps those it was published with."""
+    report = session.scalar(select(Report).where(Report.survey_id == payload["survey_id"]))
+    if report is not None and report.status == ReportStatus.DRAFT:
+        report.themes = [dict(theme) for theme in payload["themes"]]
 
 
 def complete_report(report: Report, changes: dict) -> None:

@@ -20,6 +20,7 @@ from services.panel.messaging import PANEL_DIR
 from services.panel.models import Campaign, InboundSms, Member, SmsJoin
 from shared.bus import Bus
 from shared.catalogues import N_, translations
+from shared.free_text import remove_contact_details
 from shared.profile import is_area_code
 
 STOP_WORDS = {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
@@ -60,11 +61,25 @@ CHOICES = {
     "disability": {"Y": "disabled", "N": "not_disabled"},
 }
 STEPS = ("age", "gender", "ethnicity", "disability", "area", "confirm")
+# A reply goes on to surveys with its contact details taken out (surveys says the same words).
+PLACEHOLDER_TEXTS = {
+    "email": N_("[email address removed]"),
+    "link": N_("[web link removed]"),
+    "phone": N_("[phone number removed]"),
+    "postcode": N_("[postcode removed]"),
+}
 
 
 def in_language(text: str, language: str) -> str:
     """One of the texts above, in language (English where panel has no catalogue for it)."""
     return translations(PANEL_DIR, language).gettext(text)
+
+
+def without_contact_details(body: str, language: str) -> str:
+    """A member's reply as it may leave panel: emails, phone numbers, postcodes and links
+    replaced by placeholders in the member's language."""
+    words = {kind: in_language(text, language) for kind, text in PLACEHOLDER_TEXTS.items()}
+    return remove_contact_details(body, words).text
 
 
 def keyword(body: str) -> str:
@@ -118,7 +133,8 @@ def handle_inbound(session: Session, bus: Bus, *, phone: str, body: str, provide
         return _continue_dialogue(session, dialogue, word, now, allow_drama)
     if member is not None and member.opted_out_at is None:
         bus.send(session, "surveys.sms_reply", {
-            "member_ref": member.member_ref, "body": body[:1600], "received_at": now,
+            "member_ref": member.member_ref,
+            "body": without_contact_details(body[:1600], language), "received_at": now,
             "provider_id": provider_id or None})
     return None
 

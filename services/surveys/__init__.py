@@ -26,6 +26,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         overview_views,
         results_views,
         sign_in_views,
+        themes_api,
+        themes_views,
         views,
     )
     from services.surveys.oidc_sign_in import init_oidc_sign_in
@@ -41,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     flask_api.register_blueprint(api.keys_blp)
     flask_api.register_blueprint(api.bank_blp)
     flask_api.register_blueprint(analysis_api.analysis_blp)
+    flask_api.register_blueprint(themes_api.themes_blp)
     app.register_blueprint(views.pages)
     # The answer form's authority is the secret token in its address, not a cookie.
     secret_link_form(app, "pages.submit")
@@ -50,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(bank_views.bank_pages)
     app.register_blueprint(sign_in_views.sign_in)
     app.register_blueprint(results_views.results_pages)
+    app.register_blueprint(themes_views.theme_pages)
     init_oidc_sign_in(app)
     app.register_blueprint(overview_views.survey_pages)
     app.register_blueprint(admin_views.admin)

@@ -21,6 +21,7 @@ from services.surveys.models import (
     Response,
     Survey,
     SurveySponsor,
+    Theme,
 )
 from services.surveys.population import area_names
 from services.surveys.questions import YES_NO, YES_NO_WORDS
@@ -539,14 +540,57 @@ def merged_dataset(session: Session, surveys: Sequence[Survey], weights: dict[in
             rows += [{**row, "question": code, "value": value} for code, value in given.items()]
         else:
             rows.append({**row, **{q.name: given.get(q.name) for q in questions}})
+    themes = answer_themes(session, survey_ids)
     if form == "long":
         # Mixed answers in one column: SPSS keeps it as text, CSV and Excel as typed.
         variables += [Variable("question", "Question code", "string",
                                {q.name: q.label for q in questions}),
                       Variable("value", "Answer", "string")]
+        if themes:
+            variables.append(Variable("theme", "Theme of the free-text answer", "string"))
+            for row in rows:
+                row["theme"] = themes.get((row["survey_id"], row["respondent_id"],
+                                           row["question"]))
     else:
         variables += questions
+        themed = sorted({code for _, _, code in themes})
+        variables += [Variable(f"{code}_theme", f"Theme of: {_label_of(questions, code)}",
+                               "string") for code in themed]
+        for row in rows:
+            row.update({f"{code}_theme": themes.get((row["survey_id"], row["respondent_id"],
+                                                     code)) for code in themed})
     return Dataset(variables, rows, [weights[s].summary() for s in survey_ids if s in weights])
+
+
+def _label_of(questions: Sequence[Variable], code: str) -> str:
+    return next((q.label for q in questions if q.name == code), code)
+
+
+def answer_themes(session: Session, survey_ids: Sequence[int]) -> dict[tuple, str]:
+    """Each themed free-text answer's theme (its label as it stands), by (survey, respondent
+    id as the dataset numbers them, question code)."""
+    by_answer: dict[int, str] = {}
+    for label, answer_ids in session.execute(select(Theme.label, Theme.answer_ids)
+                                             .where(Theme.survey_id.in_(list(survey_ids)))):
+        by_answer.update({a: label for a in answer_ids})
+    if not by_answer:
+        return {}
+    ordinal: dict[int, int] = defaultdict(int)
+    numbered = {}
+    for response_id, survey_id in session.execute(
+            select(Response.id, Response.survey_id).where(Response.survey_id.in_(survey_ids))
+            .order_by(Response.survey_id, Response.id)):
+        ordinal[survey_id] += 1
+        numbered[response_id] = (survey_id, f"S{survey_id}-R{ordinal[survey_id]:06d}")
+    found = {}
+    for answer_id, response_id, code in session.execute(
+            select(Answer.id, Answer.response_id, QUESTION_KEY)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Response.survey_id.in_(list(survey_ids)), Question.type == "free_text")):
+        if answer_id in by_answer and response_id in numbered:
+            found[(*numbered[response_id], code)] = by_answer[answer_id]
+    return found
 
 
 def dataset_size(session: Session, survey_ids: Sequence[int], *, form: str) -> int:

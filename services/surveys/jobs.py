@@ -13,6 +13,7 @@ from services.surveys.population import replace_targets
 from services.surveys.prelaunch import record_answer
 from services.surveys.privacy import forget_member
 from services.surveys.responding import reply_to_dialogue
+from services.surveys.themes import run_job
 from shared.db import new_session
 from shared.service import bus
 
@@ -81,3 +82,8 @@ def _reply(session: Session, payload: dict) -> None:
 def export_dataset(envelope: dict) -> bool:
     """Build an analyst's export file, reporting progress on its export row as it goes."""
     return run_export(envelope)
+
+
+def find_themes(envelope: dict) -> bool:
+    """Find the themes of a free-text question's answers, reporting progress on its run."""
+    return run_job(envelope)

@@ -27,6 +27,7 @@ from services.surveys.questions import sms_problem, survey_text
 from services.surveys.quotas import cell_of, full_cells
 from services.surveys.responding import open_dialogues
 from services.surveys.results import tally
+from services.surveys.themes import feedback_themes, queue_theme_runs
 from shared.audit import Actor
 from shared.bus import Bus, utcnow
 from shared.db import among, insert_rows_with_ids
@@ -388,6 +389,7 @@ def close_survey(session: Session, bus: Bus, survey: Survey) -> None:
             {"status": [survey.status]}, status=409)
     survey.status, survey.closed_at = SurveyStatus.CLOSED, utcnow()
     bus.send(session, "feedback.survey_closed", closed_message(session, survey))
+    queue_theme_runs(session, bus, survey)
 
 
 def closed_message(session: Session, survey: Survey) -> dict:
@@ -415,6 +417,7 @@ def closed_message(session: Session, survey: Survey) -> dict:
         "invited": results["invited"], "questions": results["questions"],
         "respondent_refs": list(respondents), "respondent_channels": channels,
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),
+        "themes": feedback_themes(session, survey),
     }
     return add_weighted_results(session, survey, message)
 

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -392,3 +393,63 @@ class AnalysisCellsBuilt(Base):
                                            primary_key=True)
     last_response_id: Mapped[int] = mapped_column(Integer)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ThemeRun(Base):
+    """One run of theme finding over a free-text question's answers, by the worker: its
+    progress, and what it found (each theme's words and answers, strongest first) before
+    any analyst's edits, which are applied to it afresh (`theme_edits`)."""
+
+    __tablename__ = "theme_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default=ExportStatus.QUEUED.value)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    found: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Theme(Base):
+    """A theme of a free-text question as it stands: the latest run with every edit applied.
+    Replaced whole after each run and each edit."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("theme_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    words: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    answer_ids: Mapped[list] = mapped_column(JSON, default=list)  # strongest first
+    count: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float] = mapped_column(Float)  # of the question's answers
+    weighted_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    quote_ids: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ThemeEdit(Base):
+    """An analyst's or officer's edit of a question's themes, kept as a rule applied after
+    every run: rename, merge, split, move an answer, do not quote an answer. A theme is
+    named by the answers it held when the edit was made (its anchor)."""
+
+    __tablename__ = "theme_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from services.surveys.contact_details import KIND_NAMES, removals
 from services.surveys.lifecycle import (
     agency_names,
     launch_problems,
@@ -28,6 +29,7 @@ from shared.statuses import JoinRequestStatus, SurveyStatus
 
 # The roles the API lets write (launch, close, top up, join): the console's buttons too.
 WRITERS = ("admin", "officer")
+THEME_STEERS = ("officer", "analyst")  # the themes API's roles (themes_api.STEERS)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class Overview:
     requests: list[JoinRequest] = field(default_factory=list)  # pending requests to join
     steps: list[Step] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    # contact details taken out of free-text answers: (what, how many), most first
+    removed: list[tuple[str, int]] = field(default_factory=list)
+    # the free-text questions whose themes this person may read and steer: (code, text)
+    themes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _share(value) -> str:
@@ -98,7 +104,12 @@ def survey_overview(session: Session, *, staff: StaffMember, survey_id: int) -> 
                  for r in survey.join_requests
                  if r.kind == "invitation" and r.status == JoinRequestStatus.PENDING],
         areas=[wards.get(a, a) for a in survey.areas or []], overlaps=overlaps,
-        requests=requests, steps=next_steps(survey, lead=lead, writer=writer), names=names)
+        requests=requests, steps=next_steps(survey, lead=lead, writer=writer), names=names,
+        removed=[(KIND_NAMES[kind], count) for kind, count
+                 in removals(session, survey.id).most_common()]
+        if survey.status != SurveyStatus.DRAFT else [],
+        themes=[(q.code, q.text) for q in survey.questions if q.type == "free_text"]
+        if survey.status != SurveyStatus.DRAFT and staff.role in THEME_STEERS else [])
 
 
 # -- the launch checklist: the purpose gate, item by item ---------------------------------

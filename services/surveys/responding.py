@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.surveys.contact_details import clean_answers, notice
 from services.surveys.models import (
     Agency,
     Answer,
@@ -144,6 +145,9 @@ def _asked_key(survey_id: int, launched_at: datetime) -> tuple[int, str]:
 # checked against the questions this process keeps and saved in one statement that also
 # checks the link belongs to that launch. A hyphen keeps it apart from question codes.
 QUESTIONNAIRE_FIELD = "questionnaire-version"
+# The language the page was shown in: the placeholders put in place of contact details in
+# free-text answers are in it.
+LANGUAGE_FIELD = "answer-language"
 
 
 def questionnaire_version(survey_id: int, launched_at: datetime | None) -> str:
@@ -178,6 +182,9 @@ def respond_page_context(session: Session, survey: Survey, language: str) -> dic
         else "the survey closes",
         "questionnaire_field": QUESTIONNAIRE_FIELD,
         "questionnaire_version": questionnaire_version(survey.id, survey.launched_at),
+        "language_field": LANGUAGE_FIELD,
+        "contact_details_notice": notice(language)
+        if any(q.type == "free_text" for q in questions) else None,
     }
 
 
@@ -242,7 +249,9 @@ def save_progress(session: Session, invitation: Invitation, questions: list[Ques
 def keep_progress(session: Session, *, link: Link, questions: list[Question],
                   answers: dict[str, object]) -> None:
     """The respondent's "save and come back later": keep these answers and commit."""
-    save_progress(session, session.get(Invitation, link.invitation_id), questions, answers)
+    invitation = session.get(Invitation, link.invitation_id)
+    save_progress(session, invitation, questions,
+                  clean_answers(questions, answers, _language_of(session, invitation)))
     session.commit()
 
 
@@ -265,7 +274,11 @@ def complete_response(session: Session, invitation: Invitation, questions: list[
 
 def save_response(session: Session, link: Link, questions: list[Question], answers: dict,
                   channel: str = "web") -> None:
-    """Save the complete response and commit; a second submission raises AlreadyAnswered."""
+    """Save the complete response and commit; a second submission raises AlreadyAnswered.
+
+    Contact details are taken out of free-text answers first."""
+    answers = clean_answers(questions, answers, _language_of(
+        session, session.get(Invitation, link.invitation_id)))
     try:
         # The statement itself leaves alone a link with progress saved or a dialogue open.
         saved = _in_one_statement(session.get_bind().dialect.name, answers) and \
@@ -280,9 +293,13 @@ def save_response(session: Session, link: Link, questions: list[Question], answe
         raise AlreadyAnswered() from None
 
 
+def _language_of(session: Session, invitation: Invitation) -> str:
+    return page_language(session.get(Survey, invitation.survey_id), invitation)
+
+
 def save_response_at_once(connection: Connection, token: str, version: tuple[int, datetime],
                           questions: list[AskedQuestion], answers: dict,
-                          channel: str = "web") -> bool:
+                          channel: str = "web", language: str = "en") -> bool:
     """The busiest path: a whole response to this launch of the survey in one statement, on a
     connection outside any transaction (the statement is atomic by itself).
 
@@ -292,6 +309,7 @@ def save_response_at_once(connection: Connection, token: str, version: tuple[int
     """
     if not _in_one_statement(connection.dialect.name, answers):
         return False
+    answers = clean_answers(questions, answers, language)
     try:
         return insert_whole_response(connection, token, *version, questions, answers, channel)
     except IntegrityError:
@@ -459,8 +477,10 @@ def reply_to_dialogue(session: Session, bus: Bus, payload: dict, batch_size: int
         save_progress(session, invitation, questions, {}, skipped=(current.code,))
         answers[current.code] = None
     else:
-        save_progress(session, invitation, questions, {current.code: reading.value})
-        answers[current.code] = reading.value
+        value = clean_answers(questions, {current.code: reading.value},
+                              invitation.language)[current.code]
+        save_progress(session, invitation, questions, {current.code: value})
+        answers[current.code] = value
     following = _next_question(questions, answers)
     if following is None:
         shown = {q.code for q in visible(questions, answers)}

@@ -12,6 +12,7 @@ from services.surveys.models import Invitation, Response, Survey
 from services.surveys.monitor_charts import fieldwork_view
 from services.surveys.questions import choices, read_answers
 from services.surveys.responding import (
+    LANGUAGE_FIELD,
     QUESTIONNAIRE_FIELD,
     AlreadyAnswered,
     Link,
@@ -30,6 +31,7 @@ from services.surveys.responding import (
 from shared.auth import current_caller
 from shared.console import staff_page
 from shared.db import autocommit_statement, get_session
+from shared.profile import LANGUAGES
 from shared.statuses import SurveyStatus
 from shared.unavailable import DATABASE_UNAVAILABLE, unavailable_page
 
@@ -118,8 +120,10 @@ def _saved_at_once(token: str) -> bool:
     answers, errors = read_answers(questions, _given(questions))
     if errors:
         return False
-    return autocommit_statement(
-        lambda connection: save_response_at_once(connection, token, version, questions, answers))
+    language = request.form.get(LANGUAGE_FIELD)
+    language = language if language in LANGUAGES else "en"
+    return autocommit_statement(lambda connection: save_response_at_once(
+        connection, token, version, questions, answers, language=language))
 
 
 @pages.post("/r/<token>")

@@ -45,7 +45,16 @@ EXAMPLES = {
         "sponsors": ["council"], "closed_at": datetime(2026, 11, 1, tzinfo=UTC), "invited": 3,
         "questions": [{"code": "q1", "text": "Which?", "type": "single_choice", "base": 2,
                        "counts": {"A": 1, "B": 1}, "mean": None, "comments": 0}],
-        "respondent_refs": [REF]},
+        "respondent_refs": [REF],
+        "themes": [{"question_code": "comments", "question_text": "Anything else?",
+                    "label": "Street lights, dark", "count": 40, "share": 0.4,
+                    "weighted": True, "quotes": ["The lights are out", "Too dark at night"]},
+                   {"question_code": "comments", "question_text": "Anything else?",
+                    "label": "Buses", "count": None, "share": None, "quotes": []}]},
+    "feedback.survey_themes": {"survey_id": 1, "themes": [
+        {"question_code": "comments", "question_text": "Anything else?", "label": "Buses",
+         "count": 12, "share": 0.12, "weighted": False, "quotes": ["Buses are late"]}]},
+    "surveys.find_themes": {"run_id": 1},
     "feedback.api_key_issued": KEY,
     "feedback.report_published": {"report_id": 1},
     "surveys.sms_reply": {"member_ref": REF, "body": " 2 ", "provider_id": "SM" + "0" * 32,
@@ -126,3 +135,12 @@ def test_receiver_refuses_a_message_of_another_type():
 def test_unknown_message_type_is_refused():
     with pytest.raises(ContractError):
         build_message("panel.make_tea", {})
+
+
+def test_a_theme_carries_three_quotes_at_most():
+    example = {**EXAMPLES["feedback.survey_themes"]}
+    example["themes"] = [{**example["themes"][0], "quotes": ["a", "b", "c", "d"]}]
+    with pytest.raises(ContractError) as refused:
+        read_message("feedback.survey_themes", json.loads(json.dumps(
+            build_message("feedback.survey_themes", example))))
+    assert "quotes" in str(refused.value)

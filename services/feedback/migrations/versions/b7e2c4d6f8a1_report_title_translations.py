@@ -1,7 +1,7 @@
 """reports' survey titles in other languages, respondents by channel
 
 Revision ID: b7e2c4d6f8a1
-Revises: a3d5e7f9b1c2
+Revises: b4e6f8a0c2d3
 Create Date: 2026-12-02 11:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = 'b7e2c4d6f8a1'
-down_revision: str | Sequence[str] | None = 'a3d5e7f9b1c2'
+down_revision: str | Sequence[str] | None = 'b4e6f8a0c2d3'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

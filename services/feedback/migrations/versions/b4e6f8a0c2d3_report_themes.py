@@ -1,0 +1,29 @@
+"""report themes: the free-text questions' themes for the "you said"
+
+Revision ID: b4e6f8a0c2d3
+Revises: a3d5e7f9b1c2
+Create Date: 2026-12-02 11:30:00.000000
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = 'b4e6f8a0c2d3'
+down_revision: str | Sequence[str] | None = 'a3d5e7f9b1c2'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('themes', sa.JSON(), nullable=False, server_default='[]'))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_column('themes')
