@@ -30,9 +30,6 @@ ACTIONS_WITHOUT_A_PAGE = {
     ("PATCH", "/api/v1/members/<uuid:member_ref>/consent"),
     ("POST", "/api/v1/members/<uuid:member_ref>/agency-opt-outs"),
     ("POST", "/api/v1/representativeness/respondents"),
-    ("GET", "/api/v1/campaigns"),
-    ("POST", "/api/v1/campaigns"),
-    ("GET", "/api/v1/campaigns/<int:campaign_id>/report"),
 }
 
 
