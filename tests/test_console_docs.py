@@ -26,7 +26,6 @@ ACTIONS_WITHOUT_A_PAGE = {
     ("POST", "/api/v1/analysis/exports"),
     ("GET", "/api/v1/analysis/exports/<int:export_id>"),
     ("GET", "/api/v1/analysis/exports/<int:export_id>/file"),
-    ("POST", "/api/v1/representativeness/respondents"),
 }
 
 
