@@ -24,9 +24,15 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list]],
               formatter: Callable[[float | None], str] = percent) -> str:
     """A horizontal bar chart as a data: address; `series` are (name, values), None for a
     value not shown (a small cell)."""
+    # Every bar carries its value, so the value axis's own labels (which crowd into each
+    # other at this width) are left out; one series needs no legend. Shares are drawn on one
+    # scale, with room past 100 % for the value written beside a full bar.
     config = {**chart_config(title, height=max(300, 110 + 70 * len(labels)), width=520),
-              "show_y_guides": False, "print_values_position": "top",
-              "legend_at_bottom_columns": 2, "value_formatter": formatter}
+              "show_y_guides": False, "show_y_labels": False, "print_values_position": "top",
+              "legend_at_bottom_columns": 2, "value_formatter": formatter,
+              "show_legend": len(series) > 1}
+    if formatter is percent:
+        config["range"] = (0, 125)
     chart = pygal.HorizontalBar(**config)
     # A horizontal bar chart draws its first label at the bottom: reversed, it reads top down
     # in the order of the table beside it.

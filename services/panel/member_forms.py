@@ -166,7 +166,7 @@ def opt_out_from_form(session: Session, *, member_ref: str, form: MultiDict,
     data = _loaded(AgencyOptOutSchema(), {"agency": form["agency"]},
                    lambda m: _simple(m, "agency"))
     record_agency_opt_out(session, member_ref=member_ref, agency=data["agency"],
-                          caller_agency=agency, source=f"console:{agency}")
+                          caller_agency=agency, source="console:opt-out")
     return words[data["agency"]]
 
 

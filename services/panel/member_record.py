@@ -19,6 +19,16 @@ from shared.profile import PROFILE_DIMENSIONS, category_label, dimension_label
 PURPOSE_LABELS = {"surveys": "Survey invitations", "outcomes": "Hearing what was decided",
                   "recontact": "Being asked again about the same topic"}
 CHANNEL_LABELS = {"email": "Email", "sms": "Text message"}
+# Where a change of consent came from, in words; any other source is shown as it is.
+SOURCE_LABELS = {"console": "added in the console", "console:phone": "by phone, in the console",
+                 "console:email": "by email, in the console",
+                 "console:letter": "by letter, in the console",
+                 "console:in_person": "in person, in the console",
+                 "console:opt-out": "an agency opt-out, in the console", "api": "through the API",
+                 "import": "a CSV import", "join-page": "the join page",
+                 "email-link": "their email confirmation link", "sms": "a text message",
+                 "sms-yes": "replying YES by text", "unsubscribe-link": "an unsubscribe link",
+                 "gateway-21610": "the SMS gateway (they replied STOP)"}
 STATUS_LABELS = {"active": "Active", "pending": "Waiting to confirm they joined",
                  "erased": "Erased"}
 
@@ -74,6 +84,7 @@ def member_record(session: Session, *, member_ref: str, cap: ContactCap, now: da
                                                 member.preferred_channel),
             "cap": cap_summary(cap, invited, member.cap_free_at, now),
             "labels": {"purpose": PURPOSE_LABELS, "channel": CHANNEL_LABELS,
+                       "source": SOURCE_LABELS,
                        "delivery": DELIVERY_STATUS_LABELS, "template": TEMPLATE_LABELS}}
 
 

@@ -53,7 +53,7 @@ def test_consent_is_changed_with_how_the_member_said_so(apps, clients, pump):
     assert banner(shown) == "Consent changed: Survey invitations: not given; Being asked " \
                             "again about the same topic: given."
     consent = shown.split('id="consent"')[1].split("</table>")[0]
-    assert consent.count("Not given") == 1 and "console:phone, council" in consent
+    assert consent.count("Not given") == 1 and "by phone, in the console, council" in consent
     api = clients["panel"].get(f"/api/v1/members/{ref}",
                                headers=bearer(keys["council"]["panel_manager"])).json
     assert api["consent"] == {"surveys": False, "outcomes": True, "recontact": True}
@@ -108,7 +108,7 @@ def test_a_member_is_added_by_hand_with_the_apis_rules(apps, clients, pump):
     assert "ada@example.org" in shown and "Cymraeg" in shown and "65 to 74" in shown
     assert "Riverside Central" in shown and "Social rented" in shown
     consent = shown.split('id="consent"')[1].split("</table>")[0]
-    assert consent.count("Not given") == 1 and "(console)" in consent
+    assert consent.count("Not given") == 1 and "(added in the console)" in consent
 
     twice = post(clients, "/panel/members/new", PERSON)
     assert twice.status_code == 409
