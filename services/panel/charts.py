@@ -6,10 +6,23 @@ Every bar carries its value, so no colour is needed to read it."""
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Callable
 from decimal import Decimal
 
-from shared.charts import chart_config, pygal, render_svg
+from shared.charts import STYLE, chart_config, pygal, render_svg
+
+# pygal centres a bar's value on the bar's end: written in the page's text colour and pushed
+# past the end (below), it reads on white, whatever the bar's colour or length.
+VALUE_STYLE = copy.copy(STYLE)
+VALUE_STYLE.value_colors = ("#0b0c0c",) * len(STYLE.colors)
+NO_BREAK_SPACE = "\u00a0"
+
+
+def beside_the_bar(text: str) -> str:
+    """The value with leading no-break spaces about as wide as itself (one is about half a
+    digit), so that, centred on the bar's end, it starts just past it."""
+    return NO_BREAK_SPACE * (2 * len(text)) + text if text else text
 
 
 def percent(value: float | None) -> str:
@@ -28,11 +41,15 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list]],
     # other at this width) are left out; one series needs no legend. Shares are drawn on one
     # scale, with room past 100 % for the value written beside a full bar.
     config = {**chart_config(title, height=max(300, 110 + 70 * len(labels)), width=520),
-              "show_y_guides": False, "show_y_labels": False, "print_values_position": "top",
-              "legend_at_bottom_columns": 2, "value_formatter": formatter,
+              "show_x_guides": False, "show_y_guides": False, "show_x_labels": False,
+              "print_values_position": "top",
+              "legend_at_bottom_columns": 2, "style": VALUE_STYLE,
+              "value_formatter": lambda value: beside_the_bar(formatter(value)),
               "show_legend": len(series) > 1}
-    if formatter is percent:
-        config["range"] = (0, 125)
+    top = 100 if formatter is percent else max((v for _, vs in series for v in vs if v),
+                                               default=0)
+    if top:
+        config["range"] = (0, 1.25 * top if formatter is percent else 1.45 * top)
     chart = pygal.HorizontalBar(**config)
     # A horizontal bar chart draws its first label at the bottom: reversed, it reads top down
     # in the order of the table beside it.
