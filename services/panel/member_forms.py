@@ -17,6 +17,7 @@ from services.panel.members import add_panel_member
 from services.panel.models import AgencyOptOut, ApiKey, Member
 from services.panel.queries import join_page_wards, panel_member
 from services.panel.schemas import AgencyOptOutSchema, ConsentChangeSchema, MemberCreateSchema
+from services.panel.survey_respondents import known_agency_names
 from shared.errors import RuleBroken
 from shared.profile import (
     CATEGORIES,
@@ -151,8 +152,9 @@ def opt_out_choices(session: Session, *, member_ref: str, own: str,
     known = set(session.scalars(select(ApiKey.agency).distinct())) | {own}
     out = set(session.scalars(select(AgencyOptOut.agency).where(
         AgencyOptOut.member_id == member.id)))
-    return [(a, f"{own_name} (your agency)" if a == own else a)
-            for a in sorted(known - out, key=lambda a: (a != own, a))]
+    names = {**known_agency_names(session), own: f"{own_name} (your agency)"}
+    return sorted(((a, names.get(a, a)) for a in known - out),
+                  key=lambda choice: (choice[0] != own, choice[1].lower()))
 
 
 def opt_out_from_form(session: Session, *, member_ref: str, form: MultiDict,

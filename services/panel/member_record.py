@@ -13,6 +13,7 @@ from services.panel.contact_cap import ContactCap
 from services.panel.contacts import InvalidPhoneNumber, normalise_mobile
 from services.panel.erasure import subject_access_export
 from services.panel.queries import panel_member, search_members
+from services.panel.survey_respondents import known_agency_names
 from services.panel.targets import area_names
 from shared.profile import PROFILE_DIMENSIONS, category_label, dimension_label
 
@@ -83,6 +84,7 @@ def member_record(session: Session, *, member_ref: str, cap: ContactCap, now: da
             "channel_label": CHANNEL_LABELS.get(member.preferred_channel,
                                                 member.preferred_channel),
             "cap": cap_summary(cap, invited, member.cap_free_at, now),
+            "agency_names": known_agency_names(session),
             "labels": {"purpose": PURPOSE_LABELS, "channel": CHANNEL_LABELS,
                        "source": SOURCE_LABELS,
                        "delivery": DELIVERY_STATUS_LABELS, "template": TEMPLATE_LABELS}}

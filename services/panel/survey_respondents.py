@@ -25,6 +25,15 @@ def record_respondents(session: Session, payload: dict) -> None:
     session.add(row)
 
 
+def known_agency_names(session: Session) -> dict[str, str]:
+    """{agency: name} as the closed surveys' messages named their sponsors (the newest name of
+    each wins): panel holds no table of agencies, so an agency nobody named shows its code."""
+    names: dict[str, str] = {}
+    for row in session.scalars(select(SurveyRespondents).order_by(SurveyRespondents.closed_at)):
+        names.update(row.sponsor_names or {})
+    return names
+
+
 def sponsored_closed_surveys(session: Session, agency: str) -> list[SurveyRespondents]:
     """The closed surveys the agency sponsored, most recently closed first."""
     rows = session.scalars(select(SurveyRespondents).order_by(

@@ -72,6 +72,11 @@ def test_a_sponsors_panel_manager_reads_how_its_respondents_represent_the_ward(a
 
     with apps["panel"].app_context(), new_session() as session:
         erased = session.get(SurveyRespondents, survey_id).member_refs[0]
+    # The sponsors' names came with the survey: the opt-out form names agencies by them.
+    choices = page(clients, f"/panel/members/{erased}/agency-opt-outs")
+    labels = re.findall(r'for="agency[-\d]*">([^<]+)</label>', choices)
+    assert labels[0] == "Riverside Police (your agency)" and "Riverside Council" in labels
+    assert "council" not in labels  # the two sponsors by name; others by code, unnamed
     assert clients["panel"].post(f"/panel/members/{erased}/erase").status_code == 303
     assert "11 respondents" in page(
         clients, f"/panel/representativeness/respondents?survey={survey_id}")
