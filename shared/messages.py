@@ -341,6 +341,18 @@ class SurveyThemesMessage(Schema):
     themes = fields.List(fields.Nested(ThemeSchema), required=True)
 
 
+class SurveyRespondentsMessage(Schema):
+    """Who answered a survey that closed, for panel's pages of how well its respondents
+    represent the place: refs only, the survey named by its title and its sponsors."""
+
+    survey_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    sponsors = fields.List(fields.String(), required=True)
+    sponsor_names = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    closed_at = fields.AwareDateTime(required=True)
+    respondent_refs = fields.List(fields.UUID(), required=True)
+
+
 # -- panel, feedback -> surveys: the audit log -------------------------------
 
 
@@ -477,6 +489,10 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
         "panel.confirm_join", "panel", "services.panel.jobs.confirm_join", ConfirmJoinMessage
     ),
     MessageType("panel.staff_email", "panel", "services.panel.jobs.staff_email", StaffEmailMessage),
+    MessageType(
+        "panel.survey_respondents", "panel", "services.panel.jobs.survey_respondents",
+        SurveyRespondentsMessage,
+    ),
     MessageType(
         "surveys.sample_drawn", "surveys", "services.surveys.jobs.sample_drawn", SampleDrawnMessage
     ),

@@ -26,13 +26,6 @@ ACTIONS_WITHOUT_A_PAGE = {
     ("POST", "/api/v1/analysis/exports"),
     ("GET", "/api/v1/analysis/exports/<int:export_id>"),
     ("GET", "/api/v1/analysis/exports/<int:export_id>/file"),
-    ("POST", "/api/v1/members"),
-    ("PATCH", "/api/v1/members/<uuid:member_ref>/consent"),
-    ("POST", "/api/v1/members/<uuid:member_ref>/agency-opt-outs"),
-    ("POST", "/api/v1/representativeness/respondents"),
-    ("GET", "/api/v1/campaigns"),
-    ("POST", "/api/v1/campaigns"),
-    ("GET", "/api/v1/campaigns/<int:campaign_id>/report"),
 }
 
 

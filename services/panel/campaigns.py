@@ -8,9 +8,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.panel.campaign_links import join_url, sms_keyword
 from services.panel.models import Campaign, Member
-from services.panel.queries import agency_campaign
+from services.panel.queries import agency_campaign, campaigns_of
+from services.panel.targets import area_names
 from shared.errors import RuleBroken
+from shared.profile import PROFILE_DIMENSIONS, category_label, dimension_label
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -69,3 +72,34 @@ def campaign_report(session: Session, campaign: Campaign) -> dict:
         "cost_per_target_recruit": str(round(cost / in_target, 2)) if cost and in_target
         else None,
     }
+
+
+# -- what the console shows of campaigns ----------------------------------------------------
+
+def group_in_words(group: dict, area_names: dict[str, str]) -> list[tuple[str, str]]:
+    """The target group as (dimension, its groups) in words, dimensions in natural order."""
+    return [(dimension_label(dimension), ", ".join(
+        category_label(dimension, str(value), area_names) for value in group[dimension]))
+        for dimension in PROFILE_DIMENSIONS if group.get(dimension)]
+
+
+def campaign_listing(session: Session, *, agency: str) -> list[dict]:
+    """The agency's campaigns, newest first, each with its recruits and its group in words."""
+    campaigns = list(session.scalars(campaigns_of(agency)))
+    recruits = dict(session.execute(
+        select(Member.campaign_id, func.count()).where(
+            Member.campaign_id.in_([c.id for c in campaigns]), Member.status == "active")
+        .group_by(Member.campaign_id)).all()) if campaigns else {}
+    names = area_names(session)
+    return [{"campaign": c, "recruits": recruits.get(c.id, 0),
+             "group": group_in_words(c.target_group or {}, names)} for c in campaigns]
+
+
+def campaign_page(session: Session, *, agency: str, campaign_id: int, panel_url: str) -> dict:
+    """One of the agency's campaigns as its page shows it (NotFound for any other): how it
+    reaches people, whom it aims at in words, and its report."""
+    campaign = agency_campaign(session, agency=agency, campaign_id=campaign_id)
+    return {"campaign": campaign, "join_url": join_url(panel_url, campaign.code),
+            "sms_keyword": sms_keyword(campaign.code),
+            "group": group_in_words(campaign.target_group or {}, area_names(session)),
+            "report": campaign_report(session, campaign)}

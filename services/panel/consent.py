@@ -63,10 +63,11 @@ def change_consent(session: Session, *, member_ref: str, changes: dict, agency: 
 
 
 def record_agency_opt_out(session: Session, *, member_ref: str, agency: str,
-                          caller_agency: str) -> Member:
-    """The member wants nothing from `agency`, as the caller's agency heard."""
+                          caller_agency: str, source: str | None = None) -> Member:
+    """The member wants nothing from `agency`, as the caller's agency heard (through the API
+    unless `source` says otherwise)."""
     member = panel_member(session, member_ref)
-    opt_out_of_agency(session, member, agency, source=f"api:{caller_agency}")
+    opt_out_of_agency(session, member, agency, source=source or f"api:{caller_agency}")
     session.commit()
     return member
 

@@ -16,6 +16,7 @@ from services.panel.models import (
     Delivery,
     Member,
     SmsJoin,
+    SurveyRespondents,
 )
 from services.panel.queries import panel_member
 from shared.audit import Actor, send_staff_action
@@ -27,8 +28,8 @@ ERASED = "erased"
 ERASURE_EFFECTS = (
     ("Panel", "Email address, phone number and the partner's own id; the profile (age, gender, "
               "ethnic group, disability, ward, deprivation, tenure and extra attributes); "
-              "consent history, agency opt-outs, invitation history and any unfinished "
-              "text-message sign-up."),
+              "consent history, agency opt-outs, invitation history, their place in closed "
+              "surveys' lists of respondents and any unfinished text-message sign-up."),
     ("Panel's contact log", "Kept as counts only: each message loses its subject, text and "
                             "gateway id and gets a new random reference."),
     ("Surveys", "Their invitations get a new random reference and a dead link: their answers "
@@ -49,6 +50,9 @@ def erase_member(session: Session, bus: Bus, member: Member, now: datetime) -> N
     session.execute(delete(ConsentRecord).where(ConsentRecord.member_id == member.id))
     session.execute(delete(AgencyOptOut).where(AgencyOptOut.member_id == member.id))
     session.execute(delete(ContactEvent).where(ContactEvent.member_id == member.id))
+    for answered in session.scalars(select(SurveyRespondents)):
+        if ref in answered.member_refs:
+            answered.member_refs = [other for other in answered.member_refs if other != ref]
     member.member_ref = str(uuid.uuid4())
     member.email = member.phone = member.external_id = None
     member.age_band = member.gender = member.ethnicity = member.disability = ERASED

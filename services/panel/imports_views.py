@@ -55,7 +55,8 @@ def status(import_id: int):
     run = _run(import_id)
     return render_template("console/imports/status.html", run=run,
                            progress=import_guide.progress(run),
-                           shown=import_guide.SHOWN_PROBLEMS)
+                           shown=import_guide.SHOWN_PROBLEMS,
+                           refresh=request.args.get("refresh") != "off")
 
 
 def _csv(text: str, filename: str):

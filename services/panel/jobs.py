@@ -17,6 +17,7 @@ from services.panel.eligibility import count_and_tell
 from services.panel.imports import import_queued
 from services.panel.models import ApiKey
 from services.panel.staff_mail import send_staff_email
+from services.panel.survey_respondents import record_respondents
 from services.panel.unused_contacts import give_back_contacts
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
@@ -92,3 +93,9 @@ def api_key_revoked(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "panel.api_key_revoked", envelope,
                             partial(revoke_stored_key, model=ApiKey))
+
+
+def survey_respondents(envelope: dict) -> bool:
+    """A survey closed: who answered it, for the representativeness of its respondents."""
+    with new_session() as session:
+        return bus().handle(session, "panel.survey_respondents", envelope, record_respondents)

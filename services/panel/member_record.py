@@ -13,12 +13,23 @@ from services.panel.contact_cap import ContactCap
 from services.panel.contacts import InvalidPhoneNumber, normalise_mobile
 from services.panel.erasure import subject_access_export
 from services.panel.queries import panel_member, search_members
+from services.panel.survey_respondents import known_agency_names
 from services.panel.targets import area_names
 from shared.profile import PROFILE_DIMENSIONS, category_label, dimension_label
 
 PURPOSE_LABELS = {"surveys": "Survey invitations", "outcomes": "Hearing what was decided",
                   "recontact": "Being asked again about the same topic"}
 CHANNEL_LABELS = {"email": "Email", "sms": "Text message"}
+# Where a change of consent came from, in words; any other source is shown as it is.
+SOURCE_LABELS = {"console": "added in the console", "console:phone": "by phone, in the console",
+                 "console:email": "by email, in the console",
+                 "console:letter": "by letter, in the console",
+                 "console:in_person": "in person, in the console",
+                 "console:opt-out": "an agency opt-out, in the console", "api": "through the API",
+                 "import": "a CSV import", "join-page": "the join page",
+                 "email-link": "their email confirmation link", "sms": "a text message",
+                 "sms-yes": "replying YES by text", "unsubscribe-link": "an unsubscribe link",
+                 "gateway-21610": "the SMS gateway (they replied STOP)"}
 STATUS_LABELS = {"active": "Active", "pending": "Waiting to confirm they joined",
                  "erased": "Erased"}
 
@@ -73,7 +84,9 @@ def member_record(session: Session, *, member_ref: str, cap: ContactCap, now: da
             "channel_label": CHANNEL_LABELS.get(member.preferred_channel,
                                                 member.preferred_channel),
             "cap": cap_summary(cap, invited, member.cap_free_at, now),
+            "agency_names": known_agency_names(session),
             "labels": {"purpose": PURPOSE_LABELS, "channel": CHANNEL_LABELS,
+                       "source": SOURCE_LABELS,
                        "delivery": DELIVERY_STATUS_LABELS, "template": TEMPLATE_LABELS}}
 
 

@@ -207,6 +207,20 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+class SurveyRespondents(Base):
+    """Who answered a survey that closed (surveys tells panel): its title and sponsors, and
+    the respondents' refs, so a sponsor can see how well they represent the place."""
+
+    __tablename__ = "survey_respondents"
+
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(200))
+    sponsors: Mapped[list] = mapped_column(JSON, default=list)
+    sponsor_names: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    member_refs: Mapped[list] = mapped_column(JSON, default=list)
+
+
 class MemberImport(Base):
     """One bulk CSV import: its rows, its progress and every bad row with line, field, reason."""
 

@@ -15,6 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from services.panel.campaign_links import join_url, sms_keyword
 from services.panel.contacts import InvalidPhoneNumber, normalise_mobile
 from shared.api_fields import money
 from shared.profile import (
@@ -330,6 +331,23 @@ class CampaignCreateSchema(Schema):
                                load_default=dict)
     cost = money("0", "9999999999.99", whole_digits=10, load_default=None, allow_none=True)
 
+    @validates_schema(skip_on_field_errors=False)
+    def _groups_exist(self, data, **_kwargs):
+        """A group of people who can be: a ward by its code, any other dimension one of its
+        categories; a group no member could ever be in would never recruit anyone."""
+        problems = {}
+        for dimension, values in (data.get("target_group") or {}).items():
+            if dimension == "area":
+                wrong = [v for v in values if not is_area_code(v)]
+                reason = AREA_CODE_ERROR
+            else:
+                wrong = [v for v in values if v not in CATEGORIES.get(dimension, ())]
+                reason = "Must be one of: " + ", ".join(CATEGORIES.get(dimension, ())) + "."
+            if wrong:
+                problems[dimension] = [reason]
+        if problems:
+            raise ValidationError({"target_group": problems})
+
 
 class CampaignSchema(Schema):
     id = fields.Integer()
@@ -343,10 +361,10 @@ class CampaignSchema(Schema):
     created_at = fields.DateTime()
 
     def _join_url(self, campaign):
-        return f"{current_app.config['PANEL_URL'].rstrip('/')}/join?c={campaign.code}"
+        return join_url(current_app.config["PANEL_URL"], campaign.code)
 
     def _keyword(self, campaign):
-        return f"JOIN {campaign.code}"
+        return sms_keyword(campaign.code)
 
 
 class RepresentativenessQuerySchema(Schema):

@@ -388,7 +388,11 @@ def close_survey(session: Session, bus: Bus, survey: Survey) -> None:
             f"Only a survey in fieldwork can close; this one is {survey.status}.",
             {"status": [survey.status]}, status=409)
     survey.status, survey.closed_at = SurveyStatus.CLOSED, utcnow()
-    bus.send(session, "feedback.survey_closed", closed_message(session, survey))
+    closed = closed_message(session, survey)
+    bus.send(session, "feedback.survey_closed", closed)
+    # Panel compares the respondents with the population (its representativeness pages).
+    bus.send(session, "panel.survey_respondents", {key: closed[key] for key in (
+        "survey_id", "title", "sponsors", "sponsor_names", "closed_at", "respondent_refs")})
     queue_theme_runs(session, bus, survey)
 
 

@@ -66,6 +66,11 @@ EXAMPLES = {
     "feedback.api_key_revoked": {"key_hash": "a" * 64},
     "panel.import_members": {"import_id": 1},
     "panel.confirm_join": {"member_ref": REF},
+    "panel.survey_respondents": {"survey_id": 7, "title": "Library opening hours",
+                                 "sponsors": ["council", "police"],
+                                 "sponsor_names": {"council": "Riverside Council"},
+                                 "closed_at": datetime(2026, 11, 2, tzinfo=UTC),
+                                 "respondent_refs": [REF]},
     "surveys.export_dataset": {"export_id": 1},
     "surveys.contact_cap_counts": {
         "measured_at": datetime(2026, 12, 2, 6, tzinfo=UTC), "areas": [
