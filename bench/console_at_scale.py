@@ -24,7 +24,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,17 +59,43 @@ class Size:
         return cls(members=3000, responses=1000, fetches=5, gunicorn_workers=1)
 
 
-def profiles(count: int) -> list[dict]:
-    """Respondents' profiles as invitations carry them, drawn as the demo panel is."""
-    from services.panel.demo import synthetic_members
+def respondents(panel_app, count: int) -> list[tuple[str, dict]]:
+    """`count` of the panel's members, spread over it: each one's ref and profile as an
+    invitation carries it."""
+    from sqlalchemy import select
+
+    from services.panel.models import Member
+    from shared.db import new_session
     from shared.profile import PROFILE_DIMENSIONS
 
-    return [{dimension: getattr(member, dimension) for dimension in PROFILE_DIMENSIONS}
-            for member in synthetic_members(count, seed=2)]
+    columns = [getattr(Member, dimension) for dimension in PROFILE_DIMENSIONS]
+    with panel_app.app_context(), new_session() as session:
+        rows = session.execute(select(Member.member_ref, *columns).order_by(Member.id)).all()
+    chosen = random.Random(2).sample(rows, min(count, len(rows)))
+    return [(str(row[0]), dict(zip(PROFILE_DIMENSIONS, row[1:], strict=True)))
+            for row in chosen]
 
 
-def add_big_survey(app, responses: int) -> int:
-    """A closed survey of the council and police with `responses` respondents: its id."""
+def tell_panel(panel_app, survey_id: int, refs: list[str]) -> None:
+    """What surveys' close tells panel of the survey (panel.survey_respondents), stored."""
+    from services.panel.models import SurveyRespondents
+    from shared.bus import utcnow
+    from shared.db import new_session
+
+    with panel_app.app_context(), new_session() as session:
+        session.add(SurveyRespondents(
+            survey_id=survey_id, title="Town centre priorities at scale",
+            sponsors=["council", "police"], closed_at=utcnow(), member_refs=refs,
+            sponsor_names={"council": "Riverside Council", "police": "Riverside Police"}))
+        session.commit()
+
+
+def add_big_survey(apps: dict, responses: int) -> int:
+    """A closed survey of the council and police answered by `responses` of the panel's
+    members, known to surveys and to panel as at its close: its id."""
+    app = apps["surveys"]
+    people = respondents(apps["panel"], responses)
+    responses = len(people)
     from services.surveys.models import Question, Survey, SurveySponsor
     from shared.db import new_session
 
@@ -98,20 +123,19 @@ def add_big_survey(app, responses: int) -> int:
             cursor.execute("SELECT coalesce(max(id), 0) FROM responses")
             first_response = cursor.fetchone()[0] + 1
             rng = random.Random(5)
-            people = profiles(responses)
             copy_rows(cursor, "invitations", templates["invitations"],
-                       ["id", "survey_id", "member_ref", "token", "profile"],
-                       (f"{first_invitation + i}\t{survey_id}\t{uuid.UUID(int=i + 1)}\t"
-                        f"scale{i}\t{json.dumps(profile)}" for i, profile in enumerate(people)))
+                      ["id", "survey_id", "member_ref", "token", "profile"],
+                      (f"{first_invitation + i}\t{survey_id}\t{ref}\tscale{i}\t"
+                       f"{json.dumps(profile)}" for i, (ref, profile) in enumerate(people)))
             copy_rows(cursor, "responses", templates["responses"],
-                       ["id", "survey_id", "invitation_id"],
-                       (f"{first_response + i}\t{survey_id}\t{first_invitation + i}"
-                        for i in range(responses)))
+                      ["id", "survey_id", "invitation_id"],
+                      (f"{first_response + i}\t{survey_id}\t{first_invitation + i}"
+                       for i in range(responses)))
             copy_rows(cursor, "answers", templates["answers"],
-                       ["response_id", "question_id", "value"],
-                       (f"{first_response + i}\t{question_id}\t"
-                        f"{rng.choices(ANSWERS, weights=(5, 3, 2))[0]}"
-                        for i in range(responses)))
+                      ["response_id", "question_id", "value"],
+                      (f"{first_response + i}\t{question_id}\t"
+                       f"{rng.choices(ANSWERS, weights=(5, 3, 2))[0]}"
+                       for i in range(responses)))
             for table in ("invitations", "responses", "answers"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT max(id) FROM {table}))")
@@ -119,6 +143,7 @@ def add_big_survey(app, responses: int) -> int:
             raw.commit()
         finally:
             raw.close()
+    tell_panel(apps["panel"], survey_id, [ref for ref, _ in people])
     return survey_id
 
 
@@ -127,7 +152,7 @@ def scale_pages(survey_id: int, ports: dict[str, int], cookies: dict[str, str]) 
     query = f"survey_ids={survey_id}&dimensions=age_band&dimensions=gender&dimensions=area"
     pages = [Page("panel", "/panel/representativeness", "panel_manager",
                   "/panel/representativeness"),
-             Page("panel", f"/panel/representativeness/respondents?survey_id={survey_id}",
+             Page("panel", f"/panel/representativeness/respondents?survey={survey_id}",
                   "panel_manager", "/panel/representativeness/respondents"),
              Page("surveys", f"/results/weighting?{query}", "analyst", "/results/weighting"),
              Page("surveys", f"/results/table?{query}&question={QUESTION}&by=age_band",
@@ -137,7 +162,7 @@ def scale_pages(survey_id: int, ports: dict[str, int], cookies: dict[str, str]) 
         status, body, _ = get(ports[page.service], page.path, cookies[page.role])
         if status == 200:
             found.append(page)
-        elif status >= 500 or page.rule != "/panel/representativeness/respondents":
+        else:
             raise RuntimeError(f"{page.name} as {page.role} answered {status}")
     return found
 
@@ -149,7 +174,7 @@ def main() -> None:
     big_survey = {}
 
     def add_responses(apps):
-        big_survey["id"] = add_big_survey(apps["surveys"], size.responses)
+        big_survey["id"] = add_big_survey(apps, size.responses)
 
     with demo_served(size.members, size.gunicorn_workers, "scale",
                      extra=add_responses) as (_, ports, cookies):
