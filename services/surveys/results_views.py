@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from services.surveys import analysis_console as use
 from services.surveys import results_forms as forms
 from services.surveys.analysis_api import ANALYSTS
+from services.surveys.export_console import export_choices
 from services.surveys.pulls import Puller
 from shared.console import staff_page
 from shared.db import get_session
@@ -45,7 +46,8 @@ def weighting():
     report = use.weighting_report(get_session(), who=_who(), survey_ids=selection.survey_ids,
                                   dimensions=selection.dimensions, threshold=_threshold())
     return render_template("console/results/weighting.html", report=report,
-                           selection=selection)
+                           selection=selection, analyst=g.caller.role in ANALYSTS,
+                           **export_choices())
 
 
 @results_pages.get("/results/table")
