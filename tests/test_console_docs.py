@@ -20,12 +20,6 @@ NOT_STAFF_ACTIONS = {"/api/v1/openapi.json"}  # the API's own description
 NO_PAGE = "**no page yet**"
 # The API actions whose console page is still to be built: docs/console.md says so beside each.
 ACTIONS_WITHOUT_A_PAGE = {
-    ("GET", "/api/v1/surveys/<int:survey_id>/results"),
-    ("GET", "/api/v1/question-bank/<code>/results"),
-    ("GET", "/api/v1/analysis/dataset"),
-    ("POST", "/api/v1/analysis/exports"),
-    ("GET", "/api/v1/analysis/exports/<int:export_id>"),
-    ("GET", "/api/v1/analysis/exports/<int:export_id>/file"),
     ("POST", "/api/v1/members"),
     ("PATCH", "/api/v1/members/<uuid:member_ref>/consent"),
     ("POST", "/api/v1/members/<uuid:member_ref>/agency-opt-outs"),

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pygal
 from pygal.style import Style
 
+from shared import charts as shared_charts
+
 # pygal adds an importer for its map plugins to sys.meta_path with no find_spec, which makes
 # every later import warn; civicpanel uses no map plugin.
 sys.meta_path[:] = [finder for finder in sys.meta_path
@@ -87,3 +89,18 @@ def interval_bars(title: str, labels: Sequence[str], values: Sequence[tuple]) ->
     chart.x_labels = list(labels)[::-1]
     chart.add(title, [_with_interval(*v) for v in values][::-1])
     return _image(title, chart)
+
+
+def trend_line(title: str, labels: Sequence[str], values: Sequence[tuple]) -> Chart:
+    """One answer's weighted share wave by wave as a line, each point with its 95% interval
+    as an error bar; `values` are (percent, low, high), None where a cell is hidden (the line
+    breaks there rather than guess)."""
+    chart = shared_charts.pygal.Line(**{
+        **shared_charts.chart_config(title, 380, width=560), "print_values": False,
+        "show_legend": False, "range": (0, 100), "value_formatter": _percent,
+        "allow_interruptions": True, "dots_size": 5, "stroke_style": {"width": 3},
+        "x_label_rotation": 20 if max(map(len, labels), default=0) > 14 else 0})
+    chart.x_labels = list(labels)
+    chart.add(title, [_with_interval(*v) for v in values])
+    svg = shared_charts.render_svg(chart)
+    return Chart(title, "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())

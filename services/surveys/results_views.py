@@ -64,3 +64,10 @@ def table():
 
 def _as_query(args) -> dict:
     return {"survey_ids": args.getlist("survey_ids"), "dimensions": args.getlist("dimensions")}
+
+
+@results_pages.get("/question-bank/<code>/results")
+@staff_page(*READERS)
+def bank_trend(code: str):
+    report = use.bank_trend(get_session(), who=_who(), code=code, threshold=_threshold())
+    return render_template("console/results/trend.html", report=report)

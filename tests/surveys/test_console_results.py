@@ -169,3 +169,15 @@ def test_choosing_no_survey_names_the_field(apps, clients):
     html = page(clients, "/results/weighting?dimensions=gender", status=400)
     assert '<a href="#survey_ids">Choose at least one survey</a>' in html
     assert html.startswith("<!DOCTYPE html>") and "<title>Error: Results" in html
+
+
+def test_a_surveys_overview_leads_to_its_results(apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    survey_id = seed_survey(app, sponsors=("police", "council"), respondents=12, title="Parks")
+    overview = page(clients, f"/surveys/{survey_id}")
+    assert (f'<a href="/results/weighting?survey_ids={survey_id}" role="button" '
+            'draggable="false" class="govuk-button" data-module="govuk-button">Results</a>'
+            ) in overview
+    html = page(clients, f"/results/weighting?survey_ids={survey_id}")
+    assert '<h2 class="govuk-heading-m">Parks</h2>' in html
