@@ -18,6 +18,10 @@ from shared.db import get_session
 from shared.service import bus
 
 export_pages = Blueprint("exports", __name__, template_folder="templates")
+# An export's page reloads itself this often while the worker builds the file: by the HTTP
+# Refresh header, which every browser follows with or without JavaScript (a <meta> refresh
+# does the same but fails WCAG 2.2.1 for a page with no way to stop it; this page has one).
+REFRESH_SECONDS = 2
 
 
 def _who() -> Puller:
@@ -58,7 +62,10 @@ def start_export():
 @staff_page(*ANALYSTS)
 def export_status(export_id: int):
     export = use.export_progress(get_session(), agency=g.caller.agency, export_id=export_id)
-    return render_template("console/results/export.html", export=export)
+    # While it is built the page reloads itself (no JavaScript), unless asked to stop.
+    watching = export.running and request.args.get("refresh") != "off"
+    return (render_template("console/results/export.html", export=export, watching=watching),
+            200, {"Refresh": str(REFRESH_SECONDS)} if watching else {})
 
 
 @export_pages.get("/results/exports/<int:export_id>/file")

@@ -22,7 +22,6 @@ from tests.surveys.test_analysis import OPTIONS, seed_survey, seed_targets
 from tests.surveys.test_console_results import ANALYST, page, signed_in, tables_of
 from tests.surveys.test_exports import HOSTILE, add_questions_and_hostile_values
 
-REFRESH = '<meta http-equiv="refresh" content="2">'
 
 
 def start(clients, **form) -> str:
@@ -46,15 +45,21 @@ def test_an_analyst_builds_an_spss_export_and_watches_it_to_its_download(
 
     status_path = start(clients, survey_ids=[town, parks], dimensions=["gender", "age_band"],
                         format="sav", form="wide")
-    waiting = page(clients, status_path)
+    queued = clients["surveys"].get(status_path)
+    waiting = queued.get_data(as_text=True)
     # Queued: the page refreshes itself, the bar at 0 %, and there is no link yet.
-    assert REFRESH in waiting and "app-progress__bar--0" in waiting
+    assert queued.headers["Refresh"] == "2" and "Stop refreshing" in waiting
+    assert "app-progress__bar--0" in waiting
     assert "Waiting to start" in waiting and "Download the SPSS file" not in waiting
     assert "Town centre, Parks" in waiting and "Gender, Age" in waiting
 
+    stopped = clients["surveys"].get(status_path + "?refresh=off")
+    assert "Refresh" not in stopped.headers and "Refresh this page" in stopped.get_data(
+        as_text=True)
     pump()
-    done = page(clients, status_path)
-    assert REFRESH not in done and "app-progress__bar--100" in done
+    finished = clients["surveys"].get(status_path)
+    done = finished.get_data(as_text=True)
+    assert "Refresh" not in finished.headers and "app-progress__bar--100" in done
     [link] = re.findall(r'href="([^"]+/file)" download>Download the SPSS file</a> \(65 rows\)',
                         done)
     answer = clients["surveys"].get(link)
