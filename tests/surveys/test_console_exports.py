@@ -14,7 +14,7 @@ import pyreadstat
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from services.surveys import pulls
+from services.surveys import exports, pulls
 from services.surveys.models import AuditLog, ExportJob
 from shared.db import new_session
 from tests.staff import add_staff, sign_in
@@ -181,3 +181,32 @@ def test_nothing_typed_reaches_the_consoles_csv_or_excel_as_a_formula(apps, clie
     header = [cell.value for cell in data[1]]
     first_row = dict(zip(header, data[2], strict=True))
     assert first_row["comments"].value == HOSTILE and first_row["comments"].data_type == "s"
+
+
+def test_the_progress_bar_moves_while_the_worker_builds_the_file(apps, clients, pump):
+    """The export's page read over and over while the file is built, as its own refresh
+    would: the bar steps on, then the link."""
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    town = seed_survey(app, respondents=30)
+    status_path = start(clients, survey_ids=[town], format="sav", form="wide")
+    export_id = int(status_path.rsplit("/", 1)[1])
+    seen = []
+
+    def bar() -> str:
+        answer = clients["surveys"].get(status_path)
+        step = re.search(r"app-progress__bar--(\d+)", answer.get_data(as_text=True)).group(1)
+        return f"{step}{'' if 'Refresh' in answer.headers else ' (no refresh)'}"
+
+    reporter = exports._progress_reporter(export_id)
+    with app.app_context(), new_session() as session:
+        exports._claim(session, {"export_id": export_id})
+        session.commit()
+        seen.append(bar())
+        job = session.get(ExportJob, export_id)
+        exports.build_export(session, job, lambda fraction: (reporter(fraction),
+                                                             seen.append(bar())))
+        session.rollback()
+    pump()  # the queued message: the real worker builds it again and finishes it
+    seen.append(bar())
+    assert seen == ["0", "5", "50", "95", "100 (no refresh)"]
