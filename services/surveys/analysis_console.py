@@ -19,9 +19,9 @@ from services.surveys.analysis import (
 )
 from services.surveys.models import Agency, BankQuestion, Question, Survey
 from services.surveys.population import area_names
+from services.surveys.pulls import Puller
 from services.surveys.queries import surveys_asking
 from services.surveys.question_bank import as_question
-from services.surveys.pulls import Puller
 from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.results_charts import (
     Chart,

@@ -23,7 +23,6 @@ from tests.surveys.test_console_results import ANALYST, page, signed_in, tables_
 from tests.surveys.test_exports import HOSTILE, add_questions_and_hostile_values
 
 
-
 def start(clients, **form) -> str:
     """Post the export form; the path of the export's page it goes to."""
     answer = clients["surveys"].post("/results/exports", data=form)
