@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.surveys.models import Agency, AuditLog, Survey
+from services.surveys.models import Agency, AuditLog, Question, Survey
 from shared.audit import Actor
 
 # Every action the log holds, in the words the console shows.
@@ -173,8 +173,19 @@ def audit_page(session: Session, *, agency: str, chosen: AuditFilter, page: int 
     return AuditPage(entries=entries, page=page, pages=pages, total=total)
 
 
-def own_pulls(session: Session, *, agency: str, actor: str, page: int = 1) -> AuditPage:
+@dataclass(frozen=True)
+class PullsPage:
+    found: AuditPage
+    questions: dict[str, str]  # the words of each question a table pulled, by its code
+
+
+def own_pulls(session: Session, *, agency: str, actor: str, page: int = 1) -> PullsPage:
     """A staff member's own pulls of analysis data (weights, tables, datasets, exports and
-    their downloads) from the audit log, newest first."""
-    return audit_page(session, agency=agency, chosen=AuditFilter(actor_is=actor, families=PULLS),
-                      page=page)
+    their downloads) from the audit log, newest first, each table's question in words."""
+    found = audit_page(session, agency=agency, chosen=AuditFilter(actor_is=actor, families=PULLS),
+                       page=page)
+    codes = {e.detail["question"] for e in found.entries if e.detail.get("question")}
+    key = func.coalesce(Question.bank_code, Question.code)
+    questions = dict(session.execute(select(key, Question.text).where(key.in_(codes))).all()
+                     ) if codes else {}
+    return PullsPage(found, questions)

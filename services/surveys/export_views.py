@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 from services.surveys import export_console as use
 from services.surveys import results_forms as forms
 from services.surveys.analysis_api import ANALYSTS
-from services.surveys.audit import DETAIL_LABELS, own_pulls
+from services.surveys.audit import own_pulls
 from services.surveys.pulls import Puller, TooBigToWaitFor, request_export
 from shared.console import staff_page
 from shared.db import get_session
@@ -93,6 +93,7 @@ def dataset():
 @export_pages.get("/results/pulls")
 @staff_page()
 def pulls():
-    found = own_pulls(get_session(), agency=g.caller.agency, actor=g.staff.email,
-                      page=request.args.get("page", 1, type=int))
-    return render_template("console/results/pulls.html", found=found, described=DETAIL_LABELS)
+    pulled = own_pulls(get_session(), agency=g.caller.agency, actor=g.staff.email,
+                       page=request.args.get("page", 1, type=int))
+    return render_template("console/results/pulls.html", found=pulled.found,
+                           questions=pulled.questions)

@@ -112,6 +112,7 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     pulls = page.get_by_role("table").get_by_role("row").all_inner_texts()
     whats = [row.split("\t")[1] for row in pulls[1:]]
     assert whats[0].startswith("Read a weighted table")  # the trend, newest first
+    assert "“How safe?”" in whats[0]  # the question in words, not its code
     assert any(w.startswith("Downloaded an export (SAV)") for w in whats)
     assert any(w.startswith("Built an export (SAV)") for w in whats)
     assert any(w.startswith("Read survey weights") for w in whats)
