@@ -294,8 +294,11 @@ def bank_trend(session: Session, *, who: Puller, code: str, threshold: int) -> T
                    question=code, by="wave", threshold=threshold)
     waves = [i for i, c in enumerate(table.columns) if c != "Everyone"]
     table.columns = ["All waves together" if c == "Everyone" else c for c in table.columns]
+    # A hidden point is named on the axis, so a break in the line is never a mystery.
     charts = [trend_line(f"{row}: weighted % wave by wave, with 95% intervals",
-                         [table.columns[i].split(":")[0] for i in waves],
+                         [table.columns[i].split(":")[0] + (
+                             f" (fewer than {threshold})" if line[i].suppressed else "")
+                          for i in waves],
                          [(line[i].percent, line[i].low, line[i].high) for i in waves])
               for row, line in zip(table.rows, table.cells, strict=True)]
     return TrendReport(code, question.text, surveys, table, charts)

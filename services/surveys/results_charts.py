@@ -8,30 +8,10 @@ runs), with a title and the values written on it, and its data table beside it o
 from __future__ import annotations
 
 import base64
-import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pygal
-from pygal.style import Style
-
-from shared import charts as shared_charts
-
-# pygal adds an importer for its map plugins to sys.meta_path with no find_spec, which makes
-# every later import warn; civicpanel uses no map plugin.
-sys.meta_path[:] = [finder for finder in sys.meta_path
-                    if type(finder).__name__ != "PluginImportFixer"]
-
-# GOV.UK's colours, each at least 3:1 against white.
-STYLE = Style(
-    background="white", plot_background="white", foreground="#0b0c0c",
-    foreground_strong="#0b0c0c", foreground_subtle="#505a5f", opacity="1", opacity_hover="1",
-    colors=("#1d70b8", "#0b0c0c", "#00703c", "#d4351c", "#4c2c92", "#f47738", "#5694ca"),
-    font_family="Arial, sans-serif", title_font_size=18, label_font_size=14,
-    major_label_font_size=14, value_font_size=13, legend_font_size=14, tooltip_font_size=14,
-    value_label_font_size=13)
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+from shared.charts import chart_config, pygal, render_svg
 
 
 @dataclass(frozen=True)
@@ -43,10 +23,9 @@ class Chart:
 
 
 def _config(title: str, height: int, width: int = 560) -> dict:
-    return {"title": title, "style": STYLE, "width": width, "height": height,
-            "disable_xml_declaration": True, "js": [], "print_values": True,
-            "legend_at_bottom": True, "show_y_guides": True, "margin": 16,
-            "truncate_label": -1, "truncate_legend": -1, "range": (0, 100),
+    # shared/charts.py's settings (GOV.UK's colours, no script, values written on the chart)
+    # on a 0-100 % scale.
+    return {**chart_config(title, height, width), "range": (0, 100),
             "value_formatter": _percent}
 
 
@@ -55,7 +34,7 @@ def _percent(value: float | None) -> str:
 
 
 def _image(title: str, chart) -> Chart:
-    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
+    svg = render_svg(chart)
     return Chart(title, "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
 
 
@@ -95,12 +74,10 @@ def trend_line(title: str, labels: Sequence[str], values: Sequence[tuple]) -> Ch
     """One answer's weighted share wave by wave as a line, each point with its 95% interval
     as an error bar; `values` are (percent, low, high), None where a cell is hidden (the line
     breaks there rather than guess)."""
-    chart = shared_charts.pygal.Line(**{
-        **shared_charts.chart_config(title, 380, width=560), "print_values": False,
-        "show_legend": False, "range": (0, 100), "value_formatter": _percent,
+    chart = pygal.Line(**{
+        **_config(title, 380), "print_values": False, "show_legend": False,
         "allow_interruptions": True, "dots_size": 5, "stroke_style": {"width": 3},
         "x_label_rotation": 20 if max(map(len, labels), default=0) > 14 else 0})
     chart.x_labels = list(labels)
     chart.add(title, [_with_interval(*v) for v in values])
-    svg = shared_charts.render_svg(chart)
-    return Chart(title, "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
+    return _image(title, chart)

@@ -98,8 +98,9 @@ def test_a_wave_too_small_to_show_reads_fewer_than_10_and_breaks_the_line(apps, 
     assert [row[1] == "fewer than 10" for row in safe[1:]].count(True) == 2
     shown = [row for row in safe[1:] if row[1] != "fewer than 10"]
     assert len(shown) == 2 and all("%" in row[1] for row in shown)
-    assert charts_of(html)[3].count('class="ci"') == sum(
-        1 for row in shown if row[0].startswith("Wave"))
+    chart = charts_of(html)[3]
+    assert chart.count('class="ci"') == sum(1 for row in shown if row[0].startswith("Wave"))
+    assert ">Wave 2 (fewer than 10)<" in chart
 
 
 def test_a_table_of_a_bank_question_leads_to_its_trend(apps, clients):
