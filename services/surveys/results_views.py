@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from services.surveys import analysis_console as use
 from services.surveys import results_forms as forms
+from services.surveys.counts_console import survey_counts
 from services.surveys.analysis_api import ANALYSTS
 from services.surveys.export_console import export_choices
 from services.surveys.pulls import Puller
@@ -71,3 +72,11 @@ def _as_query(args) -> dict:
 def bank_trend(code: str):
     report = use.bank_trend(get_session(), who=_who(), code=code, threshold=_threshold())
     return render_template("console/results/trend.html", report=report)
+
+
+@results_pages.get("/surveys/<int:survey_id>/results")
+@staff_page(*READERS)
+def survey_results(survey_id: int):
+    counts = survey_counts(get_session(), agency=g.caller.agency, survey_id=survey_id,
+                           threshold=_threshold())
+    return render_template("console/results/survey.html", counts=counts)

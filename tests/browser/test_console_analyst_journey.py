@@ -104,6 +104,14 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     assert page.locator("img[src^='data:image/svg+xml']").count() == 5
     axe.check(page, "bank question trend")
 
+    # A survey's own answers, counted, from its overview.
+    page.goto(f"{surveys.url}/surveys/{town}")
+    page.get_by_role("button", name="Results", exact=True).click()
+    page.wait_for_url(f"{surveys.url}/surveys/{town}/results")
+    counted = page.get_by_role("table", name="What should we spend most on?: answers counted")
+    assert counted.get_by_role("row").count() == 4
+    axe.check(page, "a survey's answers counted")
+
     # Their own pulls, as the audit log has them.
     page.goto(f"{surveys.url}/results")
     page.get_by_role("link", name="What you have pulled").click()
