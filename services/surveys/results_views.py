@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from services.surveys import analysis_console as use
 from services.surveys import results_forms as forms
-from services.surveys.counts_console import survey_counts
 from services.surveys.analysis_api import ANALYSTS
+from services.surveys.counts_console import survey_counts
 from services.surveys.export_console import export_choices
 from services.surveys.pulls import Puller
 from shared.console import staff_page
