@@ -14,7 +14,7 @@ from services.surveys.lifecycle import sponsored_results
 from services.surveys.models import Survey
 from services.surveys.queries import sponsored_survey
 from services.surveys.questions import choices
-from services.surveys.results_charts import Chart, interval_bars
+from services.surveys.results_charts import Chart, share_bars
 from shared.disclosure import is_small, suppress_line
 
 
@@ -58,9 +58,10 @@ def _counted(question, found: dict, threshold: int) -> QuestionCounts:
     answers = [AnswerCount(words.get(value, value), count,
                            None if count is None or not base else round(100 * count / base, 1))
                for value, count in shown.items()]
-    chart = interval_bars(f"{question.text}: % of those answering",
-                          [a.label for a in answers],
-                          [(a.percent, None, None) for a in answers]) if answers else None
+    # A hidden answer is named so on the axis: an empty bar would read as nobody.
+    chart = share_bars(f"{question.text}: % of those answering",
+                       [a.label + ("" if a.count is not None else f" (fewer than {threshold})")
+                        for a in answers], [a.percent for a in answers]) if answers else None
     small = total is None
     return QuestionCounts(question.code, question.text, question.type, total, answers,
                           None if small else found["mean"],

@@ -81,3 +81,11 @@ def trend_line(title: str, labels: Sequence[str], values: Sequence[tuple]) -> Ch
     chart.x_labels = list(labels)
     chart.add(title, [_with_interval(*v) for v in values])
     return _image(title, chart)
+
+
+def share_bars(title: str, labels: Sequence[str], values: Sequence[float | None]) -> Chart:
+    """One bar per answer, its share (%) written on it; None where a count is hidden."""
+    chart = pygal.HorizontalBar(**_config(title, 110 + 44 * len(labels)), show_legend=False)
+    chart.x_labels = list(labels)[::-1]
+    chart.add(title, list(values)[::-1])
+    return _image(title, chart)

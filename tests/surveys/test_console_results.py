@@ -187,6 +187,7 @@ def test_a_surveys_overview_leads_to_its_answers_counted_with_small_cells_hidden
     assert [row[0] for row in safe[1:]] == ["1 – Very unsafe", "2 – Unsafe", "3 – Neither",
                                             "4 – Safe", "5 – Very safe"]
     assert {row[1] for row in safe[1:]} == {"fewer than 10"}
+    assert ">5 – Very safe (fewer than 10)<" in charts_of(html)[0]
     priority = tables["What should we spend most on?: answers counted"]
     assert priority[1:] == [[option, "15", "33.3%"] for option in OPTIONS]
     # The mean of 45 answers gives no small group away, though each count is hidden.
