@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import logging
 import os
 import random
 import re
@@ -46,6 +47,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -419,12 +422,13 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=10)
 
 
-def main() -> None:
-    quick = quick_requested(__doc__)
-    size = Size.quick() if quick else Size.full()
+@contextmanager
+def demo_served(members: int, gunicorn_workers: int, name: str,
+                extra=None) -> Iterator[tuple[dict, dict[str, int], dict[str, str]]]:
+    """The three services under gunicorn on fresh PostgreSQL databases and a private Redis,
+    with the demo data (and whatever `extra(apps)` adds to it before they serve): the apps,
+    their ports and each role's signed-in cookie. Everything is dropped afterwards."""
     admin_url = postgres_admin_url()
-    import logging
-
     from redis import Redis
 
     from tests.fakes.redis_server import PrivateRedis
@@ -432,7 +436,7 @@ def main() -> None:
 
     logging.getLogger("rq").setLevel(logging.WARNING)  # the pump's workers, job by job
     suffix = uuid.uuid4().hex[:8]
-    names = {name: f"civicpanel_bench_console_{name}_{suffix}" for name in SERVICES}
+    names = {service: f"civicpanel_bench_{name}_{service}_{suffix}" for service in SERVICES}
     base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         for database in names.values():
@@ -441,45 +445,27 @@ def main() -> None:
     processes: list[subprocess.Popen] = []
     apps: dict = {}
     try:
-        ports = {name: free_port() for name in SERVICES}
+        ports = {service: free_port() for service in SERVICES}
         env = {**os.environ, "REDIS_URL": redis.url, "SECRET_KEY": "bench-" + "x" * 32,
                "CIVICPANEL_ENV": "development", "BIND_HOST": "127.0.0.1",
                "GUNICORN_LOG_LEVEL": "warning", "PYTHONPATH": str(ROOT)}
-        for name in SERVICES:
-            env[f"{name.upper()}_DATABASE_URL"] = f"{base}/{names[name]}"
-            env[f"{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
+        for service in SERVICES:
+            env[f"{service.upper()}_DATABASE_URL"] = f"{base}/{names[service]}"
+            env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
         os.environ.update(env)
         from services import feedback, panel, surveys
 
-        clock = time.perf_counter()
         # The web processes start (imports, apps) while the demo data goes in.
-        for name in SERVICES:
-            processes.append(start_gunicorn(name, ports[name], env, size.gunicorn_workers))
+        for service in SERVICES:
+            processes.append(start_gunicorn(service, ports[service], env, gunicorn_workers))
         apps = {"panel": panel.create_app(), "surveys": surveys.create_app(),
                 "feedback": feedback.create_app()}
-        links = load_demo(apps, Pump(apps, Redis.from_url(redis.url)), size.members)
-        timings = {"load_s": time.perf_counter() - clock}
+        links = load_demo(apps, Pump(apps, Redis.from_url(redis.url)), members)
+        if extra is not None:
+            extra(apps)
         for process, port in zip(processes, ports.values(), strict=True):
             wait_until_serving(process, port)
-        timings["serve_s"] = time.perf_counter() - clock - sum(timings.values())
-        cookies = {role: sign_in(ports["surveys"], link) for role, link in links.items()}
-        pages, not_fetched = discover(apps, ports, cookies)
-        if not pages:
-            raise RuntimeError(f"no console page answered 200: {not_fetched}")
-        timings["discover_s"] = time.perf_counter() - clock - sum(timings.values())
-        health = [Page(name, "/healthz", "none", "/healthz") for name in SERVICES]
-        # Warm every worker of every service, then the measured fetches, all pages interleaved
-        # in a fresh order each round.
-        fetch_all([(page, cookies.get(page.role, "")) for page in pages + health] * size.warmup,
-                  ports, size.concurrency)
-        rounds = []
-        for _ in range(size.fetches):
-            one = pages + health
-            random.shuffle(one)
-            rounds += one
-        latencies = fetch_all([(page, cookies.get(page.role, "")) for page in rounds],
-                              ports, size.concurrency)
-        timings["measure_s"] = time.perf_counter() - clock - sum(timings.values())
+        yield apps, ports, {role: sign_in(ports["surveys"], link) for role, link in links.items()}
     finally:
         stop(processes)
         for app in apps.values():
@@ -488,6 +474,37 @@ def main() -> None:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             for database in names.values():
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def measure(pages: list[Page], ports: dict[str, int], cookies: dict[str, str], *,
+            warmup: int, fetches: int, concurrency: int) -> tuple[dict, list[Page]]:
+    """Every page and each service's /healthz: warmed on every worker, then fetched
+    `fetches` times, all interleaved in a fresh order each round; latencies by page name."""
+    health = [Page(name, "/healthz", "none", "/healthz") for name in SERVICES]
+    fetch_all([(page, cookies.get(page.role, "")) for page in pages + health] * warmup,
+              ports, concurrency)
+    rounds = []
+    for _ in range(fetches):
+        one = pages + health
+        random.shuffle(one)
+        rounds += one
+    return fetch_all([(page, cookies.get(page.role, "")) for page in rounds],
+                     ports, concurrency), health
+
+
+def main() -> None:
+    quick = quick_requested(__doc__)
+    size = Size.quick() if quick else Size.full()
+    clock = time.perf_counter()
+    with demo_served(size.members, size.gunicorn_workers, "console") as (apps, ports, cookies):
+        timings = {"load_s": time.perf_counter() - clock}
+        pages, not_fetched = discover(apps, ports, cookies)
+        if not pages:
+            raise RuntimeError(f"no console page answered 200: {not_fetched}")
+        timings["discover_s"] = time.perf_counter() - clock - sum(timings.values())
+        latencies, health = measure(pages, ports, cookies, warmup=size.warmup,
+                                    fetches=size.fetches, concurrency=size.concurrency)
+        timings["measure_s"] = time.perf_counter() - clock - sum(timings.values())
     measured = {page.name: {"role": page.role, "route": page.rule,
                             **figures_of(latencies[page.name])} for page in pages}
     healthz = figures_of([s for page in health for s in latencies[page.name]])

@@ -118,7 +118,7 @@ def _text(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
 
-def _copy_rows(cursor, table: str, template: dict, columns: list[str], lines) -> None:
+def copy_rows(cursor, table: str, template: dict, columns: list[str], lines) -> None:
     """COPY rows into a table: `lines` give `columns` tab-separated, the template row the
     rest, so the load keeps working whatever columns other work adds to the table."""
     fixed = [c for c in template if c != "id" and c not in columns]
@@ -127,6 +127,30 @@ def _copy_rows(cursor, table: str, template: dict, columns: list[str], lines) ->
         lines = iter(lines)
         while chunk := list(itertools.islice(lines, 100_000)):
             copy.write(tail.join(chunk) + tail)
+
+
+def template_rows(session: Session, survey: Survey) -> dict[str, dict]:
+    """One invitation, response and answer of the survey as the ORM writes them (every column
+    filled as the models default it), taken out again: the rows COPY repeats."""
+    invitation = Invitation(survey_id=survey.id, member_ref="template", token="template",
+                            channel="email", profile={})
+    session.add(invitation)
+    session.flush()
+    response = Response(survey_id=survey.id, invitation_id=invitation.id)
+    session.add(response)
+    session.flush()
+    answer = Answer(response_id=response.id, question_id=survey.questions[0].id, value="")
+    session.add(answer)
+    session.flush()
+    templates = {}
+    for model, row in ((Invitation, invitation), (Response, response), (Answer, answer)):
+        table = model.__table__
+        templates[table.name] = dict(session.execute(
+            table.select().where(table.c.id == row.id)).mappings().one())
+    for row in (answer, response, invitation):
+        session.delete(row)
+        session.flush()
+    return templates
 
 
 def load_responses(engine, respondents: int) -> int:
@@ -143,24 +167,7 @@ def load_responses(engine, respondents: int) -> int:
                                             text="Priority?", options=OPTIONS)])
         session.add(survey)
         session.flush()
-        invitation = Invitation(survey_id=survey.id, member_ref="template", token="template",
-                                channel="email", profile={})
-        session.add(invitation)
-        session.flush()
-        response = Response(survey_id=survey.id, invitation_id=invitation.id)
-        session.add(response)
-        session.flush()
-        answer = Answer(response_id=response.id, question_id=survey.questions[0].id, value="")
-        session.add(answer)
-        session.flush()
-        templates = {}
-        for model, row in ((Invitation, invitation), (Response, response), (Answer, answer)):
-            table = model.__table__
-            templates[table.name] = dict(session.execute(
-                table.select().where(table.c.id == row.id)).mappings().one())
-        for row in (answer, response, invitation):
-            session.delete(row)
-            session.flush()
+        templates = template_rows(session, survey)
         survey_id, question_id = survey.id, survey.questions[0].id
         session.commit()
     raw = engine.raw_connection()
@@ -176,13 +183,13 @@ def load_responses(engine, respondents: int) -> int:
                                 "area": AREAS[r]})
                     for a, g, e, r in zip(*np.unravel_index(np.arange(1800), (6, 3, 5, 20)),
                                           strict=True)]
-        _copy_rows(cursor, "invitations", templates["invitations"],
+        copy_rows(cursor, "invitations", templates["invitations"],
                    ["id", "member_ref", "token", "profile"],
                    (f"{i + 1}\t{uuid.UUID(int=i)}\tt{i}\t{profiles[c]}"
                     for i, c in enumerate(cells.tolist())))
-        _copy_rows(cursor, "responses", templates["responses"], ["id", "invitation_id"],
+        copy_rows(cursor, "responses", templates["responses"], ["id", "invitation_id"],
                    (f"{i}\t{i}" for i in range(1, respondents + 1)))
-        _copy_rows(cursor, "answers", templates["answers"],
+        copy_rows(cursor, "answers", templates["answers"],
                    ["response_id", "question_id", "value"],
                    (f"{i + 1}\t{question_id}\t{OPTIONS[a]}"
                     for i, a in enumerate(answers.tolist())))
@@ -197,7 +204,7 @@ def load_responses(engine, respondents: int) -> int:
                                 "population": round(value / total * scale * 1e6, 2)}
                                for category, value in zip(names, MARGINS[dimension],
                                                           strict=True)]
-        _copy_rows(cursor, "population_targets", {},
+        copy_rows(cursor, "population_targets", {},
                    ["vintage", "area", "dimension", "category", "population"],
                    ("\t".join(_text(p[c]) for c in ("vintage", "area", "dimension", "category",
                                                       "population")) for p in population))

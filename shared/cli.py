@@ -1,15 +1,32 @@
-"""Flask CLI commands every service has: `db upgrade` and `outbox relay`."""
+"""Flask CLI commands every service has (`db upgrade`, `outbox relay`), and the session a
+command works in."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from shared.db import migration_config, new_session, upgrade_database
+from shared.errors import RuleBroken
+
+
+@contextmanager
+def command_session() -> Iterator[Session]:
+    """The session of one command; a rule that refuses it ends the command with the rule's
+    reason (and the fields it names), as `flask` prints an error, not a traceback."""
+    with new_session() as session:
+        try:
+            yield session
+        except RuleBroken as refused:
+            raise click.ClickException(
+                f"{refused}: {refused.errors}" if refused.errors else str(refused)) from None
 
 
 def register_common_commands(app: Flask, migrations_dir: Path) -> None:

@@ -10,15 +10,23 @@ The setting is a JSON list, one object per agency:
 `issuer` is the provider's issuer exactly as its discovery document
 (`<issuer>/.well-known/openid-configuration`) and its ID tokens give it; `name` is what the
 sign-in page's button says ("Sign in with <name>").
+
+`email_domains` (optional) lists the mail domains the agency's own directory holds, e.g.
+["riverside.gov.uk"]: an address in one of them is taken from the ID token although the token
+has no `email_verified` claim, as Microsoft Entra ID sends none. Only list domains whose
+addresses nobody but the agency's IT team can give out at that provider.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 FIELDS = ("agency", "name", "issuer", "client_id", "client_secret")
+OPTIONAL = ("email_domains",)
+DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class IdentityProvidersInvalid(ValueError):
@@ -32,6 +40,7 @@ class IdentityProvider:
     issuer: str
     client_id: str
     client_secret: str = field(repr=False)
+    email_domains: tuple[str, ...] = ()
 
     @property
     def discovery_url(self) -> str:
@@ -60,8 +69,9 @@ def parse_identity_providers(value: str, *, production: bool) -> tuple[IdentityP
 
 def _provider(index: int, entry: object, production: bool) -> IdentityProvider:
     where = f"provider {index + 1}"
-    if not isinstance(entry, dict) or set(entry) != set(FIELDS):
-        raise IdentityProvidersInvalid(f"{where} must have exactly: {', '.join(FIELDS)}")
+    if not isinstance(entry, dict) or not set(FIELDS) <= set(entry) <= {*FIELDS, *OPTIONAL}:
+        raise IdentityProvidersInvalid(f"{where} must have exactly: {', '.join(FIELDS)} "
+                                       f"(and may have {', '.join(OPTIONAL)})")
     blank = [name for name in FIELDS if not isinstance(entry[name], str) or not entry[name].strip()]
     if blank:
         raise IdentityProvidersInvalid(f"{where}: {', '.join(blank)} must be non-empty text")
@@ -70,4 +80,14 @@ def _provider(index: int, entry: object, production: bool) -> IdentityProvider:
     if issuer.scheme not in schemes or not issuer.netloc or issuer.query or issuer.fragment:
         raise IdentityProvidersInvalid(
             f"{where}: issuer must be an {' or '.join(schemes)} address, not {entry['issuer']!r}")
-    return IdentityProvider(**{name: entry[name].strip() for name in FIELDS})
+    return IdentityProvider(**{name: entry[name].strip() for name in FIELDS},
+                            email_domains=_domains(where, entry.get("email_domains", [])))
+
+
+def _domains(where: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(domain, str) and DOMAIN.fullmatch(domain.strip().lower())
+            for domain in value):
+        raise IdentityProvidersInvalid(
+            f"{where}: email_domains must be a list of mail domains, like [\"council.gov.uk\"]")
+    return tuple(domain.strip().lower() for domain in value)

@@ -83,6 +83,22 @@ class DrawSampleMessage(Schema):
     boost_low_response = fields.Boolean(load_default=False)
 
 
+class CountEligibleMessage(Schema):
+    """Ask panel, before a launch, how many members each quota cell could be drawn from: the
+    draw's own request (sponsors, quotas, filters, channels), counted and never reserved.
+    `request_id` is surveys' name for the question; the answer carries it back."""
+
+    survey_id = fields.Integer(required=True)
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    sponsors = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    quotas = fields.List(fields.Nested(QuotaCellSchema), load_default=list)
+    filters = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()),
+                          load_default=dict)
+    channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)),
+                           load_default=lambda: list(CHANNELS))
+
+
 class DeliveryRecipientSchema(Schema):
     member_ref = fields.UUID(required=True)
     delivery_ref = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -100,6 +116,8 @@ class DeliverMessage(Schema):
     """
 
     template = fields.String(required=True, validate=validate.OneOf(DELIVERY_TEMPLATES))
+    # A key ending in a language's code ("survey_title_cy") gives that language's members its
+    # plain key's words instead.
     context = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     recipients = fields.List(
         fields.Nested(DeliveryRecipientSchema), required=True, validate=validate.Length(min=1)
@@ -189,6 +207,32 @@ class ContactCapCountsMessage(Schema):
     areas = fields.List(fields.Nested(AreaCapCountSchema), required=True)
 
 
+class EligibleCellSchema(Schema):
+    """One quota cell before launch: its active members in the survey's areas, and of them
+    how many could be drawn now and what stops the others (each member counted once, under
+    the first reason that applies, in this order)."""
+
+    cell = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    target = fields.Integer(required=True, validate=validate.Range(min=0))
+    members = fields.Integer(required=True, validate=validate.Range(min=0))
+    no_consent = fields.Integer(required=True, validate=validate.Range(min=0))
+    opted_out = fields.Integer(required=True, validate=validate.Range(min=0))  # panel or sponsor
+    other_channel = fields.Integer(required=True, validate=validate.Range(min=0))
+    at_cap = fields.Integer(required=True, validate=validate.Range(min=0))
+    eligible = fields.Integer(required=True, validate=validate.Range(min=0))
+    shortfall = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class EligibleCountsMessage(Schema):
+    """Panel's answer to panel.count_eligible: per quota cell, counts as at `measured_at`
+    (counts, never members)."""
+
+    survey_id = fields.Integer(required=True)
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    measured_at = fields.AwareDateTime(required=True)
+    cells = fields.List(fields.Nested(EligibleCellSchema), required=True)
+
+
 class DeliveryReportMessage(Schema):
     deliveries = fields.List(fields.Nested(DeliveryStatusSchema), required=True)
 
@@ -245,6 +289,10 @@ class RepresentationSchema(Schema):
 class SurveyClosedMessage(Schema):
     survey_id = fields.Integer(required=True)
     title = fields.String(required=True)
+    # The title in the survey's other languages ({"cy": "…"}), for messages to their speakers.
+    title_translations = fields.Dict(keys=fields.String(validate=validate.Length(max=10)),
+                                     values=fields.String(validate=validate.Length(max=200)),
+                                     load_default=dict)
     purpose = fields.String(required=True)
     scope = fields.String(required=True)
     decision = fields.Nested(DecisionSchema, required=True)
@@ -255,6 +303,11 @@ class SurveyClosedMessage(Schema):
     invited = fields.Integer(required=True)
     questions = fields.List(fields.Nested(QuestionResultSchema), required=True)
     respondent_refs = fields.List(fields.UUID(), required=True)
+    # How many respondents were invited by each channel ({"email": 40, "sms": 12}): how most
+    # of them will be told the outcome.
+    respondent_channels = fields.Dict(keys=fields.String(validate=validate.OneOf(CHANNELS)),
+                                      values=fields.Integer(validate=validate.Range(min=0)),
+                                      load_default=dict)
     areas = fields.List(fields.String(), load_default=list)
     topics = fields.List(fields.String(), load_default=list)
     weighting = fields.Nested(WeightingSummarySchema, load_default=None, allow_none=True)
@@ -367,6 +420,10 @@ def _register(*types: MessageType) -> dict[str, MessageType]:
 
 MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType("panel.draw_sample", "panel", "services.panel.jobs.draw_sample", DrawSampleMessage),
+    MessageType(
+        "panel.count_eligible", "panel", "services.panel.jobs.count_eligible",
+        CountEligibleMessage,
+    ),
     MessageType("panel.deliver", "panel", "services.panel.jobs.deliver", DeliverMessage),
     MessageType(
         "panel.contacts_unused", "panel", "services.panel.jobs.contacts_unused",
@@ -406,6 +463,10 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "surveys.contact_cap_counts", "surveys", "services.surveys.jobs.contact_cap_counts",
         ContactCapCountsMessage,
+    ),
+    MessageType(
+        "surveys.eligible_counts", "surveys", "services.surveys.jobs.eligible_counts",
+        EligibleCountsMessage,
     ),
     MessageType(
         "surveys.staff_action", "surveys", "services.surveys.jobs.staff_action",

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, send_from_directory, url_for
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_smorest import Api
 from redis import Redis
 from redis.exceptions import RedisError
@@ -23,6 +31,7 @@ from shared.console import init_console
 from shared.csrf import init_csrf
 from shared.errors import register_error_handlers
 from shared.input_guard import DatabaseIntegerConverter, init_input_guard, integer_path_parameter
+from shared.public_path import init_public_path
 from shared.security_headers import init_security_headers
 
 SHARED_DIR = Path(__file__).resolve().parent
@@ -49,6 +58,7 @@ def configure_service(
     if app.config["TRUSTED_PROXIES"]:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    init_public_path(app)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = f"development-only-{service}"
     app.config.update(
@@ -109,7 +119,9 @@ def public_url(endpoint: str, **values) -> str:
     """An absolute link to one of this service's pages from its configured public address
     (PANEL_URL, SURVEYS_URL, FEEDBACK_URL), never from the Host header a request sent."""
     base = current_app.config[f"{current_app.config['SERVICE_NAME'].upper()}_URL"]
-    return base.rstrip("/") + url_for(endpoint, **values)
+    # url_for's path already starts with the public path when a request came in under it.
+    root = request.script_root if has_request_context() else ""
+    return base.rstrip("/") + url_for(endpoint, **values)[len(root):]
 
 
 def _healthz():

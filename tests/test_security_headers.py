@@ -163,7 +163,8 @@ def test_the_sign_in_page_and_staff_pages_are_https_only_in_production(
                               "REDIS_URL": redis_server.url})
     try:
         client = app.test_client()
-        for path in ("/sign-in", "/surveys"):
+        # Under its public path, as the Ingress passes requests on: /surveys + the page.
+        for path in ("/surveys/sign-in", "/surveys/surveys"):
             answer = client.get(path, base_url="https://panel.example.gov.uk")
             assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
             assert policy(answer)["frame-ancestors"] == ["'none'"]

@@ -46,6 +46,8 @@ class Report(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     survey_id: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    # The survey's title in its other languages: {"cy": "…"}.
+    title_translations: Mapped[dict] = mapped_column(JSON, default=dict)
     purpose: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text)
     decision: Mapped[str] = mapped_column(Text)
@@ -54,6 +56,8 @@ class Report(Base):
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     invited: Mapped[int] = mapped_column(Integer)
     respondents: Mapped[int] = mapped_column(Integer)
+    # Respondents by the channel they were invited by: {"email": 40, "sms": 12}.
+    respondent_channels: Mapped[dict] = mapped_column(JSON, default=dict)
     results: Mapped[list] = mapped_column(JSON)
     weighting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     representation: Mapped[list] = mapped_column(JSON, default=list)

@@ -23,7 +23,7 @@ from shared.errors import NotFound
 from shared.statuses import ReportStatus
 
 # The outcome message goes to each respondent the way they chose to hear from the panel.
-OUTCOME_CHANNELS = ("email", "text message (SMS)")
+CHANNEL_NAMES = {"email": "email", "sms": "text message (SMS)"}
 
 
 def public_view(report: Report, threshold: int, today: date) -> dict:
@@ -62,6 +62,13 @@ class ReportDesk:
     @property
     def draft(self) -> bool:
         return self.report.status == ReportStatus.DRAFT
+
+    @property
+    def invited_by(self) -> list[tuple[str, int]]:
+        """(channel's name, respondents) of the channels respondents were invited by."""
+        found = self.report.respondent_channels or {}
+        return [(name, found[channel]) for channel, name in CHANNEL_NAMES.items()
+                if found.get(channel)]
 
     def name_of(self, agency: str) -> str:
         return self.agency_names.get(agency) or agency

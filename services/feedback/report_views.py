@@ -12,7 +12,7 @@ from services.feedback.accountability import agency_desk
 from services.feedback.api import WRITERS
 from services.feedback.charts import result_chart_svg
 from services.feedback.progress import make_commitment, report_progress
-from services.feedback.report_pages import OUTCOME_CHANNELS, ReportDesk, report_desk
+from services.feedback.report_pages import CHANNEL_NAMES, ReportDesk, report_desk
 from services.feedback.reports import ReportRuleBroken, complete, publish
 from services.feedback.schemas import (
     CommitmentCreateSchema,
@@ -39,7 +39,7 @@ def _desk(report_id: int) -> ReportDesk:
 def _page(template: str, desk: ReportDesk, problems=None, status: int = 200, **context):
     return render_template(f"console/report/{template}.html", desk=desk, report=desk.report,
                            problems=problems or forms.Problems(), forms=forms,
-                           channels=OUTCOME_CHANNELS, **context), status
+                           channels=tuple(CHANNEL_NAMES.values()), **context), status
 
 
 def _form_refused(broken: ReportRuleBroken, report_id: int, template: str, fallback: str,

@@ -50,10 +50,13 @@ def draft_report(session: Session, payload: dict) -> Report | None:
     tags |= {("topic", topic) for topic in payload.get("topics") or []}
     names = payload.get("sponsor_names") or {}
     report = Report(
-        survey_id=payload["survey_id"], title=payload["title"], purpose=payload["purpose"],
+        survey_id=payload["survey_id"], title=payload["title"],
+        title_translations=dict(payload.get("title_translations") or {}),
+        purpose=payload["purpose"],
         scope=payload["scope"], decision=payload["decision"]["description"],
         decision_owner=payload["decision"]["owner"], decision_due=payload["decision"]["due"],
         closed_at=payload["closed_at"], invited=payload["invited"], respondents=len(refs),
+        respondent_channels=dict(payload.get("respondent_channels") or {}),
         results=[dict(question) for question in payload["questions"]],
         weighting=dict(payload["weighting"]) if payload.get("weighting") else None,
         representation=[dict(group) for group in payload.get("representation") or []],
@@ -183,7 +186,9 @@ def tell_respondents(session: Session, payload: dict, *, bus: Bus, links: Links,
         .order_by(Respondent.id)))
     context = {"survey_title": report.title, "we_did": report.we_did or "",
                "why": report.why or "It follows what most people who answered preferred.",
-               "report_url": links.report_page(report.id)}
+               "report_url": links.report_page(report.id),
+               **{f"survey_title_{language}": title
+                  for language, title in (report.title_translations or {}).items()}}
     for start in range(0, len(refs), batch_size):
         bus.send(session, "panel.deliver", {
             "template": "outcome", "context": context,

@@ -60,14 +60,22 @@ def eligible(now: datetime, sponsors: Sequence[str]):
     )
 
 
-def _request_filters(payload: dict):
+def profile_filters(payload: dict) -> list:
+    """The request's filters on the profile (e.g. its areas), as clauses."""
     clauses = []
     for dim, values in (payload.get("filters") or {}).items():
         if dim in PROFILE_DIMENSIONS:
             wanted = [int(v) if dim == "deprivation_decile" else str(v) for v in values]
             clauses.append(getattr(Member, dim).in_(wanted))
-    clauses.append(Member.preferred_channel.in_(payload.get("channels") or ("email", "sms")))
     return clauses
+
+
+def request_channels(payload: dict) -> list[str]:
+    return list(payload.get("channels") or ("email", "sms"))
+
+
+def _request_filters(payload: dict):
+    return [*profile_filters(payload), Member.preferred_channel.in_(request_channels(payload))]
 
 
 def quota_cells(session: Session, payload: dict) -> list[dict]:
@@ -97,11 +105,11 @@ def load_candidates(session: Session, payload: dict, cells: list[dict], dims: li
     # Members in no cell cannot be drawn: leave them in the database.
     for dim, cats in zip(dims, categories, strict=True):
         if all(dim in c for c in cells):
-            where.append(_dimension_text(dim).in_(cats))
+            where.append(dimension_text(dim).in_(cats))
     if session.get_bind().dialect.name == "postgresql":
         return _load_grouped(session, where, dims, categories)
     rows = session.execute(select(Member.id, Member.last_contacted_at,
-                                  *[_dimension_text(d) for d in dims])
+                                  *[dimension_text(d) for d in dims])
                            .where(*where).order_by(Member.id)).all()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     recency = np.fromiter(
@@ -113,7 +121,7 @@ def load_candidates(session: Session, payload: dict, cells: list[dict], dims: li
     return ids, recency, codes
 
 
-def _dimension_text(dim: str):
+def dimension_text(dim: str):
     column = getattr(Member, dim)
     return cast(column, String) if dim == "deprivation_decile" else column
 
@@ -125,7 +133,7 @@ def _load_grouped(session: Session, where: list, dims: list[str],
     member's strings, and the server only scans and hashes."""
     day = func.coalesce(cast(Member.last_contacted_at, Date) - literal_column("DATE '1970-01-01'"),
                         0)
-    columns = [_dimension_text(d) for d in dims]
+    columns = [dimension_text(d) for d in dims]
     query = select(*columns, func.array_agg(Member.id), func.array_agg(day)).where(*where)
     if columns:
         query = query.group_by(*columns)

@@ -13,6 +13,7 @@ from services.panel import confirmations, sending
 from services.panel.cap_counts import publish_cap_counts
 from services.panel.contact_cap import ContactCap
 from services.panel.draws import draw_and_tell
+from services.panel.eligibility import count_and_tell
 from services.panel.imports import import_queued
 from services.panel.models import ApiKey
 from services.panel.staff_mail import send_staff_email
@@ -28,6 +29,13 @@ def draw_sample(envelope: dict) -> bool:
         return bus().handle(session, "panel.draw_sample", envelope, partial(
             draw_and_tell, bus=bus(), cap=ContactCap.from_config(current_app.config),
             batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=utcnow()))
+
+
+def count_eligible(envelope: dict) -> bool:
+    """Before a launch, surveys asks how many members each quota cell could be drawn from."""
+    with new_session() as session:
+        return bus().handle(session, "panel.count_eligible", envelope,
+                            partial(count_and_tell, bus=bus(), now=utcnow()))
 
 
 def contacts_unused(envelope: dict) -> bool:

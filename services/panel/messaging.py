@@ -10,12 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.catalogues import templates
+from shared.profile import LANGUAGES
 
 PANEL_DIR = Path(__file__).parent
 TEMPLATES = ("invitation", "reminder", "outcome", "progress", "dialogue", "confirm_join",
              "already_joined")
 # Panel's own messages about joining: never reported to surveys, which did not ask for them.
 PANEL_TEMPLATES = ("confirm_join", "already_joined")
+
+
+def in_language(context: dict, language: str) -> dict:
+    """The context for a member of this language: "survey_title_cy" stands in for
+    "survey_title" for a Welsh speaker; the other languages' keys are dropped."""
+    plain = {key: value for key, value in context.items()
+             if key.rpartition("_")[2] not in LANGUAGES}
+    suffix = f"_{language}"
+    return {**plain, **{key.removesuffix(suffix): value for key, value in context.items()
+                        if key.endswith(suffix)}}
 
 
 def render(template: str, channel: str, context: dict, link: str | None,
@@ -30,7 +41,7 @@ def render(template: str, channel: str, context: dict, link: str | None,
     if template not in TEMPLATES:
         raise ValueError(f"no message template called {template!r}")
     environment = templates(PANEL_DIR, language)
-    values = {**context, "link": link or "", "unsubscribe": unsubscribe}
+    values = {**in_language(context, language), "link": link or "", "unsubscribe": unsubscribe}
     if text is not None:
         values["text"] = text
     subject = environment.get_template(f"messages/{template}/subject.txt").render(values)

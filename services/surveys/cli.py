@@ -12,9 +12,9 @@ from services.surveys import keys as agency_keys
 from services.surveys import staff_users
 from services.surveys.demo import demo_sign_ins, seed_demo, wait_for_demo_token
 from shared.audit import Actor
+from shared.cli import command_session
 from shared.console import staff_sessions
 from shared.db import new_session
-from shared.errors import RuleBroken
 from shared.messages import ROLES
 from shared.service import bus
 
@@ -105,12 +105,9 @@ def print_demo_sign_in_links():
 @click.option("--role", required=True, type=click.Choice(ROLES))
 def add_user(email: str, name: str, agency: str, role: str):
     """Add a staff user who can sign in to the console."""
-    with new_session() as session:
-        try:
-            user = staff_users.add_staff_user(session, email=email, name=name, agency=agency,
-                                              role=role)
-        except RuleBroken as exc:
-            raise click.ClickException(f"{exc}: {exc.errors}") from None
+    with command_session() as session:
+        user = staff_users.add_staff_user(session, email=email, name=name, agency=agency,
+                                          role=role)
     click.echo(f"staff user {user.email} added")
 
 
@@ -118,11 +115,8 @@ def add_user(email: str, name: str, agency: str, role: str):
 @click.argument("email")
 def print_sign_in_link(email: str):
     """Print a single-use link (15 minutes) that signs this active staff user in."""
-    with new_session() as session:
-        try:
-            user = staff_users.user_for_sign_in_link(session, email)
-        except RuleBroken as exc:
-            raise click.ClickException(str(exc)) from None
+    with command_session() as session:
+        user = staff_users.user_for_sign_in_link(session, email)
         click.echo(staff_users.sign_in_link(
             user, staff_users.SignInSettings.from_config(current_app.config)))
 
@@ -135,12 +129,9 @@ def print_sign_in_link(email: str):
 def invite(email: str, name: str, agency: str, role: str):
     """Add a staff user and email them a sign-in link (sent by panel's worker)."""
     settings = staff_users.SignInSettings.from_config(current_app.config)
-    with new_session() as session:
-        try:
-            user = staff_users.invite_user(session, bus(), settings, Actor.command_line(),
-                                           email=email, name=name, role=role, agency=agency)
-        except RuleBroken as exc:
-            raise click.ClickException(f"{exc}: {exc.errors}") from None
+    with command_session() as session:
+        user = staff_users.invite_user(session, bus(), settings, Actor.command_line(),
+                                       email=email, name=name, role=role, agency=agency)
     click.echo(f"staff user {user.email} invited")
 
 
@@ -149,12 +140,9 @@ def invite(email: str, name: str, agency: str, role: str):
 @click.argument("role", type=click.Choice(ROLES))
 def set_role(email: str, role: str):
     """Give a staff user another role; their sessions end."""
-    with new_session() as session:
-        try:
-            user = staff_users.change_role(session, staff_sessions(), Actor.command_line(),
-                                           who=email, role=role)
-        except RuleBroken as exc:
-            raise click.ClickException(str(exc)) from None
+    with command_session() as session:
+        user = staff_users.change_role(session, staff_sessions(), Actor.command_line(),
+                                       who=email, role=role)
     click.echo(f"staff user {user.email} is now {user.role}")
 
 
@@ -162,12 +150,9 @@ def set_role(email: str, role: str):
 @click.argument("email")
 def disable(email: str):
     """Disable a staff user: no more sign-ins, and every session of theirs ends now."""
-    with new_session() as session:
-        try:
-            user = staff_users.disable_user(session, staff_sessions(), Actor.command_line(),
-                                            who=email)
-        except RuleBroken as exc:
-            raise click.ClickException(str(exc)) from None
+    with command_session() as session:
+        user = staff_users.disable_user(session, staff_sessions(), Actor.command_line(),
+                                        who=email)
     click.echo(f"staff user {user.email} disabled")
 
 
@@ -175,9 +160,6 @@ def disable(email: str):
 @click.argument("email")
 def enable(email: str):
     """Let a disabled staff user sign in again."""
-    with new_session() as session:
-        try:
-            user = staff_users.enable_user(session, Actor.command_line(), who=email)
-        except RuleBroken as exc:
-            raise click.ClickException(str(exc)) from None
+    with command_session() as session:
+        user = staff_users.enable_user(session, Actor.command_line(), who=email)
     click.echo(f"staff user {user.email} enabled")

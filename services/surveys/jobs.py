@@ -10,6 +10,7 @@ from services.surveys.contact_caps import replace_cap_counts
 from services.surveys.exports import run_export
 from services.surveys.lifecycle import invite_sample, record_deliveries
 from services.surveys.population import replace_targets
+from services.surveys.prelaunch import record_answer
 from services.surveys.privacy import forget_member
 from services.surveys.responding import reply_to_dialogue
 from shared.db import new_session
@@ -42,6 +43,12 @@ def population_targets(envelope: dict) -> bool:
 def contact_cap_counts(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "surveys.contact_cap_counts", envelope, replace_cap_counts)
+
+
+def eligible_counts(envelope: dict) -> bool:
+    """Panel's answer to a pre-launch count: kept for the launch page."""
+    with new_session() as session:
+        return bus().handle(session, "surveys.eligible_counts", envelope, record_answer)
 
 
 def member_erased(envelope: dict) -> bool:

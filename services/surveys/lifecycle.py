@@ -211,13 +211,20 @@ def launch_survey(session: Session, bus: Bus, survey: Survey, today: date) -> No
     survey.status, survey.launched_at = SurveyStatus.FIELDWORK, utcnow()
     if survey.fieldwork_start is None:
         survey.fieldwork_start = today
-    bus.send(session, "panel.draw_sample", {
-        "survey_id": survey.id, "draw_id": "launch", "size": survey.sample_size,
-        "sponsors": [s.agency for s in survey.sponsors], "seed": None,
+    bus.send(session, "panel.draw_sample", {**draw_request(survey), "draw_id": "launch",
+                                            "seed": None})
+
+
+def draw_request(survey: Survey) -> dict:
+    """What panel is asked to draw from at launch (and to count before it): the sponsors,
+    whose opt-outs apply; the quota cells; the survey's areas; the channels it reaches."""
+    return {
+        "survey_id": survey.id, "size": survey.sample_size,
+        "sponsors": [s.agency for s in survey.sponsors],
         "quotas": [{"cell": q["cell"], "target": q["target"]} for q in survey.quotas],
         "filters": {"area": list(survey.areas)} if survey.areas else {},
         "channels": panel_channels(survey.channels),
-    })
+    }
 
 
 def launch(session: Session, bus: Bus, *, actor: Actor, survey_id: int, today: date) -> Survey:
@@ -390,9 +397,15 @@ def closed_message(session: Session, survey: Survey) -> dict:
         select(Invitation.member_ref).join(Response, Response.invitation_id == Invitation.id)
         .where(Response.survey_id == survey.id)
     ).all()
+    channels = dict(session.execute(
+        select(Invitation.channel, func.count())
+        .join(Response, Response.invitation_id == Invitation.id)
+        .where(Response.survey_id == survey.id).group_by(Invitation.channel)).all())
     names = agency_names(session)
     message = {
         "survey_id": survey.id, "title": survey.title, "purpose": survey.purpose,
+        "title_translations": {language: words["title"] for language, words
+                               in (survey.translations or {}).items() if words.get("title")},
         "scope": survey.scope,
         "decision": {"description": survey.decision, "owner": survey.decision_owner,
                      "due": survey.decision_due},
@@ -400,7 +413,7 @@ def closed_message(session: Session, survey: Survey) -> dict:
         "sponsor_names": {s.agency: names[s.agency] for s in survey.sponsors
                           if s.agency in names},
         "invited": results["invited"], "questions": results["questions"],
-        "respondent_refs": list(respondents),
+        "respondent_refs": list(respondents), "respondent_channels": channels,
         "areas": list(survey.areas or []), "topics": list(survey.topics or []),
     }
     return add_weighted_results(session, survey, message)

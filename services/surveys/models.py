@@ -300,6 +300,23 @@ class AreaContactCap(Base):
     measured_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class EligibilityCheck(Base):
+    """A pre-launch question to panel (panel.count_eligible) and, once it answers
+    (surveys.eligible_counts), its counts per quota cell. `fingerprint` is the draw request's
+    (sponsors, quotas, areas, channels): a survey changed since is asked again."""
+
+    __tablename__ = "eligibility_checks"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"),
+                                           index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    measured_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    cells: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
 class AuditLog(Base):
     """One staff action or pull of analysis data: who (agency, role, the staff member's email
     or the API key's prefix), what (action, surveys, detail), where (service) and when."""

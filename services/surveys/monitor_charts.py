@@ -20,7 +20,7 @@ from services.surveys.fieldwork import monitor
 from services.surveys.models import Response, Survey
 from services.surveys.population import area_names
 from services.surveys.queries import sponsored_survey
-from shared.charts import chart_config, pygal, render_svg
+from shared.charts import chart_config, pygal, render_svg, unless_zero, whole_numbers
 from shared.errors import NotFound
 from shared.profile import CATEGORIES, PROFILE_DIMENSIONS, category_label, dimension_label
 from shared.statuses import SurveyStatus
@@ -171,23 +171,33 @@ def render_chart(table: Table) -> str:
     if table.name == "completes":
         highest = max([row[2] for row in table.rows] + [
             row[3] for row in table.rows if row[3] != "–"])
-        chart = pygal.Line(**chart_config(table.caption, 360, width=CHART_WIDTH), dots_size=4,
-                           include_x_axis=True, range=(0, highest), show_minor_x_labels=False,
+        # Room above the highest figure, so the target's line is not the chart's top edge.
+        axis = whole_numbers(highest + max(1, highest // 8))
+        chart = pygal.Line(**chart_config(table.caption, 360, width=CHART_WIDTH,
+                                          show_y_guides=False), dots_size=4,
+                           include_x_axis=True, range=(0, axis[-1]), y_labels=axis,
+                           show_minor_x_labels=False,
                            x_labels_major_every=max(1, len(table.rows) // 6))
         chart.x_labels = [row[0] for row in table.rows]
         chart.add("Completed so far", [row[2] for row in table.rows],
                   formatter=lambda v: f"{v:g}")
         if table.rows and table.rows[0][3] != "–":
-            chart.add("Target (dashed)", [row[3] for row in table.rows], show_dots=False,
-                      print_values=False, stroke_style={"width": 3, "dasharray": "8, 6"})
+            # One day draws no line: the target is then its dot, with its figure.
+            one_day = len(table.rows) == 1
+            chart.add("Target (dashed)", [row[3] for row in table.rows], show_dots=one_day,
+                      print_values=one_day, formatter=lambda v: f"target {v:g}",
+                      stroke_style={"width": 3, "dasharray": "8, 6"})
     elif table.name == "cells":
-        chart = _bars(table, 64)
-        chart.add("Completed", [row[3] for row in rows], formatter=lambda v: f"{v:g} completed")
-        chart.add("Target", [row[1] for row in rows], formatter=lambda v: f"target {v:g}")
+        chart = _bars(table, 64, y_labels=whole_numbers(max(
+            [row[1] for row in rows] + [row[3] for row in rows])))
+        chart.add("Completed", [row[3] for row in rows],
+                  formatter=unless_zero(lambda v: f"{v:g} completed"))
+        chart.add("Target", [row[1] for row in rows],
+                  formatter=unless_zero(lambda v: f"target {v:g}"))
     else:
         chart = _bars(table, 40, range=(0, 100), show_legend=False)
         chart.add("Response rate", [_number(row[3]) if row[3] != "–" else None for row in rows],
-                  formatter=lambda v: f"{v:.0f}%")
+                  formatter=unless_zero(lambda v: f"{v:.0f}%"))
     return render_svg(chart)
 
 

@@ -9,7 +9,8 @@ provider's published keys (JWKS), and here also its issuer (the configured one, 
 audience (this client), its nonce and its expiry.
 
 The person is then the staff user of THAT agency whose address the provider vouches for
-(`email` with `email_verified` true): a user of another agency, an unknown address and a
+(`email` with `email_verified` true, or in one of the agency's own `email_domains` where the
+provider sends no `email_verified`): a user of another agency, an unknown address and a
 disabled user get one and the same refusal, so the page never tells whether an address works
 somewhere else. The provider's subject (`sub`) is kept on the user at the first sign-in; a
 later sign-in with the same address but another subject (the address given to someone else at
@@ -204,14 +205,18 @@ def _unreachable(provider: IdentityProvider, exc: Exception) -> OidcSignInFailed
                             "or ask for an emailed sign-in link.", status=502)
 
 
-def _is_verified(claims: dict) -> bool:
+def _is_verified(claims: dict, provider: IdentityProvider) -> bool:
+    """The provider vouches for the address: `email_verified` true, or no such claim (Entra
+    ID) and the address in one of the agency's own domains."""
     verified = claims.get("email_verified")
+    if verified is None:
+        return claims["email"].rpartition("@")[2].lower() in provider.email_domains
     return verified is True or (isinstance(verified, str) and verified.lower() == "true")
 
 
 def _matching_user(session: Session, provider: IdentityProvider, claims: dict) -> StaffUser:
     email = claims.get("email")
-    if not isinstance(email, str) or not email or not _is_verified(claims):
+    if not isinstance(email, str) or not email or not _is_verified(claims, provider):
         raise OidcAccountRefused(f"{provider.name} has not confirmed your email address, so "
                                  "we cannot tell which account is yours. Ask your agency's IT "
                                  "team to confirm it.")

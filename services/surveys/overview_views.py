@@ -12,7 +12,7 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.surveys import lifecycle, monitor_charts, overview
+from services.surveys import lifecycle, monitor_charts, overview, prelaunch
 from services.surveys.fieldwork import ask_for_top_up, remind_now
 from services.surveys.joint import answer_agency_invitation, decide_on_request
 from services.surveys.joint import ask_to_join as ask_to_join_survey
@@ -45,10 +45,14 @@ def survey_overview(survey_id: int):
 
 
 def _launch_page(survey_id: int, errors: dict | None = None, status: int = 200):
-    check = overview.launch_check(get_session(), agency=current_caller().agency,
-                                  survey_id=survey_id, today=date.today())
-    return render_template("console/survey/launch.html", check=check, survey=check.survey,
-                           errors=errors or {}, has_errors=bool(errors)), status
+    page = prelaunch.launch_page(get_session(), bus(), agency=current_caller().agency,
+                                 survey_id=survey_id, today=date.today(), now=utcnow(),
+                                 ask=not errors)
+    refresh = page.eligibility.refresh_seconds
+    return render_template("console/survey/launch.html", check=page.check,
+                           survey=page.check.survey, eligible=page.eligibility,
+                           errors=errors or {}, has_errors=bool(errors)
+                           ), status, {"Refresh": str(refresh)} if refresh else {}
 
 
 @survey_pages.get("/surveys/<int:survey_id>/launch")
@@ -67,6 +71,16 @@ def launch(survey_id: int):
         return _launch_page(survey_id, broken.errors, status=422)
     flash("Survey launched: panel is drawing the sample and the invitations will follow.")
     return redirect(url_for("survey_pages.survey_overview", survey_id=survey_id), code=303)
+
+
+@survey_pages.post("/surveys/<int:survey_id>/launch/count")
+@staff_page(*WRITERS)
+def count_eligible_again(survey_id: int):
+    """"Count again": panel is asked for a new pre-launch count; the launch page waits for it."""
+    prelaunch.count_again(get_session(), bus(), agency=current_caller().agency,
+                          survey_id=survey_id, now=utcnow())
+    return redirect(url_for("survey_pages.launch_page", survey_id=survey_id,
+                            _anchor="eligible"), code=303)
 
 
 @survey_pages.get("/surveys/<int:survey_id>/close")

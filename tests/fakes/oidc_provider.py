@@ -35,7 +35,7 @@ class Person:
 
     sub: str
     email: str
-    email_verified: bool | str = True
+    email_verified: bool | str | None = True  # None: no such claim (as Entra ID sends)
     name: str = ""
 
 
@@ -178,9 +178,9 @@ class FakeOidcProvider:
         access_token = secrets.token_urlsafe(24)
         person: Person = grant["person"]
         with self._lock:
-            self._access_tokens[access_token] = {"sub": person.sub, "email": person.email,
-                                                 "email_verified": person.email_verified,
-                                                 "name": person.name}
+            self._access_tokens[access_token] = _without_none({
+                "sub": person.sub, "email": person.email,
+                "email_verified": person.email_verified, "name": person.name})
         return jsonify({"access_token": access_token, "token_type": "Bearer",
                         "expires_in": 300, "scope": "openid email profile",
                         "id_token": self._id_token(client_id, person, grant["nonce"],
@@ -194,6 +194,7 @@ class FakeOidcProvider:
                   "email": person.email, "email_verified": person.email_verified,
                   "name": person.name, "at_hash": create_half_hash(access_token,
                                                                    "RS256").decode()}
+        claims = _without_none(claims)
         if nonce:
             claims["nonce"] = nonce
         for name, value in self._changes.items():
@@ -219,3 +220,8 @@ def _s256(verifier: str) -> str:
 
 def _with_query(address: str, parameters: dict) -> str:
     return f"{address}{'&' if '?' in address else '?'}{urlencode(parameters)}"
+
+
+def _without_none(claims: dict) -> dict:
+    """The claims a person has: one they lack is absent, not null."""
+    return {name: value for name, value in claims.items() if value is not None}

@@ -55,7 +55,8 @@ def test_a_decision_owner_completes_previews_and_publishes_and_each_respondent_i
     people = add_members(clients["panel"], decision_owner["council"]["panel_manager"], 6,
                          sms_every=3)
     close_survey(pump, {"Mornings": 4, "Evenings": 2}, sponsor_names=NAMES,
-                 respondent_refs=[p["member_ref"] for p in people])
+                 respondent_refs=[p["member_ref"] for p in people],
+                 respondent_channels={"email": 4, "sms": 2})
     feedback = clients["feedback"]
     rid = report_id(clients, decision_owner)
 
@@ -91,6 +92,7 @@ def test_a_decision_owner_completes_previews_and_publishes_and_each_respondent_i
 
     confirm = text_of(feedback.get(f"/reports/{rid}/publish"))
     assert "6 people who answered the survey will be told" in confirm
+    assert "of them, 4 were invited by email and 2 by text message (SMS)" in confirm
     assert "email or text message (SMS)" in confirm
     assert smtp_server.messages == [] and sms_gateway.messages == []
 

@@ -22,7 +22,7 @@ from tests.feedback.closing import (
     only_report,
     send,
 )
-from tests.scenario import add_members, bearer, setup_agencies
+from tests.scenario import add_members, bearer, member_payload, setup_agencies
 
 MEMBER_LINK = re.compile(r"http://feedback\.test(/you/[0-9a-f]{32}\.[A-Za-z0-9_-]+)")
 
@@ -193,3 +193,20 @@ def test_a_member_hears_of_progress_on_two_reports_once_that_week(apps, clients,
     assert len(deliveries_asked(apps["feedback"], "progress")) == 1
     assert run_progress_job(apps["feedback"], start + timedelta(days=15, hours=1)) == 2
     assert len(deliveries_asked(apps["feedback"], "progress")) == 2
+
+
+def test_a_welsh_speaker_is_told_the_outcome_under_the_surveys_welsh_title(
+        apps, clients, pump, smtp_server):
+    keys = setup_agencies(apps, pump)
+    people = [clients["panel"].post("/api/v1/members", headers=bearer(
+        keys["council"]["panel_manager"]), json={**member_payload(i), "language": language}).json
+        for i, language in enumerate(("en", "cy"))]
+    close_survey(pump, {"Mornings": 2}, respondent_refs=[p["member_ref"] for p in people],
+                 title_translations={"cy": "Oriau agor llyfrgelloedd"})
+    officer = keys["council"]["officer"]
+    report = only_report(clients["feedback"], officer)
+    assert complete_and_publish(clients["feedback"], officer, report["id"]).status_code == 200
+    pump()
+    subjects = {m["To"]: m["Subject"] for m in smtp_server.messages}
+    assert subjects[people[0]["email"]] == "You said, we did: Library opening hours"
+    assert subjects[people[1]["email"]] == "Dywedoch chi, gwnaethom ni: Oriau agor llyfrgelloedd"

@@ -21,6 +21,15 @@ EXAMPLES = {
     "panel.deliver": {"template": "invitation", "context": {"survey_title": "Parks"},
                       "recipients": [{"member_ref": REF, "delivery_ref": "invitation:1",
                                       "link": "http://surveys.test/r/abc"}]},
+    "panel.count_eligible": {"survey_id": 1, "request_id": str(uuid.uuid4()), "size": 10,
+                             "sponsors": ["council", "police"],
+                             "quotas": [{"cell": {"area": "E05001001"}, "target": 6}],
+                             "filters": {"area": ["E05001001"]}, "channels": ["email"]},
+    "surveys.eligible_counts": {
+        "survey_id": 1, "request_id": str(uuid.uuid4()),
+        "measured_at": datetime(2026, 12, 2, 11, tzinfo=UTC), "cells": [
+            {"cell": {"area": "E05001001"}, "target": 6, "members": 9, "opted_out": 1,
+             "no_consent": 1, "other_channel": 0, "at_cap": 2, "eligible": 5, "shortfall": 1}]},
     "panel.contacts_unused": {"survey_id": 1, "draw_id": "launch", "member_refs": [REF]},
     "panel.api_key_issued": KEY,
     "panel.api_key_revoked": {"key_hash": "a" * 64},

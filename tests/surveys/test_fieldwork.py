@@ -183,6 +183,10 @@ def test_survey_closes_itself_at_the_end_of_its_window_and_reports_to_feedback(
                                    areas=["E05001001"], topics=["community safety"])
     drawn(pump, survey_id, [member(), member()])
     answer(clients, invitations(app, survey_id)[0])
+    with app.app_context(), new_session() as session:
+        session.execute(update(Survey).values(translations={"cy": {
+            "title": "Teimlo'n ddiogel yng nghanol y dref", "summary": "Helpwch ni."}}))
+        session.commit()
     with app.app_context():
         assert close_ended_surveys(now=at(7)) == []  # the last day still takes answers
         assert close_ended_surveys(now=at(8)) == [survey_id]
@@ -190,6 +194,8 @@ def test_survey_closes_itself_at_the_end_of_its_window_and_reports_to_feedback(
     [closed] = sent(app, "feedback.survey_closed")
     assert closed["areas"] == ["E05001001"] and closed["topics"] == ["community safety"]
     assert closed["invited"] == 2 and len(closed["respondent_refs"]) == 1
+    assert closed["title_translations"] == {"cy": "Teimlo'n ddiogel yng nghanol y dref"}
+    assert closed["respondent_channels"] == {invitations(app, survey_id)[0].channel: 1}
     with app.app_context(), new_session() as session:
         assert session.scalar(select(Survey.status)) == "closed"
 

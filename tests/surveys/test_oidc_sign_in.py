@@ -157,6 +157,23 @@ def test_a_disabled_user_is_refused_and_so_is_an_unconfirmed_address(
         assert "has not confirmed your email address" in answer.text
 
 
+def test_without_email_verified_only_an_address_in_the_agencys_own_domains_is_taken(
+        live, provider, staff):
+    """As Microsoft Entra ID signs in: no email_verified claim at all."""
+    outside = refusal(live, "council", Person(sub="council-0005", email="olu@elsewhere.example",
+                                              email_verified=None), provider)
+    assert outside.status_code == 403
+    assert "has not confirmed your email address" in outside.text
+    police = refusal(live, "police", Person(sub="police-0001", email="pat.analyst@police.example",
+                                            email_verified=None), provider)
+    assert police.status_code == 403  # the police listed no domains of their own
+
+    provider.signs_in(Person(sub="council-0001", email=OLU.email, email_verified=None))
+    browser = requests.Session()
+    assert browser.get(button(live, browser, "council")).url == f"{live.url}/surveys"
+    assert signed_in(live, browser)
+
+
 def test_an_address_taken_over_by_someone_else_at_the_provider_is_refused(
         live, provider, staff):
     provider.signs_in(OLU)
@@ -257,7 +274,10 @@ def test_the_providers_setting_is_read_and_checked():
     [provider] = settings_from_env("surveys", {"OIDC_PROVIDERS": one})["OIDC_PROVIDERS"]
     assert provider.discovery_url == \
         "https://login.council.example/.well-known/openid-configuration"
-    assert "s3cret" not in repr(provider)
+    assert "s3cret" not in repr(provider) and provider.email_domains == ()
+    [entra] = settings_from_env("surveys", {"OIDC_PROVIDERS": one.replace(
+        '"s3cret"', '"s3cret", "email_domains": [" Riverside.GOV.uk "]')})["OIDC_PROVIDERS"]
+    assert entra.email_domains == ("riverside.gov.uk",)
     http = one.replace("https://", "http://")
     assert settings_from_env("surveys", {"OIDC_PROVIDERS": http})["OIDC_PROVIDERS"]
     for value, reason in (
@@ -265,7 +285,12 @@ def test_the_providers_setting_is_read_and_checked():
             (one.replace('"client_secret": "s3cret"', '"client_secret": " "'), "client_secret"),
             (one.replace(', "client_id": "cp"', ""), "exactly"),
             (one[:-1] + ", " + one[1:], "more than one provider for council"),
-            (one.replace("https://login.council.example", "login.council.example"), "issuer")):
+            (one.replace("https://login.council.example", "login.council.example"), "issuer"),
+            (one.replace('"s3cret"', '"s3cret", "email_domains": "council.example"'),
+             "email_domains must be a list of mail domains"),
+            (one.replace('"s3cret"', '"s3cret", "email_domains": ["not a domain"]'),
+             "email_domains"),
+            (one.replace('"s3cret"', '"s3cret", "tenant": "x"'), "exactly")):
         with pytest.raises(ConfigError, match=reason):
             settings_from_env("surveys", {"OIDC_PROVIDERS": value})
     with pytest.raises(ConfigError, match="issuer must be an https address"):

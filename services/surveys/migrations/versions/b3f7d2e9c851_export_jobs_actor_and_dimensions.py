@@ -1,7 +1,7 @@
 """export_jobs: who asked (a staff member's email) and the dimensions the file is weighted by
 
 Revision ID: b3f7d2e9c851
-Revises: a6c3e0b9d418
+Revises: b3f7a2c9d1e4
 Create Date: 2026-12-02 11:00:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b3f7d2e9c851"
-down_revision: str | Sequence[str] | None = "a6c3e0b9d418"
+down_revision: str | Sequence[str] | None = "b3f7a2c9d1e4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
