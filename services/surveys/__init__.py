@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         calendar_views,
         cli,
         console_views,
+        export_views,
         models,
         overview_views,
         results_views,
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sign_in_views.sign_in)
     app.register_blueprint(results_views.results_pages)
     app.register_blueprint(themes_views.theme_pages)
+    app.register_blueprint(export_views.export_pages)
     init_oidc_sign_in(app)
     app.register_blueprint(overview_views.survey_pages)
     app.register_blueprint(admin_views.admin)

@@ -50,6 +50,8 @@ class DatasetQuerySchema(SurveysQuerySchema):
 class ExportRequestSchema(Schema):
     survey_ids = fields.List(fields.Integer(validate=DB_ID), required=True,
                              validate=validate.Length(min=1, max=50))
+    dimensions = fields.List(fields.String(validate=validate.OneOf(PROFILE_DIMENSIONS)),
+                             load_default=list)
     form = fields.String(load_default="wide", validate=validate.OneOf(("wide", "long")))
     format = fields.String(required=True, validate=validate.OneOf(tuple(FORMATS)))
 
@@ -57,6 +59,7 @@ class ExportRequestSchema(Schema):
 class ExportJobSchema(Schema):
     id = fields.Integer()
     survey_ids = fields.List(fields.Integer())
+    dimensions = fields.List(fields.String())
     format = fields.String()
     form = fields.String()
     status = fields.String()
@@ -156,7 +159,8 @@ class Exports(MethodView):
     def post(self, data):
         """Build an export file in the background; poll it for progress and its link"""
         return pulls.request_export(get_session(), bus(), who=puller(),
-                                    survey_ids=data["survey_ids"], form=data["form"],
+                                    survey_ids=data["survey_ids"],
+                                    dimensions=data["dimensions"], form=data["form"],
                                     fmt=data["format"])
 
 

@@ -17,14 +17,17 @@ from services.surveys.analysis import (
     in_wave_order,
     readable_surveys,
 )
-from services.surveys.models import Agency, Question, Survey
+from services.surveys.models import Agency, BankQuestion, Question, Survey
 from services.surveys.population import area_names
 from services.surveys.pulls import Puller
+from services.surveys.queries import surveys_asking
+from services.surveys.question_bank import as_question
 from services.surveys.questions import YES_NO, YES_NO_WORDS
 from services.surveys.results_charts import (
     Chart,
     interval_bars,
     margins_chart,
+    trend_line,
 )
 from services.surveys.tables import TOTAL
 from services.surveys.weighting import DEFAULT_CAP
@@ -182,6 +185,7 @@ class TableReport:
     threshold: int
     questions: list[tuple[str, str]] = field(default_factory=list)
     groups: list[tuple[str, str]] = field(default_factory=lambda: GROUPS)
+    bank: bool = False  # a question bank question, with a trend across surveys and waves
 
 
 def answer_labels(surveys: Sequence[Survey], code: str) -> tuple[str, dict[str, str]]:
@@ -199,6 +203,12 @@ def answer_labels(surveys: Sequence[Survey], code: str) -> tuple[str, dict[str, 
     return question.text, {o: o for o in question.options or []}
 
 
+def wave_label(number: int, survey: Survey) -> str:
+    """A wave as a chart's axis and a table name it: its number, survey and month of launch."""
+    launched = f", {survey.launched_at:%b %Y}" if survey.launched_at else ""
+    return f"Wave {number}: {survey.title}{launched}"
+
+
 def _column_labels(columns: Sequence[str], by: str, surveys: Sequence[Survey],
                    names: dict[str, str]) -> list[str]:
     ordered = in_wave_order(surveys) if by == "wave" else list(surveys)
@@ -206,7 +216,9 @@ def _column_labels(columns: Sequence[str], by: str, surveys: Sequence[Survey],
     for index, column in enumerate(columns):
         if column == TOTAL:
             labels.append("Everyone")
-        elif by in ("survey", "wave"):
+        elif by == "wave":
+            labels.append(wave_label(index + 1, ordered[index]))
+        elif by == "survey":
             labels.append(ordered[index].title)
         else:
             labels.append(category_label(by, column, names))
@@ -217,6 +229,17 @@ def table_report(session: Session, *, who: Puller, survey_ids: Sequence[int],
                  dimensions: Sequence[str], question: str, by: str,
                  threshold: int) -> TableReport:
     """A question by a group, as the API's tables answer it, with a chart per answer."""
+    report = _table(session, who=who, survey_ids=survey_ids, dimensions=dimensions,
+                    question=question, by=by, threshold=threshold)
+    report.charts = [
+        interval_bars(f"{row}: weighted % by {report.by_label.lower()}, with 95% intervals",
+                      report.columns, [(c.percent, c.low, c.high) for c in line])
+        for row, line in zip(report.rows, report.cells, strict=True)]
+    return report
+
+
+def _table(session: Session, *, who: Puller, survey_ids: Sequence[int],
+           dimensions: Sequence[str], question: str, by: str, threshold: int) -> TableReport:
     found = pulls.table(session, who=who, survey_ids=survey_ids, dimensions=dimensions,
                         cap=DEFAULT_CAP, question=question, by=by, threshold=threshold)
     surveys = readable_surveys(session, agency=who.agency, survey_ids=survey_ids)
@@ -231,11 +254,51 @@ def table_report(session: Session, *, who: Puller, survey_ids: Sequence[int],
     cells = [[Cell(c["percent"], c["ci_low"], c["ci_high"], c["count"], c["suppressed"])
               for c in (by_cell[(row, table["columns"][j])] for j in shown)]
              for row in table["rows"]]
-    rows = [words.get(r, r) for r in table["rows"]]
     by_label = "Survey" if by == "survey" else "Wave" if by == "wave" else dimension_label(by)
-    charts = [interval_bars(f"{row}: weighted % by {by_label.lower()}, with 95% intervals",
-                            columns, [(c.percent, c.low, c.high) for c in line])
-              for row, line in zip(rows, cells, strict=True)]
-    return TableReport(question, text, by, by_label, rows, columns, cells,
-                       [b["base"] for b in bases], [b["effective_base"] for b in bases], charts,
-                       found["weighting"], threshold, tabulated_questions(surveys))
+    return TableReport(question, text, by, by_label, [words.get(r, r) for r in table["rows"]],
+                       columns, cells, [b["base"] for b in bases],
+                       [b["effective_base"] for b in bases], [], found["weighting"], threshold,
+                       tabulated_questions(surveys),
+                       bank=any(q.bank_code == question for s in surveys for q in s.questions))
+
+
+# -- a bank question's trend ---------------------------------------------------------
+
+
+@dataclass
+class TrendReport:
+    """A bank question's answers wave by wave across the agency's surveys asking it: a line
+    chart per answer beside its table, or why there is none."""
+
+    code: str
+    text: str
+    surveys: list[Survey]  # in wave order
+    table: TableReport | None
+    charts: list[Chart]
+    reason: str | None = None
+
+
+def bank_trend(session: Session, *, who: Puller, code: str, threshold: int) -> TrendReport:
+    """One bank question across every survey of the agency asking it (the surveys the
+    question bank's results API reads), weighted, as waves in order of launch."""
+    surveys = in_wave_order([s for s in surveys_asking(session, agency=who.agency, code=code)
+                             if s.status in ANALYSED_STATUSES])
+    question = as_question(session.get(BankQuestion, code))
+    if question.type not in TABULATED_TYPES:
+        return TrendReport(code, question.text, surveys, None, [], "Only single-choice, yes or "
+                           "no and rating questions are shown as trends.")
+    if not surveys:
+        return TrendReport(code, question.text, [], None, [], "None of your agency’s surveys in "
+                           "fieldwork or closed asks this question yet.")
+    table = _table(session, who=who, survey_ids=[s.id for s in surveys], dimensions=(),
+                   question=code, by="wave", threshold=threshold)
+    waves = [i for i, c in enumerate(table.columns) if c != "Everyone"]
+    table.columns = ["All waves together" if c == "Everyone" else c for c in table.columns]
+    # A hidden point is named on the axis, so a break in the line is never a mystery.
+    charts = [trend_line(f"{row}: weighted % wave by wave, with 95% intervals",
+                         [table.columns[i].split(":")[0] + (
+                             f" (fewer than {threshold})" if line[i].suppressed else "")
+                          for i in waves],
+                         [(line[i].percent, line[i].low, line[i].high) for i in waves])
+              for row, line in zip(table.rows, table.cells, strict=True)]
+    return TrendReport(code, question.text, surveys, table, charts)

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.surveys.models import Agency, AuditLog, Survey
+from services.surveys.models import Agency, AuditLog, Question, Survey
 from shared.audit import Actor
 
 # Every action the log holds, in the words the console shows.
@@ -74,6 +74,17 @@ class AuditFilter:
     actor: str | None = None
     since: date | None = None
     until: date | None = None  # inclusive
+    actor_is: str | None = None  # exactly this actor (a staff member's own rows)
+    families: tuple[str, ...] = ()  # any of these actions, with or without a format
+
+
+# What an analyst's pulls are: the families of PULLS' actions.
+PULLS = ("weights", "table", "dataset", "export", "download")
+
+
+def _action_is(action: str):
+    return (AuditLog.action == action) | AuditLog.action.startswith(action + ".",
+                                                                    autoescape=True)
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class AuditEntry:
     action_label: str
     detail: dict
     surveys: list[str]  # titles
+    rows: int = 0  # respondent-level rows a pull gave
 
 
 @dataclass(frozen=True)
@@ -131,8 +143,11 @@ def audit_page(session: Session, *, agency: str, chosen: AuditFilter, page: int 
     """One page of the agency's audit log, newest first, as filtered."""
     conditions = [AuditLog.agency == agency]
     if chosen.action:
-        conditions.append((AuditLog.action == chosen.action) | AuditLog.action.startswith(
-            chosen.action + ".", autoescape=True))
+        conditions.append(_action_is(chosen.action))
+    if chosen.families:
+        conditions.append(or_(*(_action_is(family) for family in chosen.families)))
+    if chosen.actor_is:
+        conditions.append(AuditLog.actor == chosen.actor_is)
     if chosen.actor:
         conditions.append(func.lower(AuditLog.actor).contains(chosen.actor.strip().lower(),
                                                               autoescape=True))
@@ -152,6 +167,25 @@ def audit_page(session: Session, *, agency: str, chosen: AuditFilter, page: int 
                           actor=row.actor or row.key_prefix, service=row.service,
                           action=row.action, action_label=action_label(row.action),
                           detail={k: v for k, v in (row.detail or {}).items() if v != ""},
-                          surveys=[titles.get(i, f"Survey {i}") for i in row.survey_ids or []])
+                          surveys=[titles.get(i, f"Survey {i}") for i in row.survey_ids or []],
+                          rows=row.rows or 0)
                for row, name in rows]
     return AuditPage(entries=entries, page=page, pages=pages, total=total)
+
+
+@dataclass(frozen=True)
+class PullsPage:
+    found: AuditPage
+    questions: dict[str, str]  # the words of each question a table pulled, by its code
+
+
+def own_pulls(session: Session, *, agency: str, actor: str, page: int = 1) -> PullsPage:
+    """A staff member's own pulls of analysis data (weights, tables, datasets, exports and
+    their downloads) from the audit log, newest first, each table's question in words."""
+    found = audit_page(session, agency=agency, chosen=AuditFilter(actor_is=actor, families=PULLS),
+                       page=page)
+    codes = {e.detail["question"] for e in found.entries if e.detail.get("question")}
+    key = func.coalesce(Question.bank_code, Question.code)
+    questions = dict(session.execute(select(key, Question.text).where(key.in_(codes))).all()
+                     ) if codes else {}
+    return PullsPage(found, questions)

@@ -216,7 +216,8 @@ def run_export(envelope: dict) -> bool:
         else:
             job.content, job.row_count, job.progress, job.status = content, rows, 100, outcome
             record_pull(session, agency=job.agency, role=job.role, key_prefix=job.key_prefix,
-                        action=f"export.{job.format}", survey_ids=job.survey_ids,
+                        actor=job.actor, action=f"export.{job.format}",
+                        survey_ids=job.survey_ids,
                         detail={"form": job.form, "export_id": job.id}, rows=rows)
         session.commit()
     return failure is None
@@ -253,7 +254,8 @@ def build_export(session: Session, job: ExportJob, progress: Progress = _quiet
     # while progress is written from other sessions.
     refresh_cells(session, [s.id for s in surveys])
     session.commit()
-    weights = {s.id: survey_weights(session, s) for s in surveys}
+    weights = {s.id: survey_weights(session, s, dimensions=list(job.dimensions or []) or None)
+               for s in surveys}
     dataset = merged_dataset(session, surveys, weights, form=job.form)
     progress(0.0)
     return write_export(dataset, job.format, progress), len(dataset.rows)

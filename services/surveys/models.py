@@ -346,7 +346,11 @@ class ExportJob(Base):
     agency: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(32))
     key_prefix: Mapped[str] = mapped_column(String(16), default="")
+    # The staff member who asked in the console (their email), as the audit log names them.
+    actor: Mapped[str] = mapped_column(String(320), default="")
     survey_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # Weighted by these (none: every dimension the population figures cover).
+    dimensions: Mapped[list] = mapped_column(JSON, default=list)
     format: Mapped[str] = mapped_column(String(10))
     form: Mapped[str] = mapped_column(String(10), default="wide")
     status: Mapped[str] = mapped_column(String(20), default=ExportStatus.QUEUED.value)

@@ -77,6 +77,8 @@ def next_steps(survey: Survey, *, lead: bool, writer: bool) -> list[Step]:
     if status != SurveyStatus.DRAFT:
         steps.append(Step("Monitor fieldwork", f"{base}/fieldwork",
                           primary=status == SurveyStatus.FIELDWORK))
+        # Its answers counted, leading to the analyst's weighted pages (any role of a sponsor).
+        steps.append(Step("Results", f"{base}/results", primary=status == SurveyStatus.CLOSED))
     if status == SurveyStatus.FIELDWORK and lead and writer:
         steps.append(Step("Close", f"{base}/close"))
     return steps

@@ -82,7 +82,7 @@ def dataset(session: Session, *, who: Puller, survey_ids: Sequence[int],
     surveys = readable_surveys(session, agency=who.agency, survey_ids=survey_ids)
     rows = dataset_size(session, [s.id for s in surveys], form=form)
     if rows > INLINE_EXPORT_ROWS:
-        raise TooBigToWaitFor(rows)
+        raise TooBigToWaitFor(rows, INLINE_EXPORT_ROWS)
     weights = _weights(session, surveys, dimensions, cap)
     built = merged_dataset(session, surveys, weights, form=form)
     _audit(session, who, f"dataset.{fmt}", survey_ids, {"form": form}, len(built.rows))
@@ -93,18 +93,21 @@ def dataset(session: Session, *, who: Puller, survey_ids: Sequence[int],
 class TooBigToWaitFor(RuleBroken):
     location = "query"
 
-    def __init__(self, rows: int):
+    def __init__(self, rows: int, limit: int = INLINE_EXPORT_ROWS):
+        self.rows, self.limit = rows, limit
         super().__init__("Too many rows to build while you wait: POST /api/v1/analysis/exports "
                          "to build it in the background.",
                          {"survey_ids": [f"{rows} rows."]}, status=413)
 
 
 def request_export(session: Session, bus: Bus, *, who: Puller, survey_ids: Sequence[int],
-                   form: str, fmt: str) -> ExportJob:
-    """Queue an export file for the worker to build; the job to poll."""
+                   form: str, fmt: str, dimensions: Sequence[str] = ()) -> ExportJob:
+    """Queue an export file for the worker to build, weighted by `dimensions` (none: every
+    one the population figures cover); the job to poll."""
     readable_surveys(session, agency=who.agency, survey_ids=survey_ids)
     job = ExportJob(agency=who.agency, role=who.role, key_prefix=who.key_prefix,
-                    survey_ids=list(survey_ids), format=fmt, form=form)
+                    actor=who.actor, survey_ids=list(survey_ids),
+                    dimensions=list(dimensions), format=fmt, form=form)
     session.add(job)
     session.flush()
     bus.send(session, "surveys.export_dataset", {"export_id": job.id})

@@ -133,3 +133,9 @@ def own_export(session: Session, *, agency: str, export_id: int,
     if job is None:
         raise NotFound("No such export.")
     return job
+
+
+def agency_exports(session: Session, *, agency: str, limit: int = 20) -> list[ExportJob]:
+    """The agency's latest exports, newest first (their files left unread)."""
+    return list(session.scalars(select(ExportJob).where(ExportJob.agency == agency)
+                                .order_by(ExportJob.id.desc()).limit(limit)))

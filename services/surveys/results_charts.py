@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from shared.charts import Chart, chart_config, chart_image, percent, pygal
 
-__all__ = ["Chart", "interval_bars", "margins_chart"]
+__all__ = ["Chart", "interval_bars", "margins_chart", "share_bars", "trend_line"]
 
 
 def _config(title: str, height: int, **overrides) -> dict:
@@ -45,4 +45,25 @@ def interval_bars(title: str, labels: Sequence[str], values: Sequence[tuple]) ->
                                           show_legend=False))
     chart.x_labels = list(labels)[::-1]
     chart.add(title, [_with_interval(*v) for v in values][::-1])
+    return chart_image(title, chart)
+
+
+def trend_line(title: str, labels: Sequence[str], values: Sequence[tuple]) -> Chart:
+    """One answer's weighted share wave by wave as a line, each point with its 95% interval
+    as an error bar; `values` are (percent, low, high), None where a cell is hidden (the line
+    breaks there rather than guess)."""
+    chart = pygal.Line(**_config(
+        title, 380, print_values=False, show_legend=False, allow_interruptions=True,
+        dots_size=5, stroke_style={"width": 3},
+        x_label_rotation=20 if max(map(len, labels), default=0) > 14 else 0))
+    chart.x_labels = list(labels)
+    chart.add(title, [_with_interval(*v) for v in values])
+    return chart_image(title, chart)
+
+
+def share_bars(title: str, labels: Sequence[str], values: Sequence[float | None]) -> Chart:
+    """One bar per answer, its share (%) written on it; None where a count is hidden."""
+    chart = pygal.HorizontalBar(**_config(title, 110 + 44 * len(labels), show_legend=False))
+    chart.x_labels = list(labels)[::-1]
+    chart.add(title, list(values)[::-1])
     return chart_image(title, chart)

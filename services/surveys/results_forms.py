@@ -9,11 +9,13 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from services.surveys.analysis_api import (
+    DatasetQuerySchema,
     ExportRequestSchema,
     SurveysQuerySchema,
     TableQuerySchema,
 )
 from services.surveys.builder_forms import Problems
+from shared.profile import PROFILE_DIMENSIONS
 
 MESSAGES = {
     "survey_ids": "Choose at least one survey",
@@ -23,6 +25,7 @@ MESSAGES = {
     "format": "Choose a file format",
     "form": "Choose one row per respondent or one per answer",
 }
+FILE_FORMATS = ("csv", "xlsx", "sav")  # what a page downloads (the API also answers JSON)
 
 
 @dataclass
@@ -42,6 +45,11 @@ class Selection:
         """The selection as a page's query string (repeated names, as checkboxes send)."""
         return ([("survey_ids", str(i)) for i in self.survey_ids]
                 + [("dimensions", d) for d in self.dimensions])
+
+    @property
+    def file_query(self) -> list[tuple[str, str]]:
+        """The selection as a download's query string, with its format and form."""
+        return [*self.query, ("format", self.format), ("form", self.form)]
 
 
 def _refused(error: ValidationError, order: tuple[str, ...]) -> Problems:
@@ -84,10 +92,41 @@ def table_selection(args: MultiDict) -> Selection:
 
 
 def export_selection(form: MultiDict) -> Selection:
-    raw = {"survey_ids": form.getlist("survey_ids"), "format": form.get("format", ""),
-           "form": form.get("form", "wide")}
+    """An export's form: surveys, dimensions, format and form, as POST .../exports takes them;
+    what was ticked is kept to show again beside what is refused."""
+    raw = {"survey_ids": form.getlist("survey_ids"), "dimensions": form.getlist("dimensions"),
+           "format": form.get("format", ""), "form": form.get("form", "wide")}
     try:
         loaded = ExportRequestSchema().load(raw)
     except ValidationError as error:
-        return Selection(problems=_refused(error, ("survey_ids", "format", "form")))
-    return Selection(loaded["survey_ids"], format=loaded["format"], form=loaded["form"])
+        return Selection(_ints(raw["survey_ids"]), list(raw["dimensions"]), format=raw["format"],
+                         form=raw["form"],
+                         problems=_refused(error, ("survey_ids", "dimensions", "format", "form")))
+    return Selection(loaded["survey_ids"], loaded["dimensions"], format=loaded["format"],
+                     form=loaded["form"])
+
+
+def dataset_selection(args: MultiDict) -> Selection:
+    """A download while the analyst waits: GET .../dataset's query, as a file."""
+    raw = {**_raw(args), "format": args.get("format", ""), "form": args.get("form", "wide")}
+    if not raw["dimensions"]:
+        raw.pop("dimensions")
+    try:
+        loaded = DatasetQuerySchema().load(raw)
+        if loaded["format"] not in FILE_FORMATS:
+            raise ValidationError({"format": ["Not a file."]})
+    except ValidationError as error:
+        return Selection(problems=_refused(error, ("survey_ids", "dimensions", "format", "form")))
+    return Selection(loaded["survey_ids"], loaded["dimensions"], format=loaded["format"],
+                     form=loaded["form"])
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+def prefilled(args: MultiDict) -> Selection:
+    """An export form ticked as the page it came from was (its surveys and dimensions)."""
+    return Selection(_ints(args.getlist("survey_ids")),
+                     [d for d in args.getlist("dimensions") if d in PROFILE_DIMENSIONS],
+                     format=args.get("format", ""), form=args.get("form", "wide"))

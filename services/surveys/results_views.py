@@ -10,6 +10,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from services.surveys import analysis_console as use
 from services.surveys import results_forms as forms
 from services.surveys.analysis_api import ANALYSTS
+from services.surveys.counts_console import survey_counts
+from services.surveys.export_console import export_choices
 from services.surveys.pulls import Puller
 from shared.console import staff_page
 from shared.db import get_session
@@ -45,7 +47,8 @@ def weighting():
     report = use.weighting_report(get_session(), who=_who(), survey_ids=selection.survey_ids,
                                   dimensions=selection.dimensions, threshold=_threshold())
     return render_template("console/results/weighting.html", report=report,
-                           selection=selection)
+                           selection=selection, analyst=g.caller.role in ANALYSTS,
+                           **export_choices())
 
 
 @results_pages.get("/results/table")
@@ -62,3 +65,18 @@ def table():
 
 def _as_query(args) -> dict:
     return {"survey_ids": args.getlist("survey_ids"), "dimensions": args.getlist("dimensions")}
+
+
+@results_pages.get("/question-bank/<code>/results")
+@staff_page(*READERS)
+def bank_trend(code: str):
+    report = use.bank_trend(get_session(), who=_who(), code=code, threshold=_threshold())
+    return render_template("console/results/trend.html", report=report)
+
+
+@results_pages.get("/surveys/<int:survey_id>/results")
+@staff_page(*READERS)
+def survey_results(survey_id: int):
+    counts = survey_counts(get_session(), agency=g.caller.agency, survey_id=survey_id,
+                           threshold=_threshold())
+    return render_template("console/results/survey.html", counts=counts)

@@ -169,3 +169,44 @@ def test_choosing_no_survey_names_the_field(apps, clients):
     html = page(clients, "/results/weighting?dimensions=gender", status=400)
     assert '<a href="#survey_ids">Choose at least one survey</a>' in html
     assert html.startswith("<!DOCTYPE html>") and "<title>Error: Results" in html
+
+
+def test_a_surveys_overview_leads_to_its_answers_counted_with_small_cells_hidden(
+        apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients, role="officer", email="olu@council.example")
+    survey_id = seed_survey(app, sponsors=("police", "council"), respondents=45, title="Parks")
+    overview = page(clients, f"/surveys/{survey_id}")
+    assert (f'<a href="/surveys/{survey_id}/results" role="button" draggable="false" '
+            'class="govuk-button" data-module="govuk-button">Results</a>') in overview
+    html = page(clients, f"/surveys/{survey_id}/results")
+    assert "<h1 class=\"govuk-heading-l\">Results</h1>" in html
+    tables = tables_of(html)
+    safe = tables["How safe?: answers counted"]
+    # Labels, not codes; nine gave each of the five points: each hidden.
+    assert [row[0] for row in safe[1:]] == ["1 – Very unsafe", "2 – Unsafe", "3 – Neither",
+                                            "4 – Safe", "5 – Very safe"]
+    assert {row[1] for row in safe[1:]} == {"fewer than 10"}
+    assert ">5 – Very safe (fewer than 10)<" in charts_of(html)[0]
+    priority = tables["What should we spend most on?: answers counted"]
+    assert priority[1:] == [[option, "15", "33.3%"] for option in OPTIONS]
+    # The mean of 45 answers gives no small group away, though each count is hidden.
+    assert "Answered by 45. Mean: 3.00." in html
+    assert "Anything else?" in html
+    assert "wrote something" not in html  # one comment: fewer than 10
+    assert len(charts_of(html)) == 2  # one beside each table
+    assert f'href="/results/weighting?survey_ids={survey_id}"' in html
+    assert "Page not found" in page(clients, f"/surveys/{survey_id + 99}/results", status=404)
+
+
+def test_a_survey_with_few_answers_publishes_no_count_of_them(apps, clients):
+    app = apps["surveys"]
+    signed_in(apps, clients)
+    survey_id = seed_survey(app, respondents=6, status="fieldwork")
+    html = page(clients, f"/surveys/{survey_id}/results")
+    assert "<h1 class=\"govuk-heading-l\">Results so far</h1>" in html
+    assert html.count("Answered by <span class=\"govuk-hint govuk-!-margin-0\">fewer than 10"
+                      "</span>") == 3
+    assert "Mean:" not in html
+    for rows in tables_of(html).values():
+        assert {row[1] for row in rows[1:]} <= {"fewer than 10"}

@@ -276,3 +276,27 @@ def test_exports_name_each_ward_as_the_census_file_does(surveys_app, tmp_path):
     path.write_bytes(download(surveys_app, keys["council"]["analyst"], survey_id, "sav").data)
     _, meta = pyreadstat.read_sav(str(path))
     assert set(meta.variable_value_labels["area"].values()) == {"Riverside Central", AREAS[1]}
+
+
+def test_an_export_is_weighted_by_the_dimensions_asked_for(surveys_app, pump, tmp_path):
+    keys = agency_keys(surveys_app)
+    seed_targets(surveys_app)
+    survey_id = seed_survey(surveys_app, respondents=30)
+    client = surveys_app.test_client()
+    analyst = bearer(keys["council"]["analyst"])
+    refused = client.post("/api/v1/analysis/exports", headers=analyst, json={
+        "survey_ids": [survey_id], "format": "sav", "dimensions": ["shoe_size"]})
+    assert refused.status_code == 422 and "dimensions" in refused.json["errors"]["json"]
+    created = client.post("/api/v1/analysis/exports", headers=analyst, json={
+        "survey_ids": [survey_id], "format": "sav", "dimensions": ["gender"]})
+    assert created.status_code == 202 and created.json["dimensions"] == ["gender"]
+    pump()
+    path = tmp_path / "by-gender.sav"
+    path.write_bytes(client.get(f"/api/v1/analysis/exports/{created.json['id']}/file",
+                                headers=analyst).data)
+    frame, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
+    # Weighted by gender alone: men and women each weigh to half, whatever their ages.
+    shares = frame.groupby("gender")["weight"].sum() / frame["weight"].sum()
+    assert shares.round(3).to_dict() == {"Female": 0.5, "Male": 0.5}
+    ages = frame.groupby("age_band")["weight"].sum() / frame["weight"].sum()
+    assert ages.round(3).nunique() > 1  # not raked to the age thirds
