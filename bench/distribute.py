@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import postgres_admin_url, print_result, quick_requested  # noqa: E402
+from bench.harness.cpu import CpuMeter  # noqa: E402
 
 WORKER_LOGS = os.environ.get("DISTRIBUTE_WORKER_LOGS")
 IN_FLIGHT = 100  # as panel's SMS sender
@@ -110,18 +111,22 @@ class Gateway:
         self._loop.run_forever()
 
 
-def baseline_rate(gateway: Gateway, messages: int) -> float:
+def baseline_rate(gateway: Gateway, messages: int) -> tuple[float, dict[str, float]]:
     """Messages a second one lean client posts straight to the gateway, in another process,
     with as many in flight as panel keeps: the most this machine gets through the gateway
-    with nothing else to do (no draw, no database, no queues)."""
+    with nothing else to do (no draw, no database, no queues); and the CPU seconds the
+    client and this process (the gateway) used for them."""
     from multiprocessing import get_context
 
     context = get_context("spawn")
+    before = sum(os.times()[:2])
     with context.Pool(1) as pool:
-        return pool.apply(_post_straight, (gateway.url, messages))
+        rate, client_seconds = pool.apply(_post_straight, (gateway.url, messages))
+    return rate, {"lean client": round(client_seconds, 1),
+                  "bench (gateway)": round(sum(os.times()[:2]) - before, 1)}
 
 
-def _post_straight(url: str, count: int) -> float:
+def _post_straight(url: str, count: int) -> tuple[float, float]:
     import aiohttp
 
     async def post_all() -> float:
@@ -140,7 +145,9 @@ def _post_straight(url: str, count: int) -> float:
             await asyncio.gather(*(post(index) for index in range(count)))
             return count / (time.perf_counter() - started)
 
-    return asyncio.run(post_all())
+    cpu = sum(os.times()[:2])
+    rate = asyncio.run(post_all())
+    return rate, sum(os.times()[:2]) - cpu
 
 
 def add_panel(url: str, count: int) -> None:
@@ -236,7 +243,7 @@ def main() -> None:
                 else subprocess.DEVNULL
             workers.append(subprocess.Popen([sys.executable, "-m", "shared.worker", name],
                                             cwd=ROOT, env=env, stdout=log, stderr=log))
-        baseline = baseline_rate(gateway, size.baseline_messages)
+        baseline, baseline_cpu = baseline_rate(gateway, size.baseline_messages)
         gateway.accepted = 0
         time.sleep(2)  # the workers start and take the API keys
 
@@ -245,6 +252,11 @@ def main() -> None:
                               json=survey_payload(sample_size=size.members,
                                                   channels=["sms_link"]))
         assert created.status_code == 201, created.json
+        meter = CpuMeter(
+            {"panel workers": [w.pid for w in workers[size.surveys_workers:]],
+             "surveys workers": [w.pid for w in workers[:size.surveys_workers]],
+             "redis": [redis.process.pid]},
+            {name: database for name, database in names.items() if name != "feedback"}).start()
         started = time.perf_counter()
         launched = client.post(f"/api/v1/surveys/{created.json['id']}/launch",
                                headers=bearer(officer))
@@ -259,6 +271,7 @@ def main() -> None:
                     invited_at = time.perf_counter() - started
         accepted = gateway.accepted
         finished_at = gateway.last_at if accepted >= size.members else time.perf_counter()
+        cpu = meter.stop()
         elapsed = finished_at - started
     finally:
         stop(workers)
@@ -278,6 +291,10 @@ def main() -> None:
          "messages_per_second": round(rate, 1),
          "baseline_gateway_alone_per_second": round(baseline, 1),
          "baseline_gateway_alone_projected_s": round(size.members / baseline, 1),
+         # CPU seconds of each process from the launch to the last message, and of the
+         # baseline's two processes for its own messages.
+         "cpu_seconds": cpu, "baseline_messages": size.baseline_messages,
+         "baseline_cpu_seconds": baseline_cpu,
          "panel_workers": size.panel_workers, "surveys_workers": size.surveys_workers,
          "database": "postgresql", "budget_s": size.budget_seconds},
         ratio=round(rate / baseline, 3) if baseline else None,
