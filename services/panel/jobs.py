@@ -14,6 +14,7 @@ from services.panel.cap_counts import publish_cap_counts
 from services.panel.contact_cap import ContactCap
 from services.panel.draws import draw_and_tell
 from services.panel.imports import import_queued
+from services.panel.messaging import compile_templates as warm_up  # noqa: F401 - shared.worker
 from services.panel.models import ApiKey
 from services.panel.staff_mail import send_staff_email
 from services.panel.unused_contacts import give_back_contacts

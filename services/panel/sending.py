@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.panel.consent import may_receive, member_token, withdraw_everything
@@ -33,7 +33,7 @@ from services.panel.delivery import (
 from services.panel.messaging import PANEL_TEMPLATES, BatchRenderer
 from services.panel.models import Delivery, Member
 from shared.bus import utcnow
-from shared.db import UtcDateTime, among, insert_rows, new_session
+from shared.db import among, insert_rows, new_session, update_rows
 from shared.service import bus
 from shared.statuses import DeliveryStatus as D
 
@@ -346,48 +346,22 @@ def _withdraw(run: _Run, member_ref: str) -> None:
         run.session.flush()
 
 
-_MARK_OUTCOME = (update(DELIVERIES).where(DELIVERIES.c.id == bindparam("delivery_id"))
-                 .values(status=bindparam("new_status"), error=bindparam("new_error"),
-                         unreported=bindparam("to_report")))
-_MARK_SENT = (update(DELIVERIES).where(DELIVERIES.c.id == bindparam("delivery_id"))
-              .values(status=D.SENT, provider_id=bindparam("provider_id"),
-                      sent_at=bindparam("sent_at"), unreported=bindparam("to_report")))
-# On PostgreSQL a chunk's sent messages are one statement whatever their number: the ids and
-# provider ids as two arrays, unnested side by side.
-_MARK_SENT_ARRAYS = text(
-    "UPDATE deliveries SET status = :status, sent_at = :sent_at, unreported = v.to_report, "
-    "provider_id = v.provider_id FROM unnest(CAST(:ids AS integer[]), "
-    "CAST(:provider_ids AS varchar[]), CAST(:to_report AS boolean[])) "
-    "AS v(id, provider_id, to_report) WHERE deliveries.id = v.id"
-).bindparams(bindparam("sent_at", type_=UtcDateTime()))
-
-
 def _record_outcomes(session: Session, messages: list[Message]) -> None:
-    """Messages refused, failed, unconfirmed or put back for later: one executemany UPDATE
-    (a few a batch, usually)."""
-    if messages:
-        session.connection().execute(_MARK_OUTCOME, [
-            {"delivery_id": m.id, "new_status": m.status, "new_error": m.error,
-             "to_report": m.status != D.PENDING and m.reported_to_surveys} for m in messages])
+    """Messages refused, failed, unconfirmed or put back for later, in one statement (a few
+    a batch, usually)."""
+    update_rows(session, DELIVERIES, [
+        {"id": m.id, "status": m.status, "error": m.error,
+         "unreported": m.status != D.PENDING and m.reported_to_surveys} for m in messages])
 
 
 def _record_sent(session: Session, sent: list[tuple[Message, str | None]],
                  now: datetime) -> None:
     """The chunk's sent messages (most of a chunk, usually) in one statement."""
-    if not sent:
-        return
     for message, _ in sent:
         message.status = D.SENT
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(_MARK_SENT_ARRAYS, {
-            "status": D.SENT, "sent_at": now, "ids": [m.id for m, _ in sent],
-            "provider_ids": [provider_id for _, provider_id in sent],
-            "to_report": [m.reported_to_surveys for m, _ in sent]})
-        return
-    connection.execute(_MARK_SENT, [
-        {"delivery_id": m.id, "provider_id": provider_id, "sent_at": now,
-         "to_report": m.reported_to_surveys} for m, provider_id in sent])
+    update_rows(session, DELIVERIES, [
+        {"id": m.id, "provider_id": provider_id, "unreported": m.reported_to_surveys}
+        for m, provider_id in sent], status=D.SENT, sent_at=now)
 
 
 def _outgoing(message: Message, member) -> Outgoing:

@@ -55,8 +55,10 @@ VALID = {
         {"deliveries": []},
     ],
 }
-ODD = [None, "", 0, 11, True, 1.5, "x" * 201, "y" * 1601, "not a uuid", "ftp:/nope", [], {},
-       {"unknown": 1}, "sms", "fax", "http://surveys.test/r/ok", "5"]
+ODD = [None, "", 0, 11, True, 1.5, "x" * 201, "y" * 1601, "not a uuid", [], {}, {"unknown": 1},
+       "sms", "fax", "5", "ftp:/nope", "http://surveys.test/r/ok", "http://surveys.test/r/a b",
+       "http://bad_host/r/x", "http://surveys.test?x/r/y", "https://[::1]:8/r/t",
+       "mailto://x/y", "http://x/\u00a0"]
 
 
 def mutations(value, rng: random.Random, count: int):
@@ -142,3 +144,23 @@ def test_the_fast_paths_know_the_contracts_vocabulary():
     status = DeliveryStatusSchema().fields["status"].validators[0]
     assert isinstance(status, validate.OneOf)
     assert bulk_contracts.DELIVERY_STATUSES == set(status.choices)
+
+
+LINKS = ["http://surveys.test/r/abc", "https://surveys.example.org/r/" + "t" * 40,
+         "http://localhost:5001/r/x", "http://127.0.0.1/r/", "http://surveys.test/",
+         "http://surveys.test", "http://surveys.test/r/a b", "http://surveys.test/r/\u00a0",
+         "http://bad_host/r/x", "http://surveys.test?x/r/y", "http://surveys.test#f/r",
+         "https://[::1]:8/r/t", "mailto://x/y", "ftp://u:p@files.test/a", "http:///r/x",
+         "HTTP://SURVEYS.TEST/R/X", "http://-bad.test/r", "surveys.test/r/x", "http://x/\n"]
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_link_is_taken_exactly_when_marshmallow_takes_it(link):
+    payload = {"template": "invitation", "context": {}, "recipients": [
+        {"member_ref": REF, "delivery_ref": "invitation:1", "link": link}]}
+    # Twice: the second time the link's origin is known.
+    for _ in range(2):
+        expected, errors = schema_load("panel.deliver", payload)
+        fast = bulk_contracts.attempt(_FAST_LOADS["panel.deliver"], payload)
+        assert fast == expected
+        assert (fast is None) == (errors is not None)
