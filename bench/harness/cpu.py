@@ -14,7 +14,7 @@ import os
 import threading
 from collections import defaultdict
 
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
