@@ -181,6 +181,37 @@ def insert_rows_with_ids(session: Session, table: Table, rows: list[dict]) -> li
     return ids
 
 
+def update_rows(session: Session, table: Table, rows: list[dict], key: str = "id",
+                **same: object) -> None:
+    """Each row's own values (and the values `same` for all of them) into the table's row
+    with its key, in the session's transaction, every row with the same keys: on PostgreSQL
+    one statement whatever their number (the values as arrays, unnested side by side), else
+    one executemany UPDATE."""
+    if not rows:
+        return
+    connection = session.connection()
+    names = [name for name in rows[0] if name != key]
+    if connection.dialect.name != "postgresql":
+        statement = table.update().where(table.c[key] == bindparam(f"_{key}")).values(
+            **{name: bindparam(f"_{name}") for name in names}, **same)
+        connection.execute(statement, [{f"_{name}": value for name, value in row.items()}
+                                       for row in rows])
+        return
+    columns = [key, *names]
+    arrays = ", ".join(
+        f"CAST(:_{name} AS {table.c[name].type.compile(dialect=connection.dialect)}[])"
+        for name in columns)
+    assignments = [f'"{name}" = v."{name}"' for name in names]
+    assignments += [f'"{name}" = :{name}' for name in same]
+    statement = text(
+        f'UPDATE "{table.name}" SET {", ".join(assignments)} FROM unnest({arrays}) AS '
+        f'v({", ".join(f"{chr(34)}{name}{chr(34)}" for name in columns)}) '
+        f'WHERE "{table.name}"."{key}" = v."{key}"'
+    ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in same))
+    connection.execute(statement, {**{f"_{name}": [row[name] for row in rows]
+                                      for name in columns}, **same})
+
+
 def _default_of(column):
     default = column.default
     return default.arg(None) if default.is_callable else default.arg

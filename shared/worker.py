@@ -105,9 +105,11 @@ def create_service_app(service: str) -> Flask:
 
 def warm_up(service: str) -> None:
     """Do once, before any thread starts, what every job would otherwise do first: configure
-    the ORM's mappers and import the handlers, so no child of a fork has to."""
-    importlib.import_module(f"services.{service}.jobs")
+    the ORM's mappers, import the handlers and run their own `warm_up` if they have one
+    (panel compiles its message templates), so no child of a fork has to."""
+    jobs = importlib.import_module(f"services.{service}.jobs")
     configure_mappers()
+    getattr(jobs, "warm_up", lambda: None)()
 
 
 def run(service: str, burst: bool = False) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Protocol
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -232,6 +233,10 @@ class TwilioGateway:
         self.authorization = f"Basic {credentials}"
         self.sms_from = sms_from
         self.status_callback = status_callback
+        # Every message's form ends the same: encoded once (aiohttp's form machinery cost a
+        # quarter of each request's time).
+        self._form_end = "&" + urlencode(
+            {"From": sms_from, **({"StatusCallback": status_callback} if status_callback else {})})
         self.in_flight = in_flight
         self.timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -261,15 +266,14 @@ class TwilioGateway:
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.in_flight),
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
-                headers={"Authorization": self.authorization})
+                headers={"Authorization": self.authorization,
+                         "Content-Type": "application/x-www-form-urlencoded"})
         return list(await asyncio.gather(*(self._send(m) for m in messages)))
 
     async def _send(self, message: Outgoing) -> Outcome:
         if message.to is None:
             return None, DeliveryFailed("no address for this channel")
-        data = {"To": message.to, "From": self.sms_from, "Body": message.body}
-        if self.status_callback:
-            data["StatusCallback"] = self.status_callback
+        data = (urlencode({"To": message.to, "Body": message.body}) + self._form_end).encode()
         try:
             async with self._http.post(self.url, data=data) as response:
                 status, retry_after = response.status, response.headers.get("Retry-After")

@@ -15,6 +15,7 @@ from services.panel.contact_cap import ContactCap
 from services.panel.draws import draw_and_tell
 from services.panel.eligibility import count_and_tell
 from services.panel.imports import import_queued
+from services.panel.messaging import compile_templates as warm_up  # noqa: F401 - shared.worker
 from services.panel.models import ApiKey
 from services.panel.staff_mail import send_staff_email
 from services.panel.survey_respondents import record_respondents

@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -284,3 +286,9 @@ class Delivery(Base):
     # When it was last claimed ("sending"): one still claimed long after is swept up.
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # An outcome surveys has not been told yet: set with the outcome, cleared in the commit
+    # that puts the report carrying it in the outbox (services/panel/sending.py).
+    unreported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (Index("ix_deliveries_unreported", "batch_id",
+                            postgresql_where=text("unreported"), sqlite_where=text("unreported")),)

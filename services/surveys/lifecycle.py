@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.surveys.analysis import add_weighted_results
@@ -30,7 +30,7 @@ from services.surveys.results import tally
 from services.surveys.themes import feedback_themes, queue_theme_runs
 from shared.audit import Actor
 from shared.bus import Bus, utcnow
-from shared.db import among, insert_rows_with_ids
+from shared.db import among, insert_rows_with_ids, update_rows
 from shared.errors import RuleBroken
 from shared.statuses import JoinRequestStatus, SurveyStatus, may_move
 
@@ -434,11 +434,7 @@ def record_deliveries(session: Session, payload: dict) -> None:
         kind, _, invitation_id = item["delivery_ref"].partition(":")
         if kind == "invitation" and invitation_id.isdigit():
             statuses[int(invitation_id)] = item["status"]
-    # One executemany UPDATE, not an object loaded and flushed per invitation: a launch to
-    # 100,000 members reports 100,000 statuses.
-    if statuses:
-        session.connection().execute(
-            update(Invitation.__table__)
-            .where(Invitation.__table__.c.id == bindparam("invitation_id"))
-            .values(delivery_status=bindparam("status")),
-            [{"invitation_id": i, "status": status} for i, status in statuses.items()])
+    # One statement, not an object loaded and flushed per invitation: a launch to 100,000
+    # members reports 100,000 statuses.
+    update_rows(session, Invitation.__table__,
+                [{"id": i, "delivery_status": status} for i, status in statuses.items()])
