@@ -233,7 +233,7 @@ def test_answers_sent_while_the_database_is_down_come_back_in_a_503_page_to_send
     assert kept["csrf_token"]  # the page's own, so the form sends again
     assert {k: v for k, v in kept.items() if k not in ("questionnaire-version", "csrf_token")} == {
         "feel_safe": "4", "priority": "Police patrols",
-        "comments": "Brighter lights &lt;please&gt;", "action": "submit"}
+        "comments": "Brighter lights &lt;please&gt;", "action": "submit", "answer-language": "en"}
     opened = clients["surveys"].get(f"/r/{tokens[0]}")
     assert opened.status_code == 503 and b"Sorry, the service is unavailable" in opened.data
     api = clients["surveys"].get("/api/v1/surveys", headers=officer)
