@@ -13,8 +13,8 @@ weighted table with intervals of the big survey. Goal: each page's p95 under 1 s
 the slowest page's p95 over /healthz's in the same run.
 
 Run as `.venv/bin/python bench/console_at_scale.py [--quick]`; prints one JSON line. Sized by
-SCALE_MEMBERS, SCALE_RESPONSES and SCALE_FETCHES; --quick uses 3,000 members, 1,000 responses
-and 5 fetches.
+SCALE_MEMBERS, SCALE_RESPONSES and SCALE_FETCHES; --quick uses 300 members, 200 responses
+and 3 fetches.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Size:
 
     @classmethod
     def quick(cls) -> Size:
-        return cls(members=3000, responses=1000, fetches=5, gunicorn_workers=1)
+        return cls(members=300, responses=200, fetches=3, gunicorn_workers=1)
 
 
 def respondents(panel_app, count: int) -> list[tuple[str, dict]]:
@@ -180,7 +180,7 @@ def main() -> None:
                      extra=add_responses) as (_, ports, cookies):
         timings = {"load_s": time.perf_counter() - clock}
         pages = scale_pages(big_survey["id"], ports, cookies)
-        latencies, health = measure(pages, ports, cookies, warmup=2, fetches=size.fetches,
+        latencies, health = measure(pages, ports, cookies, warmup=1, fetches=size.fetches,
                                     concurrency=size.concurrency)
         timings["measure_s"] = time.perf_counter() - clock - timings["load_s"]
     measured = {page.name: {"role": page.role, **figures_of(latencies[page.name])}
