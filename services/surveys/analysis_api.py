@@ -15,6 +15,7 @@ from services.surveys.exports import FORMATS, write_export
 from services.surveys.models import ExportJob
 from services.surveys.pulls import Puller
 from services.surveys.queries import own_export
+from services.surveys.schemas import BackgroundJobSchema
 from shared.api_fields import DB_ID
 from shared.auth import current_caller, display_prefix, require_role
 from shared.db import get_session
@@ -56,18 +57,12 @@ class ExportRequestSchema(Schema):
     format = fields.String(required=True, validate=validate.OneOf(tuple(FORMATS)))
 
 
-class ExportJobSchema(Schema):
-    id = fields.Integer()
+class ExportJobSchema(BackgroundJobSchema):
     survey_ids = fields.List(fields.Integer())
     dimensions = fields.List(fields.String())
     format = fields.String()
     form = fields.String()
-    status = fields.String()
-    progress = fields.Integer()
     row_count = fields.Integer()
-    error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
     download_url = fields.Method("_download")
 
     def _download(self, job: ExportJob):

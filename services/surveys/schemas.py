@@ -497,3 +497,14 @@ class MonitorSchema(Schema):
 
 class RemindedSchema(Schema):
     reminded = fields.Integer()
+
+
+class BackgroundJobSchema(Schema):
+    """Where a job the worker does for a caller stands (an export, a theme run)."""
+
+    id = fields.Integer()
+    status = fields.String()
+    progress = fields.Integer()
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.surveys import themes as use
+from services.surveys.schemas import BackgroundJobSchema
 from shared.api_fields import DB_ID
 from shared.audit import current_actor
 from shared.auth import current_caller, require_role
@@ -20,15 +21,9 @@ themes_blp = Blueprint("themes_api", __name__, url_prefix="/api/v1/surveys",
 STEERS = ("officer", "analyst")
 
 
-class RunSchema(Schema):
-    id = fields.Integer()
+class RunSchema(BackgroundJobSchema):
     question_code = fields.String()
-    status = fields.String()
-    progress = fields.Integer()
     answers = fields.Integer()
-    error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
 
 
 class ThemeSchema(Schema):
