@@ -19,6 +19,14 @@ def add_staff(apps, *, email: str, agency: str, role: str, name: str = "") -> in
         return user.id
 
 
+def signed_in_browser(page, apps, surveys_url: str, *, email: str, agency: str, role: str,
+                      name: str = "") -> None:
+    """A staff user added and signed in in the browser, by following their sign-in link."""
+    add_staff(apps, email=email, agency=agency, role=role, name=name)
+    page.goto(surveys_url + link_for(apps, email))
+    page.get_by_role("button", name="Continue").click()
+
+
 def link_for(apps, email: str) -> str:
     """The path of a fresh sign-in link, as `flask users sign-in-link` prints it."""
     app = apps["surveys"]

@@ -11,7 +11,7 @@ import pyreadstat
 
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.scenario import setup_agencies
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 from tests.surveys.test_analysis import OPTIONS, seed_survey, seed_targets
 from tests.surveys.test_console_trends import bank_it
 
@@ -29,9 +29,8 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     parks = seed_survey(app, sponsors=("council", "police"), respondents=90, title="Parks",
                         launched=datetime(2026, 7, 6, tzinfo=UTC))
     bank_it(app, [town, parks])
-    add_staff(apps, email=ANALYST, agency="council", role="analyst", name="Ana Analyst")
-    page.goto(surveys.url + link_for(apps, ANALYST))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email=ANALYST, agency="council", role="analyst", name="Ana Analyst")
     page.wait_for_url(f"{surveys.url}/surveys")
 
     # Weight the two co-sponsored surveys by gender and age.

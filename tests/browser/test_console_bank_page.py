@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.scenario import setup_agencies
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 from tests.surveys.steps import drawn, invitations, launch, member
 
 WELSH_TITLE = "Teimlo'n ddiogel yng nghanol y dref"
@@ -16,10 +16,9 @@ def test_an_officer_adds_to_the_bank_and_builds_with_welsh_texts(
         apps, clients, pump, live_console, page, axe):  # noqa: F811
     surveys = live_console["surveys"]
     setup_agencies(apps, pump)
-    add_staff(apps, email="olu@council.example", agency="council", role="officer",
-              name="Olu Okafor")
-    page.goto(surveys.url + link_for(apps, "olu@council.example"))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email="olu@council.example", agency="council", role="officer",
+                      name="Olu Okafor")
     page.wait_for_url(f"{surveys.url}/surveys")
 
     page.get_by_role("link", name="Question bank").click()

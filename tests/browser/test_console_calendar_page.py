@@ -7,7 +7,7 @@ from datetime import timedelta
 from shared.bus import utcnow
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.panel.factories import make_members
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 from tests.surveys.test_console_calendar import (
     TODAY,
     partnership_surveys,
@@ -24,10 +24,9 @@ def test_an_officer_reads_the_calendar_and_pages_through_the_months(
     rest_members(apps["panel"], resting[:4], utcnow() + timedelta(days=30))
     publish_counts(apps["panel"], utcnow())
     pump()
-    add_staff(apps, email="olu@health.example", agency="health", role="officer",
-              name="Olu Okafor")
-    page.goto(surveys.url + link_for(apps, "olu@health.example"))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email="olu@health.example", agency="health", role="officer",
+                      name="Olu Okafor")
     page.wait_for_url(f"{surveys.url}/surveys")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Calendar").click()
     page.wait_for_url(f"{surveys.url}/calendar")

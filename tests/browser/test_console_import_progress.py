@@ -7,7 +7,7 @@ from tests.browser.test_console_panel_journey import BAD_AGE, InThread
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.panel.test_imports import HEADER, good_row
 from tests.scenario import setup_agencies
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 
 ROWS = 800
 
@@ -16,9 +16,8 @@ def test_the_import_page_updates_in_place_with_javascript(
         apps, pump, live_console, page, axe):  # noqa: F811
     panel, surveys = live_console["panel"], live_console["surveys"]
     setup_agencies(apps, pump)
-    add_staff(apps, email="pat@council.example", agency="council", role="panel_manager")
-    page.goto(surveys.url + link_for(apps, "pat@council.example"))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email="pat@council.example", agency="council", role="panel_manager")
     page.goto(f"{panel.url}/panel/imports")
     body = HEADER + "".join(BAD_AGE.format(n=n) if n % 100 == 0 else good_row(n)
                             for n in range(ROWS))

@@ -19,7 +19,7 @@ from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fi
 from tests.panel.test_imports import HEADER, good_row
 from tests.pump import ThreadWorker
 from tests.scenario import setup_agencies
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 
 ROWS = 5000
 BAD_AGE = "X{n},b{n}@example.org,,email,en,12-15,female,asian,disabled,E05001003,,,yes,no,\n"
@@ -86,10 +86,9 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
         apps, pump, live_console, no_js_page, axe, tmp_path):  # noqa: F811
     page, panel, surveys = no_js_page, live_console["panel"], live_console["surveys"]
     setup_agencies(apps, pump)
-    add_staff(apps, email="pat@council.example", agency="council", role="panel_manager",
-              name="Pat Manager")
-    page.goto(surveys.url + link_for(apps, "pat@council.example"))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email="pat@council.example", agency="council", role="panel_manager",
+                      name="Pat Manager")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Panel").click()
     page.wait_for_url(f"{panel.url}/panel")
     axe.check(page, "panel")

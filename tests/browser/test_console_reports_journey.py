@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.feedback.closing import close_survey
 from tests.scenario import AGENCIES, add_members, setup_agencies
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 
 NAMES = {slug: AGENCIES[slug] for slug in ("council", "police")}
 
@@ -24,10 +24,9 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     people = add_members(clients["panel"], keys["council"]["panel_manager"], 12, sms_every=4)
     close_survey(pump, {"Mornings": 7, "Evenings": 5}, sponsor_names=NAMES,
                  respondent_refs=[p["member_ref"] for p in people])
-    add_staff(apps, email="dana@council.example", agency="council", role="decision_owner",
-              name="Dana Owner")
-    page.goto(surveys.url + link_for(apps, "dana@council.example"))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email="dana@council.example", agency="council", role="decision_owner",
+                      name="Dana Owner")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Feedback").click()
     page.wait_for_url(f"{feedback.url}/reports")
     axe.check(page, "reports")

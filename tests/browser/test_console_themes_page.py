@@ -5,7 +5,7 @@ shows the themes to the public."""
 from __future__ import annotations
 
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
-from tests.staff import add_staff, link_for
+from tests.staff import signed_in_browser
 from tests.surveys.test_themes import answered_survey
 
 
@@ -13,10 +13,9 @@ def test_an_analyst_finds_renames_and_keeps_an_answer_out_of_the_quotes(
         apps, clients, pump, live_console, page, axe, tmp_path):  # noqa: F811
     surveys = live_console["surveys"]
     survey_id, _ = answered_survey(apps, clients, pump)
-    add_staff(apps, email="ana@council.example", agency="council", role="analyst",
-              name="Ana Lyst")
-    page.goto(surveys.url + link_for(apps, "ana@council.example"))
-    page.get_by_role("button", name="Continue").click()
+    signed_in_browser(page, apps, surveys.url,
+                      email="ana@council.example", agency="council", role="analyst",
+                      name="Ana Lyst")
     page.wait_for_url(f"{surveys.url}/surveys")
     page.goto(f"{surveys.url}/surveys/{survey_id}")
     page.get_by_role("link", name="Themes in the answers to “Anything else?”").click()
