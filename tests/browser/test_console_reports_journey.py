@@ -23,7 +23,8 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     keys = setup_agencies(apps, pump)
     people = add_members(clients["panel"], keys["council"]["panel_manager"], 12, sms_every=4)
     close_survey(pump, {"Mornings": 7, "Evenings": 5}, sponsor_names=NAMES,
-                 respondent_refs=[p["member_ref"] for p in people])
+                 respondent_refs=[p["member_ref"] for p in people],
+                 respondent_channels={"email": 9, "sms": 3})
     signed_in_browser(page, apps, surveys.url,
                       email="dana@council.example", agency="council", role="decision_owner",
                       name="Dana Owner")
@@ -66,6 +67,8 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     page.get_by_role("link", name="Publish it").click()
     assert page.get_by_text("12 people who answered the survey will be told").is_visible()
     assert page.get_by_text("by email or text message (SMS)").is_visible()
+    assert page.get_by_text("of them, 9 were invited by email and 3 by text message (SMS)"
+                            ).is_visible()
     axe.check(page, "publish, confirm")
     assert smtp_server.messages == [] and sms_gateway.messages == []
     page.get_by_role("button", name="Publish and tell 12 people").click()
