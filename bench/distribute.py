@@ -291,6 +291,7 @@ def main() -> None:
         drop_databases(admin_url, list(names.values()))
     done = accepted >= size.members
     rate = accepted / elapsed if elapsed > 0 else 0.0
+    ratio = round(rate / baseline, 3) if baseline else None
     projected = elapsed if done else (size.members / rate if rate else float("inf"))
     print_result(
         "distribute",
@@ -309,9 +310,11 @@ def main() -> None:
          "baseline_cpu_seconds": baseline_cpu,
          "panel_workers": size.panel_workers, "surveys_workers": size.surveys_workers,
          "database": "postgresql", "budget_s": size.budget_seconds},
-        ratio=round(rate / baseline, 3) if baseline else None,
-        goal="every invitation of a 100,000-member launch accepted by the gateway in < 20 s",
-        met=done and elapsed < 20, quick=quick)
+        ratio=ratio,
+        goal="a 100,000-member launch through the gateway at >= 0.7 x the lean client's "
+             "messages/s in the same run",
+        met=done and size.members >= 100_000 and ratio is not None and ratio >= 0.7,
+        quick=quick)
 
 if __name__ == "__main__":
     main()
