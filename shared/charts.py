@@ -22,15 +22,23 @@ from pygal.style import Style
 sys.meta_path[:] = [finder for finder in sys.meta_path
                     if type(finder).__name__ != "PluginImportFixer"]
 
+TEXT_COLOUR = "#0b0c0c"  # GOV.UK's text colour: 19.6:1 on white
 # GOV.UK's colours, each at least 3:1 against white (WCAG's contrast for graphics), the first
 # two far apart in lightness so two series differ in greyscale too.
+COLOURS = ("#1d70b8", "#0b0c0c", "#00703c", "#d4351c", "#4c2c92", "#912b88", "#5694ca")
+# Every value is written in the text colour on white, beside its bar (`beside_the_bar`) or
+# above its dot, never on a bar: pygal's own choice, black on GOV.UK blue, is 4.1:1, under
+# the 4.5:1 that text needs, and white on a short bar spills onto the white around it.
 STYLE = Style(
-    background="white", plot_background="white", foreground="#0b0c0c",
-    foreground_strong="#0b0c0c", foreground_subtle="#505a5f", opacity="1", opacity_hover="1",
-    colors=("#1d70b8", "#0b0c0c", "#00703c", "#d4351c", "#4c2c92", "#f47738", "#5694ca"),
+    background="white", plot_background="white", foreground=TEXT_COLOUR,
+    foreground_strong=TEXT_COLOUR, foreground_subtle="#505a5f", opacity="1", opacity_hover="1",
+    colors=COLOURS, value_colors=(TEXT_COLOUR,) * len(COLOURS),
     font_family="Arial, sans-serif", title_font_size=20, label_font_size=14,
     major_label_font_size=14, value_font_size=14, legend_font_size=14, tooltip_font_size=14,
     value_label_font_size=14)
+NO_BREAK_SPACE = "\u00a0"
+# Room past the longest bar for its value, as a share of that bar.
+ROOM_FOR_VALUES = 1.45
 
 # The Content-Security-Policy of an SVG chart's own address: shown as an image it runs no
 # script whatever it holds, and its own styles are all it may load.
@@ -46,6 +54,18 @@ def chart_config(title: str, height: int, width: int = 720, **overrides) -> dict
             "disable_xml_declaration": True, "js": [], "print_values": True,
             "legend_at_bottom": True, "show_y_guides": True, "margin": 16,
             "truncate_label": -1, "truncate_legend": -1, **overrides}
+
+
+def beside_the_bar(text: str) -> str:
+    """A bar's value with leading no-break spaces about as wide as itself (one is about half a
+    digit): pygal centres the value on the bar's end, so it then starts just past it."""
+    return NO_BREAK_SPACE * (2 * len(text)) + text if text else text
+
+
+def values_beside_bars(formatter) -> dict:
+    """The settings of a horizontal bar chart that write each value past its bar's end."""
+    return {"print_values_position": "top",
+            "value_formatter": lambda value: beside_the_bar(formatter(value))}
 
 
 def percent(decimals: int = 0):
@@ -98,6 +118,6 @@ def svg_headers() -> dict[str, str]:
             "Cache-Control": "no-store"}
 
 
-__all__ = ["pygal", "STYLE", "Chart", "chart_config", "chart_image", "data_address",
-           "percent", "render_svg", "svg_headers", "unless_zero", "whole_numbers",
-           "CHART_POLICY"]
+__all__ = ["pygal", "STYLE", "Chart", "ROOM_FOR_VALUES", "beside_the_bar", "chart_config",
+           "chart_image", "data_address", "percent", "render_svg", "svg_headers", "unless_zero",
+           "values_beside_bars", "whole_numbers", "CHART_POLICY"]

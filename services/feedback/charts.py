@@ -5,17 +5,18 @@ its own address beside its table, with the figures in its alternative text too."
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.feedback.findings import as_percent
-from shared.charts import STYLE, chart_config, pygal, render_svg
+from shared.charts import (
+    ROOM_FOR_VALUES,
+    chart_config,
+    pygal,
+    render_svg,
+    values_beside_bars,
+)
 from shared.errors import NotFound
-
-# The values are written inside the bars: white on GOV.UK blue (5.2:1).
-BAR_STYLE = copy.copy(STYLE)
-BAR_STYLE.value_colors = ("#ffffff",)
 
 SCOREBOARD_CHARTS = {
     "published": ("Closed surveys with a report published (%)", "reports_published",
@@ -40,10 +41,13 @@ class Bars:
         return f"Bar chart: {self.title}. {figures}.{self.left_out}"
 
     def svg(self) -> str:
+        # Each bar's value is written past its end: the value axis makes room for it.
+        top = max([self.maximum or 0, *(value for _, value in self.bars)])
         config = {**chart_config(self.title, 110 + 44 * len(self.bars), width=560),
-                  "style": BAR_STYLE}
-        chart = pygal.HorizontalBar(**config, show_legend=False, value_formatter=self.value_format,
-                                    range=(0, self.maximum) if self.maximum else None)
+                  **values_beside_bars(self.value_format), "show_x_guides": False,
+                  "show_y_guides": False, "show_x_labels": False}
+        chart = pygal.HorizontalBar(**config, show_legend=False,
+                                    range=(0, ROOM_FOR_VALUES * top) if top else None)
         # pygal draws the first label at the bottom: reversed, the chart reads top to bottom
         # in its table's order.
         chart.x_labels = [label for label, _ in reversed(self.bars)]

@@ -5,23 +5,10 @@ Every bar carries its value, so no colour is needed to read it."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from decimal import Decimal
 
-from shared.charts import STYLE, chart_config, chart_image, pygal
-
-# pygal centres a bar's value on the bar's end: written in the page's text colour and pushed
-# past the end (below), it reads on white, whatever the bar's colour or length.
-VALUE_STYLE = copy.copy(STYLE)
-VALUE_STYLE.value_colors = ("#0b0c0c",) * len(STYLE.colors)
-NO_BREAK_SPACE = "\u00a0"
-
-
-def beside_the_bar(text: str) -> str:
-    """The value with leading no-break spaces about as wide as itself (one is about half a
-    digit), so that, centred on the bar's end, it starts just past it."""
-    return NO_BREAK_SPACE * (2 * len(text)) + text if text else text
+from shared.charts import ROOM_FOR_VALUES, chart_config, chart_image, pygal, values_beside_bars
 
 
 def percent(value: float | None) -> str:
@@ -41,14 +28,12 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list]],
     # scale, with room past 100 % for the value written beside a full bar.
     config = {**chart_config(title, height=max(300, 110 + 70 * len(labels)), width=520),
               "show_x_guides": False, "show_y_guides": False, "show_x_labels": False,
-              "print_values_position": "top",
-              "legend_at_bottom_columns": 2, "style": VALUE_STYLE,
-              "value_formatter": lambda value: beside_the_bar(formatter(value)),
+              "legend_at_bottom_columns": 2, **values_beside_bars(formatter),
               "show_legend": len(series) > 1}
     top = 100 if formatter is percent else max((v for _, vs in series for v in vs if v),
                                                default=0)
     if top:
-        config["range"] = (0, 1.25 * top if formatter is percent else 1.45 * top)
+        config["range"] = (0, 1.25 * top if formatter is percent else ROOM_FOR_VALUES * top)
     chart = pygal.HorizontalBar(**config)
     # A horizontal bar chart draws its first label at the bottom: reversed, it reads top down
     # in the order of the table beside it.

@@ -20,7 +20,15 @@ from services.surveys.fieldwork import monitor
 from services.surveys.models import Response, Survey
 from services.surveys.population import area_names
 from services.surveys.queries import sponsored_survey
-from shared.charts import chart_config, pygal, render_svg, unless_zero, whole_numbers
+from shared.charts import (
+    ROOM_FOR_VALUES,
+    beside_the_bar,
+    chart_config,
+    pygal,
+    render_svg,
+    unless_zero,
+    whole_numbers,
+)
 from shared.errors import NotFound
 from shared.profile import CATEGORIES, PROFILE_DIMENSIONS, category_label, dimension_label
 from shared.statuses import SurveyStatus
@@ -157,12 +165,20 @@ def _number(text) -> float:
     return float(str(text).rstrip("%").split()[0]) if str(text)[0].isdigit() else 0.0
 
 
-def _bars(table: Table, height_per_row: int, **options):
-    """A horizontal bar chart whose rows read top to bottom in the table's order."""
+def _bars(table: Table, height_per_row: int, highest: float, **options):
+    """A horizontal bar chart whose rows read top to bottom in the table's order, each value
+    written past its bar's end, with room for it past the longest bar. Every bar carries its
+    value, so there is no value axis, whose guides would cross the values."""
     chart = pygal.HorizontalBar(**chart_config(table.caption, 140 + height_per_row * len(
-        table.rows), width=CHART_WIDTH), **options)
+        table.rows), width=CHART_WIDTH, show_x_guides=False, show_y_guides=False,
+        show_x_labels=False), print_values_position="top",
+        range=(0, ROOM_FOR_VALUES * highest or 1), **options)
     chart.x_labels = [row[0] for row in reversed(table.rows)]  # pygal draws from the bottom
     return chart
+
+
+def _beside(formatter):
+    return unless_zero(lambda value: beside_the_bar(formatter(value)))
 
 
 def render_chart(table: Table) -> str:
@@ -188,16 +204,16 @@ def render_chart(table: Table) -> str:
                       print_values=one_day, formatter=lambda v: f"target {v:g}",
                       stroke_style={"width": 3, "dasharray": "8, 6"})
     elif table.name == "cells":
-        chart = _bars(table, 64, y_labels=whole_numbers(max(
-            [row[1] for row in rows] + [row[3] for row in rows])))
+        highest = max([row[1] for row in rows] + [row[3] for row in rows])
+        chart = _bars(table, 64, highest)
         chart.add("Completed", [row[3] for row in rows],
-                  formatter=unless_zero(lambda v: f"{v:g} completed"))
+                  formatter=_beside(lambda v: f"{v:g} completed"))
         chart.add("Target", [row[1] for row in rows],
-                  formatter=unless_zero(lambda v: f"target {v:g}"))
+                  formatter=_beside(lambda v: f"target {v:g}"))
     else:
-        chart = _bars(table, 40, range=(0, 100), show_legend=False)
+        chart = _bars(table, 40, 100, show_legend=False)
         chart.add("Response rate", [_number(row[3]) if row[3] != "–" else None for row in rows],
-                  formatter=unless_zero(lambda v: f"{v:.0f}%"))
+                  formatter=_beside(lambda v: f"{v:.0f}%"))
     return render_svg(chart)
 
 
