@@ -357,6 +357,14 @@ class SurveyRespondentsMessage(Schema):
     respondent_refs = fields.List(fields.UUID(), required=True)
 
 
+class AgencyNamedMessage(Schema):
+    """A partner agency surveys added, by its code and the name people read: panel names it
+    on its pages (an opt-out, a form) before any of its surveys has closed."""
+
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 # -- panel, feedback -> surveys: the audit log -------------------------------
 
 
@@ -496,6 +504,9 @@ MESSAGE_TYPES: dict[str, MessageType] = _register(
     MessageType(
         "panel.survey_respondents", "panel", "services.panel.jobs.survey_respondents",
         SurveyRespondentsMessage,
+    ),
+    MessageType(
+        "panel.agency_named", "panel", "services.panel.jobs.agency_named", AgencyNamedMessage
     ),
     MessageType(
         "surveys.sample_drawn", "surveys", "services.surveys.jobs.sample_drawn", SampleDrawnMessage

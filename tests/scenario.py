@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from services.surveys.keys import issue_key
-from services.surveys.models import Agency
+from services.surveys.keys import add_agency, issue_key
 from shared.db import new_session
 
 AGENCIES = {"council": "Riverside Council", "police": "Riverside Police",
@@ -26,8 +25,7 @@ def setup_agencies(apps: dict, pump) -> dict[str, dict[str, str]]:
     keys: dict[str, dict[str, str]] = {}
     with app.app_context(), new_session() as session:
         for slug, name in AGENCIES.items():
-            session.add(Agency(slug=slug, name=name))
-        session.flush()
+            add_agency(session, app.extensions["bus"], slug=slug, name=name)
         for slug in AGENCIES:
             keys[slug] = {role: issue_key(session, app.extensions["bus"], agency=slug, role=role)
                           for role in ROLES}

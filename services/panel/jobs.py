@@ -18,7 +18,7 @@ from services.panel.imports import import_queued
 from services.panel.messaging import compile_templates as warm_up  # noqa: F401 - shared.worker
 from services.panel.models import ApiKey
 from services.panel.staff_mail import send_staff_email
-from services.panel.survey_respondents import record_respondents
+from services.panel.survey_respondents import record_agency_name, record_respondents
 from services.panel.unused_contacts import give_back_contacts
 from shared.auth import revoke_stored_key, store_issued_key
 from shared.bus import utcnow
@@ -94,6 +94,12 @@ def api_key_revoked(envelope: dict) -> bool:
     with new_session() as session:
         return bus().handle(session, "panel.api_key_revoked", envelope,
                             partial(revoke_stored_key, model=ApiKey))
+
+
+def agency_named(envelope: dict) -> bool:
+    """Surveys added a partner agency: its name, for panel's pages."""
+    with new_session() as session:
+        return bus().handle(session, "panel.agency_named", envelope, record_agency_name)
 
 
 def survey_respondents(envelope: dict) -> bool:

@@ -146,13 +146,13 @@ def _simple(messages: dict, field_id: str) -> Problems:
 
 def opt_out_choices(session: Session, *, member_ref: str, own: str,
                     own_name: str) -> list[tuple[str, str]]:
-    """(agency, words) of every agency panel knows (its own keys' agencies and the caller's),
-    those the member already opted out of left out; the caller's agency by its name."""
+    """(agency, words) of every agency panel knows (named by surveys, or with keys, and the
+    caller's), those the member already opted out of left out; the caller's by its name."""
     member = panel_member(session, member_ref)
-    known = set(session.scalars(select(ApiKey.agency).distinct())) | {own}
+    names = {**known_agency_names(session), own: f"{own_name} (your agency)"}
+    known = set(session.scalars(select(ApiKey.agency).distinct())) | names.keys()
     out = set(session.scalars(select(AgencyOptOut.agency).where(
         AgencyOptOut.member_id == member.id)))
-    names = {**known_agency_names(session), own: f"{own_name} (your agency)"}
     return sorted(((a, names.get(a, a)) for a in known - out),
                   key=lambda choice: (choice[0] != own, choice[1].lower()))
 

@@ -223,6 +223,15 @@ class SurveyRespondents(Base):
     member_refs: Mapped[list] = mapped_column(JSON, default=list)
 
 
+class AgencyName(Base):
+    """The name of a partner agency, as surveys (which keeps the agencies) announced it."""
+
+    __tablename__ = "agency_names"
+
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class MemberImport(Base):
     """One bulk CSV import: its rows, its progress and every bad row with line, field, reason."""
 

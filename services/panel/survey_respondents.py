@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.panel.models import SurveyRespondents
+from services.panel.models import AgencyName, SurveyRespondents
 from services.panel.queries import console_representativeness, respondents_report
 from services.panel.representativeness import dimension_sections, ranked_under
 from services.panel.targets import area_names
@@ -25,12 +25,20 @@ def record_respondents(session: Session, payload: dict) -> None:
     session.add(row)
 
 
+def record_agency_name(session: Session, payload: dict) -> None:
+    """panel.agency_named: surveys added an agency (or announced its name again)."""
+    row = session.get(AgencyName, payload["agency"]) or AgencyName(agency=payload["agency"])
+    row.name = payload["name"]
+    session.add(row)
+
+
 def known_agency_names(session: Session) -> dict[str, str]:
-    """{agency: name} as the closed surveys' messages named their sponsors (the newest name of
-    each wins): panel holds no table of agencies, so an agency nobody named shows its code."""
+    """{agency: name}: as surveys announced each agency, else as the closed surveys' messages
+    named their sponsors (the newest name wins)."""
     names: dict[str, str] = {}
     for row in session.scalars(select(SurveyRespondents).order_by(SurveyRespondents.closed_at)):
         names.update(row.sponsor_names or {})
+    names.update(session.execute(select(AgencyName.agency, AgencyName.name)).all())
     return names
 
 

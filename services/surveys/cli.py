@@ -36,7 +36,7 @@ def create_agency(slug: str, name: str):
     """Add a partner agency."""
     with new_session() as session:
         try:
-            agency_keys.add_agency(session, slug=slug, name=name)
+            agency_keys.add_agency(session, bus(), slug=slug, name=name)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"agency {slug} created")

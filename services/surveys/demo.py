@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.surveys.joint import answer_invitation
-from services.surveys.keys import issue_key, revoke_key
+from services.surveys.keys import announce_agency, issue_key, revoke_key
 from services.surveys.lifecycle import create_survey, launch_survey
 from services.surveys.models import (
     Agency,
@@ -97,8 +97,11 @@ def demo_survey(today: date) -> dict:
 def seed_demo(session: Session, bus: Bus, today: date) -> dict:
     """Create what is missing; return fresh demo keys (older demo keys are revoked)."""
     for slug, name in DEMO_AGENCIES.items():
-        if session.get(Agency, slug) is None:
-            session.add(Agency(slug=slug, name=name))
+        agency = session.get(Agency, slug)
+        if agency is None:
+            agency = Agency(slug=slug, name=name)
+            session.add(agency)
+        announce_agency(session, bus, agency)
     session.flush()
     for email, name, agency, role in DEMO_STAFF:
         if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:

@@ -84,11 +84,17 @@ def revoke(session: Session, bus: Bus, actor: Actor, *, key_prefix: str,
     return count
 
 
-def add_agency(session: Session, *, slug: str, name: str) -> Agency:
-    """A new partner agency; LookupError when the slug is taken."""
+def add_agency(session: Session, bus: Bus, *, slug: str, name: str) -> Agency:
+    """A new partner agency, its name announced to panel; LookupError when the slug is taken."""
     if session.get(Agency, slug) is not None:
         raise LookupError(f"agency {slug} exists already")
     agency = Agency(slug=slug, name=name)
     session.add(agency)
+    announce_agency(session, bus, agency)
     session.commit()
     return agency
+
+
+def announce_agency(session: Session, bus: Bus, agency: Agency) -> None:
+    """Panel shows agencies by name but keeps no agencies of its own: it is told each one's."""
+    bus.send(session, "panel.agency_named", {"agency": agency.slug, "name": agency.name})

@@ -69,7 +69,7 @@ def test_an_agency_opt_out_is_recorded_from_the_member_page(apps, clients, pump)
     form = page(clients, f"/panel/members/{ref}/agency-opt-outs")
     agencies = re.findall(r'name="agency" type="radio" value="(\w+)"', form)
     assert agencies[0] == "council" and {"police", "health"} <= set(agencies)
-    assert "Riverside Council (your agency)" in form
+    assert "Riverside Council (your agency)" in form and "Riverside Police" in form
     refused = post(clients, f"/panel/members/{ref}/agency-opt-outs", {"agency": "nobody"})
     assert refused.status_code == 400 and \
         '<a href="#agency">Select the agency they want nothing more from.</a>' in \
@@ -77,8 +77,9 @@ def test_an_agency_opt_out_is_recorded_from_the_member_page(apps, clients, pump)
     done = post(clients, f"/panel/members/{ref}/agency-opt-outs", {"agency": "police"})
     assert done.status_code == 303
     shown = page(clients, done.headers["Location"])
-    assert banner(shown) == "Opt-out recorded: police will invite them to nothing more."
-    assert "Nothing from police" in shown
+    # The agency by the name surveys announced, not its code, though none of its surveys closed.
+    assert banner(shown) == "Opt-out recorded: Riverside Police will invite them to nothing more."
+    assert "Nothing from Riverside Police" in shown and "Nothing from police" not in shown
     assert 'value="police"' not in page(clients, f"/panel/members/{ref}/agency-opt-outs")
     manager = bearer(keys["council"]["panel_manager"])
     export = clients["panel"].get(f"/api/v1/members/{ref}/export", headers=manager).json
@@ -130,3 +131,17 @@ def test_only_panel_managers_change_members(apps, clients, pump):
     page(clients, f"/panel/members/{missing}/consent", status=404)
     assert post(clients, f"/panel/members/{missing}/agency-opt-outs",
                 {"agency": "council"}).status_code == 404
+
+
+def test_an_agency_added_in_surveys_is_named_on_panels_pages_before_any_survey(
+        apps, clients, pump):
+    manager_signed_in(apps, clients, pump)
+    ref = make_members(apps["panel"], 1)[0]
+    added = apps["surveys"].test_cli_runner().invoke(
+        args=["agencies", "create", "housing", "--name", "Riverside Homes"])
+    assert added.exit_code == 0, added.output
+    pump()
+    form = page(clients, f"/panel/members/{ref}/agency-opt-outs")
+    assert 'value="housing"' in form and "Riverside Homes" in form
+    done = post(clients, f"/panel/members/{ref}/agency-opt-outs", {"agency": "housing"})
+    assert "Nothing from Riverside Homes" in page(clients, done.headers["Location"])

@@ -63,7 +63,7 @@ def test_a_panel_manager_finds_a_member_and_reads_their_record_in_words(apps, cl
     consent = record.split('id="consent"')[1].split("</table>")[0]
     assert "Survey invitations" in consent and "Hearing what was decided" in consent
     assert consent.count("Not given") == 2  # outcomes withdrawn, recontact never given
-    assert "Nothing from college" in record
+    assert "Nothing from Riverside College" in record
     assert "1 of 3 invitations in the last 90 days" in record and "Next free to invite" in record
     messages = record.split('id="messages"')[1].split("</table>")[0]
     assert "Survey invitation" in messages and "Email" in messages

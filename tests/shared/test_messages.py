@@ -33,6 +33,7 @@ EXAMPLES = {
     "panel.contacts_unused": {"survey_id": 1, "draw_id": "launch", "member_refs": [REF]},
     "panel.api_key_issued": KEY,
     "panel.api_key_revoked": {"key_hash": "a" * 64},
+    "panel.agency_named": {"agency": "college", "name": "Riverside College"},
     "surveys.sample_drawn": {"survey_id": 1, "shortfall": 0, "members": [
         {"member_ref": REF, "channel": "sms", "profile": {
             "age_band": "16-24", "gender": "male", "ethnicity": "black",
