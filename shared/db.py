@@ -57,12 +57,15 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, pre_ping: bool = True) -> Engine:
+def make_engine(url: str, pre_ping: bool = True, autocommit: bool = False) -> Engine:
+    """The engine of a database URL; `autocommit` for one whose connections are outside any
+    transaction from the start (set once a connection, not at every checkout)."""
+    options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - driver hook
@@ -73,7 +76,8 @@ def make_engine(url: str, pre_ping: bool = True) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
     else:
-        engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10,
+                               **options)
     # A forked RQ work-horse must open its own connections, never reuse the parent's (SQLite
     # forbids carrying a connection across fork as much as PostgreSQL's protocol does).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
@@ -87,9 +91,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # For single statements that may run twice (autocommit_statement): no pre-ping.
-        self.unpinged = make_engine(url, pre_ping=False) if not url.startswith("sqlite") \
-            else self.engine
+        # For single statements that may run twice (autocommit_statement): outside any
+        # transaction, with no pre-ping.
+        self.autocommit = make_engine(url, pre_ping=False, autocommit=True)
 
 
 def init_app(app: Flask) -> Database:
@@ -121,11 +125,11 @@ def autocommit_statement(statement: Callable[[Connection], T]) -> T:
     must be safe to run twice: if the first run reached the database after all, the second
     must fail as a duplicate (the answer path's unique invitation) or change nothing.
     """
-    engine = current_app.extensions["database"].unpinged
+    engine = current_app.extensions["database"].autocommit
     for attempt in (1, 2):
         try:
             with engine.connect() as connection:
-                return statement(connection.execution_options(isolation_level="AUTOCOMMIT"))
+                return statement(connection)
         except DBAPIError as failure:
             if attempt == 2 or not failure.connection_invalidated:
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -355,6 +357,15 @@ def _whole_response_statement():
 _WHOLE_RESPONSE = _whole_response_statement()
 
 
+@functools.cache
+def _whole_response_sql(dialect: Dialect) -> tuple[str, dict]:
+    """The statement as the driver takes it, with its fixed parameters: compiled once, so each
+    answer skips SQLAlchemy's per-call compile-cache lookup and parameter processing (a sixth
+    of this path's CPU), while errors still come through SQLAlchemy as any other's."""
+    compiled = _WHOLE_RESPONSE.compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
+
+
 def insert_whole_response(connection: Connection, token: str, survey_id: int,
                           launched_at: datetime, questions: list, answers: dict,
                           channel: str) -> bool:
@@ -362,8 +373,9 @@ def insert_whole_response(connection: Connection, token: str, survey_id: int,
     by_code = {q.code: q for q in questions}
     given = [(by_code[code].id, encode(by_code[code], value))
              for code, value in answers.items() if value is not None]
-    result = connection.execute(_WHOLE_RESPONSE, {
-        "token": token, "survey_id": survey_id, "launched_at": launched_at,
+    sql, fixed = _whole_response_sql(connection.dialect)
+    result = connection.exec_driver_sql(sql, {
+        **fixed, "token": token, "survey_id": survey_id, "launched_at": launched_at,
         "today": date.today(), "channel": channel, "submitted_at": utcnow(),
         "question_ids": [g[0] for g in given], "values": [g[1] for g in given]})
     return result.first() is not None
