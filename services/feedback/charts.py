@@ -1,6 +1,6 @@
 """Charts of the public pages, drawn on the server with pygal (through shared/charts.py): a
 report's results and the scoreboard. Each has its title, one series (so no meaning rests on
-colour), values written on the bars and names, never codes; the page shows it as an image of
+colour), values written beside the bars and names, never codes; the page shows it as an image of
 its own address beside its table, with the figures in its alternative text too."""
 
 from __future__ import annotations
