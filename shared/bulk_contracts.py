@@ -29,7 +29,7 @@ _PROFILE_REQUIRED = ("age_band", "gender", "ethnicity", "disability", "area")
 _PROFILE = frozenset((*_PROFILE_REQUIRED, "deprivation_decile", "tenure", "extra"))
 _URL = validate.URL(require_tld=False)  # fields.Url(require_tld=False)'s own validator
 # Its expression is compiled at first use, which takes a tenth of a second or more: here, at
-# import, a worker does it once before it forks, not every job.
+# import, once a process, not in a job.
 _URL("http://surveys.test/")
 
 

@@ -78,8 +78,8 @@ def make_engine(url: str, pre_ping: bool = True, autocommit: bool = False) -> En
     else:
         engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10,
                                **options)
-    # A forked RQ work-horse must open its own connections, never reuse the parent's (SQLite
-    # forbids carrying a connection across fork as much as PostgreSQL's protocol does).
+    # A forked child (RQ's scheduler) must open its own connections, never reuse the parent's
+    # (SQLite forbids carrying a connection across fork as much as PostgreSQL's protocol does).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     return engine
 

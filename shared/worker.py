@@ -15,8 +15,9 @@ import threading
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import SimpleWorker
 from rq.job import Job
+from rq.queue import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy.orm import configure_mappers
 
@@ -39,14 +40,43 @@ RECONNECT_FIRST_WAIT_SECONDS = 1.0
 RECONNECT_MAX_WAIT_SECONDS = 30.0
 
 
-class ServiceWorker(Worker):
-    """RQ's forking worker with a short job lease, and that remembers being asked to stop."""
+class ServiceWorker(SimpleWorker):
+    """RQ's worker that runs each job in its own process, not in a fork per job: what a job
+    opens and keeps (database connections, panel's gateway and mail connections) serves the
+    next one, and no job pays for a fork. Each job has an app context of its own, as a fork
+    had, and a short lease that a thread renews while the job runs; it remembers being asked
+    to stop (a stop waits for the job under way)."""
 
     stop_asked = False
+    app: Flask
 
     def get_heartbeat_ttl(self, job: Job) -> int:
-        # RQ adds 60 s of grace to each lease, so a dead worker's job waited minutes.
+        # RQ's own lease for a job run in the worker is its timeout plus a minute, so a dead
+        # worker's job waited that long; renewed every few seconds, the lease can be short.
         return self.job_monitoring_interval + HEARTBEAT_GRACE_SECONDS
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        finished = threading.Event()
+        renewing = threading.Thread(target=self._renew_lease, args=(job, finished),
+                                    daemon=True, name="job-lease")
+        renewing.start()
+        try:
+            with self.app.app_context():
+                super().execute_job(job, queue)
+        finally:
+            finished.set()
+            renewing.join()
+
+    def _renew_lease(self, job: Job, finished: threading.Event) -> None:
+        """Renew the job's lease (and the worker's) every job_monitoring_interval until the
+        job is done, as RQ's forking worker does while it waits on its work-horse."""
+        while not finished.wait(self.job_monitoring_interval):
+            if getattr(self, "execution", None) is None:
+                continue
+            try:
+                self.maintain_heartbeats(job)
+            except RedisError as exc:  # the lease lapses; the job's own Redis calls fail too
+                log.warning("job %s: lease not renewed: %s", job.id, exc)
 
     def request_stop(self, signum, frame):
         self.stop_asked = True
@@ -56,10 +86,10 @@ class ServiceWorker(Worker):
 class OutboxRelay:
     """The worker's relay thread: pushes the service's outbox to Redis pass after pass.
 
-    The worker forks a work-horse per job (and RQ's scheduler once). A child has only the
-    forking thread, so any lock another thread held at the fork stays held in the child for
-    ever: SQLAlchemy's mapper configuration, a connection pool's, a driver's. So the process
-    never forks during a pass: each pass holds `passing`, and a fork takes it first
+    The worker forks RQ's scheduler once (its jobs run in the worker itself). A child has only
+    the forking thread, so any lock another thread held at the fork stays held in the child
+    for ever: SQLAlchemy's mapper configuration, a connection pool's, a driver's. So the
+    process never forks during a pass: each pass holds `passing`, and a fork takes it first
     (os.register_at_fork), waiting for the pass under way to end. Between passes the thread
     holds nothing a child needs.
     """
@@ -104,9 +134,9 @@ def create_service_app(service: str) -> Flask:
 
 
 def warm_up(service: str) -> None:
-    """Do once, before any thread starts, what every job would otherwise do first: configure
-    the ORM's mappers, import the handlers and run their own `warm_up` if they have one
-    (panel compiles its message templates), so no child of a fork has to."""
+    """Do once, before any thread starts, what the first job would otherwise do first:
+    configure the ORM's mappers, import the handlers and run their own `warm_up` if they have
+    one (panel compiles its message templates), so no thread does it while another forks."""
     jobs = importlib.import_module(f"services.{service}.jobs")
     configure_mappers()
     getattr(jobs, "warm_up", lambda: None)()
@@ -120,12 +150,12 @@ def run(service: str, burst: bool = False) -> None:
     with app.app_context():
         relay.start()
         try:
-            work(service, connection, burst=burst)
+            work(app, service, connection, burst=burst)
         finally:
             relay.stop()
 
 
-def work(service: str, connection: Redis, burst: bool = False) -> None:
+def work(app: Flask, service: str, connection: Redis, burst: bool = False) -> None:
     """Run RQ's worker until asked to stop. When Redis goes away under it (RQ's worker quits
     when Redis fails mid-job), wait for Redis with a growing wait and start a new one."""
     stopped = threading.Event()
@@ -138,6 +168,7 @@ def work(service: str, connection: Redis, burst: bool = False) -> None:
                 maintenance_interval=MAINTENANCE_INTERVAL_SECONDS, worker_ttl=WORKER_TTL_SECONDS,
                 job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS,
             )
+            worker.app = app
             worker.work(burst=burst, with_scheduler=True)
             if burst or worker.stop_asked:
                 return
@@ -149,23 +180,11 @@ def work(service: str, connection: Redis, burst: bool = False) -> None:
         # RQ's signal handlers belong to the worker that quit; a stop asked from now is ours.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopped.set())
-        _wait_for_horse(worker)
         wait = RECONNECT_FIRST_WAIT_SECONDS
         while not stopped.wait(wait) and not _reachable(connection):
             wait = min(wait * 2, RECONNECT_MAX_WAIT_SECONDS)
         if stopped.is_set():
             return
-
-
-def _wait_for_horse(worker: ServiceWorker | None) -> None:
-    """A job running when the worker quit finishes (its effects are in the database) before
-    the next worker takes another: one job at a time, as ever."""
-    pid = worker.horse_pid if worker is not None else 0
-    if pid:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
 
 
 def _reachable(connection: Redis) -> bool:

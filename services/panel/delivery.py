@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import base64
 import json
 import logging
+import os
 import smtplib
 import ssl
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
@@ -106,10 +106,12 @@ class SmtpSender:
         self._lock = threading.Lock()
 
     def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.in_flight,
-                                            thread_name_prefix="panel-smtp")
-        return list(self._pool.map(self._outcome, messages))
+        with self._lock:  # a kept sender may be asked from two threads at once
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.in_flight,
+                                                thread_name_prefix="panel-smtp")
+            pool = self._pool
+        return list(pool.map(self._outcome, messages))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -241,21 +243,24 @@ class TwilioGateway:
         self.timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
         self._http: aiohttp.ClientSession | None = None
 
     def send_all(self, messages: list[Outgoing]) -> list[Outcome]:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-            self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
-                                            name="panel-sms")
-            self._thread.start()
-        return asyncio.run_coroutine_threadsafe(self._send_all(messages), self._loop).result()
+        with self._starting:  # a kept sender may be asked from two threads at once
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                                name="panel-sms")
+                self._thread.start()
+            loop = self._loop
+        return asyncio.run_coroutine_threadsafe(self._send_all(messages), loop).result()
 
     def close(self) -> None:
         if self._loop is None:
             return
         if self._http is not None:
-            asyncio.run_coroutine_threadsafe(self._http.close(), self._loop).result()
+            asyncio.run_coroutine_threadsafe(self._http.close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -333,15 +338,39 @@ class LogOnlySender:
         pass
 
 
-@contextmanager
-def opened_senders(config) -> Iterator[dict[str, Sender]]:
-    """The sender of each channel, closed (connections, threads) when done."""
-    senders = senders_from_config(config)
-    try:
-        yield senders
-    finally:
+# What a sender is made from: the same settings, the same senders.
+SENDER_SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
+                   "MAIL_FROM", "SMS_GATEWAY_URL", "SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN",
+                   "SMS_FROM", "PANEL_URL", "DELIVERY_TIMEOUT_SECONDS")
+_kept: dict[tuple, dict[str, Sender]] = {}
+_kept_lock = threading.Lock()
+
+
+def kept_senders(config) -> dict[str, Sender]:
+    """The sender of each channel for these settings, made once a process and kept, with its
+    connections and threads, for every batch after (a worker runs job after job in one
+    process): a launch's hundred batches open the gateway's connections once, not a hundred
+    times. Closed when the process exits; a forked child starts without them."""
+    key = tuple(config[name] for name in SENDER_SETTINGS)
+    with _kept_lock:
+        senders = _kept.get(key)
+        if senders is None:
+            senders = _kept[key] = senders_from_config(config)
+    return senders
+
+
+@atexit.register
+def _close_kept_senders() -> None:
+    with _kept_lock:
+        kept = list(_kept.values())
+        _kept.clear()
+    for senders in kept:
         for sender in senders.values():
             sender.close()
+
+
+# A child's copy of a sender has no threads (a fork keeps only the forking one): never used.
+os.register_at_fork(after_in_child=_kept.clear)
 
 
 def senders_from_config(config) -> dict[str, Sender]:

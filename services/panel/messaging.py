@@ -31,7 +31,7 @@ def in_language(context: dict, language: str) -> dict:
 
 def compile_templates() -> None:
     """Compile every message template in every language panel has: a worker does it once,
-    before it forks, so no job pays for it (rendering a launch's first message in a fresh
+    as it starts, so no job pays for it (rendering a launch's first message in a fresh
     process took longer than rendering the next thousand)."""
     languages = [SOURCE_LANGUAGE, *(path.name for path in (PANEL_DIR / "translations").iterdir()
                                     if path.is_dir())]

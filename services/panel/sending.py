@@ -28,7 +28,7 @@ from services.panel.delivery import (
     Sender,
     TryLater,
     Unconfirmed,
-    opened_senders,
+    kept_senders,
 )
 from services.panel.messaging import PANEL_TEMPLATES, BatchRenderer
 from services.panel.models import Delivery, Member
@@ -179,7 +179,8 @@ def send_batch(batch_id: str) -> int:
     with the marks cleared, so a job that dies mid-batch has lost no report of what it did.
     """
     sent = 0
-    with new_session() as session, opened_senders(current_app.config) as senders:
+    senders = kept_senders(current_app.config)
+    with new_session() as session:
         report_outcomes(session, batch_id)  # what a run that stopped early did not report
         pending = [Message(*row) for row in session.execute(
             select(*_PENDING_COLUMNS).where(DELIVERIES.c.batch_id == batch_id,

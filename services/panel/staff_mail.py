@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.panel.delivery import Outgoing, opened_senders
+from services.panel.delivery import Outgoing, kept_senders
 from services.panel.messaging import render
 
 
@@ -29,8 +29,7 @@ def staff_email_text(payload: dict) -> tuple[str, str]:
 
 def send_staff_email(session: Session, payload: dict, *, config) -> None:
     subject, body = staff_email_text(payload)
-    with opened_senders(config) as senders:
-        [(_, failure)] = senders["email"].send_all(
-            [Outgoing(to=payload["to"], subject=subject, body=body)])
+    [(_, failure)] = kept_senders(config)["email"].send_all(
+        [Outgoing(to=payload["to"], subject=subject, body=body)])
     if failure is not None:
         raise StaffEmailNotSent(f"email to staff not sent: {failure}")

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -25,6 +24,7 @@ from shared.bus import utcnow
 from shared.db import Database, new_session
 from shared.worker import HEARTBEAT_GRACE_SECONDS, JOB_MONITORING_INTERVAL_SECONDS
 from tests.conftest import BACKEND
+from tests.e2e.conftest import kill_group, wait_for
 from tests.fakes.smtp_server import free_port
 from tests.panel.factories import make_members
 from tests.panel.test_delivery_faults import reported
@@ -39,67 +39,13 @@ AT_ONCE = 4
 STALL_AFTER_SECONDS = 30  # a start that has not worked off its backlog by then has stalled
 
 
-def wait_for(check, timeout: float = 60.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
-
-
-@pytest.fixture
-def workers(database_urls, redis_server, smtp_server, tmp_path):
-    """Starts real worker processes, each in a session of its own (with its scheduler), panel's
-    mail going to the fake SMTP server; stops them at the end."""
-    env = {**os.environ, "REDIS_URL": redis_server.url, "RELAY_INTERVAL_SECONDS": "0.1",
-           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port),
-           "SMTP_STARTTLS": "false", "FEEDBACK_URL": "http://feedback.test",
-           "SURVEYS_URL": "http://surveys.test", "PANEL_URL": "http://panel.test"}
-    env.update({f"{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()})
-    env.pop("SMS_GATEWAY_URL", None)
-    started: list[tuple[subprocess.Popen, Path]] = []
-
-    def start(*args: str, registered: bool = True) -> subprocess.Popen:
-        log_path = tmp_path / f"worker-{len(started)}.log"
-        with open(log_path, "w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "shared.worker", "panel", *args],
-                                       env=env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        started.append((process, log_path))
-        if registered:
-            redis = Redis.from_url(redis_server.url)
-            wait_for(lambda: any(w.pid == process.pid for w in Worker.all(connection=redis)))
-        return process
-
-    start.log = lambda process: next(p for q, p in started if q is process).read_text()
-    yield start
-    for process, _ in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process, log_path in started:
-        try:
-            returncode = process.wait(timeout=30)
-        finally:
-            kill_group(process)
-        assert returncode in (0, -signal.SIGKILL), log_path.read_text()[-3000:]
-
-
-def kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 def kill_like_a_dead_machine(process: subprocess.Popen) -> None:
-    """SIGKILL the worker, its scheduler and the work-horse running its job: nothing cleans up."""
+    """SIGKILL the worker running its job and its scheduler: nothing cleans up."""
     for pid in children(process.pid):
         os.kill(pid, signal.SIGKILL)
     kill_group(process)
@@ -122,7 +68,7 @@ def test_a_worker_started_with_a_backlog_never_stalls(apps, pump, workers):
     durations = []
     for round_ in range(STARTS // AT_ONCE):
         # Jobs wait on the queue and reports in the outbox: each worker's relay thread starts
-        # its first pass as the first work-horse forks, and they start together, under load.
+        # its first pass as its scheduler forks, and they start together, under load.
         for batch in range(2 * AT_ONCE):
             _deliver(apps, "invitation", *refs, ref_prefix=f"round{round_}-{batch}")
         pump.relay("surveys")

@@ -80,8 +80,8 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-def kill_with_its_work_horse(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and the forked work-horse running its job: nothing gets to clean up."""
+def kill_mid_job(process: subprocess.Popen) -> None:
+    """SIGKILL the worker running its job, and its scheduler: nothing gets to clean up."""
     for pid in [*children(process.pid), process.pid]:
         os.kill(pid, signal.SIGKILL)
     process.wait(timeout=10)
@@ -116,7 +116,7 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
     first = start_worker()
     wait_for(lambda: len(smtp_server.messages) > SEND_CHUNK)
     time.sleep(0.25)  # the second chunk is all handed over and awaits the server's answers
-    kill_with_its_work_horse(first)
+    kill_mid_job(first)
     sent_before = len(smtp_server.messages)
     assert SEND_CHUNK < sent_before < RESPONDENTS, "the worker died in the middle of the batch"
 
@@ -159,7 +159,7 @@ def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_ret
     first = start_worker("feedback")
     wait_for(lambda: StartedJobRegistry(queue=queue).count == 1, every=0.01)
     time.sleep(0.15)
-    kill_with_its_work_horse(first)
+    kill_mid_job(first)
     # Killed inside its one transaction: not one batch written, nobody marked told.
     assert outcome_batches(apps["feedback"]) == []
 
