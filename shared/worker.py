@@ -48,7 +48,10 @@ class ServiceWorker(SimpleWorker):
     to stop (a stop waits for the job under way)."""
 
     stop_asked = False
-    app: Flask
+
+    def __init__(self, *args, app: Flask, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         # RQ's own lease for a job run in the worker is its timeout plus a minute, so a dead
@@ -166,9 +169,8 @@ def work(app: Flask, service: str, connection: Redis, burst: bool = False) -> No
             worker = ServiceWorker(
                 [service], connection=connection, serializer=JSONSerializer,
                 maintenance_interval=MAINTENANCE_INTERVAL_SECONDS, worker_ttl=WORKER_TTL_SECONDS,
-                job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS,
+                job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS, app=app,
             )
-            worker.app = app
             worker.work(burst=burst, with_scheduler=True)
             if burst or worker.stop_asked:
                 return

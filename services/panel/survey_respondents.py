@@ -36,8 +36,9 @@ def known_agency_names(session: Session) -> dict[str, str]:
     """{agency: name}: as surveys announced each agency, else as the closed surveys' messages
     named their sponsors (the newest name wins)."""
     names: dict[str, str] = {}
-    for row in session.scalars(select(SurveyRespondents).order_by(SurveyRespondents.closed_at)):
-        names.update(row.sponsor_names or {})
+    for sponsor_names in session.scalars(select(SurveyRespondents.sponsor_names)
+                                         .order_by(SurveyRespondents.closed_at)):
+        names.update(sponsor_names or {})  # the names only, not each survey's respondents
     names.update(session.execute(select(AgencyName.agency, AgencyName.name)).all())
     return names
 

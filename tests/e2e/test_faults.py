@@ -24,12 +24,13 @@ from shared.bus import utcnow
 from shared.db import Database, new_session
 from shared.worker import HEARTBEAT_GRACE_SECONDS, JOB_MONITORING_INTERVAL_SECONDS
 from tests.conftest import BACKEND
-from tests.e2e.conftest import kill_group, wait_for
+from tests.e2e.conftest import kill_group
 from tests.fakes.smtp_server import free_port
 from tests.panel.factories import make_members
 from tests.panel.test_delivery_faults import reported
 from tests.panel.test_joining import _deliver
 from tests.surveys.test_respond import launched, page_form, saved_responses
+from tests.waiting import wait_for
 
 SEND_CHUNK = SmtpSender.in_flight
 # What docs/architecture.md promises: a dead worker's job runs again within a minute.

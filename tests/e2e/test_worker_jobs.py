@@ -14,11 +14,11 @@ from services.panel.delivery import SmtpSender
 from shared.bus import RETRY
 from shared.db import new_session
 from shared.worker import HEARTBEAT_GRACE_SECONDS, JOB_MONITORING_INTERVAL_SECONDS
-from tests.e2e.conftest import wait_for
 from tests.e2e.test_faults import outbox_pending, panel_statuses
 from tests.panel.factories import make_members
 from tests.panel.test_delivery_faults import reported
 from tests.panel.test_joining import CONTEXTS
+from tests.waiting import wait_for
 
 SEND_CHUNK = SmtpSender.in_flight
 LEASE_SECONDS = JOB_MONITORING_INTERVAL_SECONDS + HEARTBEAT_GRACE_SECONDS

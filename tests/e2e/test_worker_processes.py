@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from redis import Redis
@@ -19,6 +18,7 @@ from services.surveys.models import ApiKey as SurveysApiKey
 from services.surveys.models import Invitation
 from shared.db import new_session
 from tests.scenario import add_members, bearer, setup_agencies, survey_payload
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -44,16 +44,6 @@ def worker_processes(database_urls, redis_server, tmp_path):
         returncode = process.wait(timeout=30)
         logs[name].close()
         assert returncode == 0, (tmp_path / f"{name}.log").read_text()[-3000:]
-
-
-def wait_for(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def count(app, model) -> int:

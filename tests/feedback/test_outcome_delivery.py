@@ -26,22 +26,13 @@ from shared.bus import queue_for
 from shared.db import new_session
 from tests.feedback.closing import close_survey, complete_and_publish, only_report
 from tests.scenario import add_members, setup_agencies
+from tests.waiting import wait_for
 
 # Panel claims and sends as many emails at a time as it holds SMTP sessions open: enough
 # people for several chunks, so the worker dies with some sent, one chunk in flight and the
 # rest not yet claimed.
 SEND_CHUNK = SmtpSender.in_flight
 RESPONDENTS = 2 * SEND_CHUNK + 4  # one batch of the tests' 50
-
-
-def wait_for(check, timeout: float = 60.0, every: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture
@@ -114,7 +105,7 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
 
     smtp_server.store.reply_delay = 0.5
     first = start_worker()
-    wait_for(lambda: len(smtp_server.messages) > SEND_CHUNK)
+    wait_for(lambda: len(smtp_server.messages) > SEND_CHUNK, every=0.02)
     time.sleep(0.25)  # the second chunk is all handed over and awaits the server's answers
     kill_mid_job(first)
     sent_before = len(smtp_server.messages)
