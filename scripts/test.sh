@@ -16,17 +16,30 @@ banner() { printf '\n==== %s ====\n\n' "$*"; }
 # Runs pytest on one backend; records "backend: passed|FAILED ..." in $results.
 failed=0
 results=()
+failures=()
 run_suite() {
   local backend="$1"
   shift
   banner "tests on $backend"
   local rc=0
-  CIVICPANEL_TEST_DATABASE="$backend" .venv/bin/pytest "$@" || rc=$?
+  # Each backend keeps its own pytest cache, so its failures can be listed at the very end.
+  local cache="$PWD/.pytest_cache/$backend"
+  rm -f "$cache/v/cache/lastfailed"
+  CIVICPANEL_TEST_DATABASE="$backend" .venv/bin/pytest -o cache_dir="$cache" "$@" || rc=$?
   case "$rc" in
     0) results+=("$backend: passed") ;;
     5) results+=("$backend: FAILED (pytest collected no tests)"); failed=1 ;;
-    *) results+=("$backend: FAILED (pytest exit code $rc)"); failed=1 ;;
+    *) results+=("$backend: FAILED (pytest exit code $rc)"); failed=1
+       failures+=("$(failed_tests "$backend" "$cache/v/cache/lastfailed")") ;;
   esac
+}
+
+# The tests that failed on one backend, a line each, from its pytest cache.
+failed_tests() {
+  [ -f "$2" ] || return 0
+  .venv/bin/python -c 'import json, sys
+for test in json.load(open(sys.argv[2])):
+    print(f"  {sys.argv[1]}: {test}")' "$1" "$2"
 }
 
 run_suite sqlite "$@"
@@ -41,4 +54,8 @@ fi
 summary="$(printf '%s; ' "${results[@]}")"
 echo
 echo "test.sh summary: ${summary%; }"
+if [ "${#failures[@]}" -gt 0 ]; then
+  echo "failed:"
+  printf '%s\n' "${failures[@]}"
+fi
 exit "$failed"
