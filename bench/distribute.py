@@ -181,6 +181,30 @@ def add_panel(url: str, count: int) -> None:
     engine.dispose()
 
 
+def wait_until_idle(redis_url: str, count: int, surveys_app, timeout: float = 120) -> None:
+    """Until `count` workers have registered with RQ (each has built its app and warmed up)
+    and nothing waits in surveys' outbox or their queues (the officer's key has reached
+    panel). Feedback runs no worker here: what is sent to it stays queued."""
+    from redis import Redis
+    from rq import Worker
+
+    from shared.bus import queue_for
+    from shared.db import new_session
+
+    connection = Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with surveys_app.app_context(), new_session() as session:
+            pending = surveys_app.extensions["bus"].pending(session)
+        queued = sum(queue_for(name, connection).count for name in ("panel", "surveys"))
+        if Worker.count(connection=connection) >= count and not pending and not queued:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the {count} workers were not started and idle within {timeout} s: "
+                       f"{Worker.count(connection=connection)} started, {pending} message(s) "
+                       f"in the outbox, {queued} job(s) queued")
+
+
 def drop_databases(admin_url: str, names: list[str]) -> None:
     """Dropped side by side: each DROP DATABASE waits for a checkpoint, which on a busy server
     takes seconds, and drops waiting together share one."""
@@ -250,9 +274,11 @@ def main() -> None:
                 else subprocess.DEVNULL
             workers.append(subprocess.Popen([sys.executable, "-m", "shared.worker", name],
                                             cwd=ROOT, env=env, stdout=log, stderr=log))
+        # The baseline runs on the machine as the launch finds it: every worker started and
+        # idle. Run while they start up (seconds of imports each) it lost half its rate.
+        wait_until_idle(redis.url, len(workers), surveys_app)
         baseline, baseline_cpu = baseline_rate(gateway, size.baseline_messages)
         gateway.accepted = 0
-        time.sleep(2)  # the workers start and take the API keys
 
         client = surveys_app.test_client()
         created = client.post("/api/v1/surveys", headers=bearer(officer),

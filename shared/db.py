@@ -57,6 +57,13 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# PostgreSQL's default random_page_cost (4) prices a random read as a disk seek. On SSDs or
+# a database held in memory it is near a sequential one, and with the default the planner
+# reads all 100,000 members (or invitations) to find the 1,000 of one batch by their refs or
+# ids: 22 ms instead of 5 for a batch's members, 37 instead of 7 for a batch's update by id.
+POSTGRES_SESSION_OPTIONS = "-c random_page_cost=1.1"
+
+
 def make_engine(url: str, pre_ping: bool = True, autocommit: bool = False) -> Engine:
     """The engine of a database URL; `autocommit` for one whose connections are outside any
     transaction from the start (set once a connection, not at every checkout)."""
@@ -77,7 +84,7 @@ def make_engine(url: str, pre_ping: bool = True, autocommit: bool = False) -> En
             cursor.close()
     else:
         engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10,
-                               **options)
+                               connect_args={"options": POSTGRES_SESSION_OPTIONS}, **options)
     # A forked child (RQ's scheduler) must open its own connections, never reuse the parent's
     # (SQLite forbids carrying a connection across fork as much as PostgreSQL's protocol does).
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
