@@ -152,7 +152,7 @@ def build_database(url: str, size: Size) -> None:
 def whole_draw_figures(url: str, size: Size) -> dict:
     from services import panel
     from services.panel.contact_cap import ContactCap as Cap
-    from services.panel.draws import draw_and_tell
+    from services.panel.draws import keep_draw, next_untold_batch, tell_batch
     from shared.bus import utcnow
 
     app = panel.create_app({"TESTING": True, "DATABASE_URL": url,
@@ -170,8 +170,11 @@ def whole_draw_figures(url: str, size: Size) -> dict:
                        "channels": ["email", "sms"], "boost_low_response": False}
             with sessions() as session:
                 start = time.perf_counter()
-                draw_and_tell(session, payload, bus=app.extensions["bus"],
-                              cap=Cap.from_config(app.config), batch_size=1000, now=utcnow())
+                # The draw and every batch told to surveys, in one transaction rolled back.
+                keep_draw(session, payload, key=f"bench-{repeat}",
+                          cap=Cap.from_config(app.config), batch_size=1000, now=utcnow())
+                while (batch := next_untold_batch(session, f"bench-{repeat}")) is not None:
+                    tell_batch(session, app.extensions["bus"], batch)
                 session.flush()
                 times.append(time.perf_counter() - start)
                 drawn = session.execute(text(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 from psycopg.adapt import Loader
@@ -13,6 +14,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    delete,
     exists,
     func,
     or_,
@@ -26,6 +28,7 @@ from services.panel.contact_cap import ContactCap, free_at, is_free
 from services.panel.models import (
     AgencyOptOut,
     ContactEvent,
+    DrawnBatch,
     DrawPoolMember,
     DrawProfile,
     Member,
@@ -40,8 +43,9 @@ from services.panel.quotas import (
 from services.panel.sampling import rank_within_cells
 from services.panel.targets import margins_from_db
 from shared.bus import Bus
-from shared.db import among, insert_rows
+from shared.db import among, insert_rows, new_session
 from shared.messages import PROFILE_DIMENSIONS
+from shared.service import bus
 
 RESERVE_FACTOR = 2  # ranked spares per cell, for members lost at reservation
 IN_CHUNK = 1000
@@ -381,22 +385,64 @@ def shortfall_reasons(session: Session, payload: dict, cells: list[dict], shortf
     return reasons
 
 
-def draw_and_tell(session: Session, payload: dict, *, bus: Bus, cap: ContactCap,
-                  batch_size: int, now: datetime) -> None:
-    """Draw the sample surveys asked for and send it the drawn members, batch by batch
-    (a bus handler: the inbox row, the reservations and the outbox commit together)."""
+def draw_and_tell(envelope: dict, *, cap: ContactCap, batch_size: int, now: datetime) -> bool:
+    """Draw the sample surveys asked for, then tell surveys the drawn members batch by batch.
+
+    The draw commits first, with the request's inbox row and every batch kept in
+    drawn_batches; each batch then goes to the outbox in a commit of its own, so surveys
+    invites the first while panel builds the next. A run stopped between two batches, run
+    again for the same request, tells the rest: the request is not drawn twice, no batch is
+    told twice, none is lost.
+    """
+    key = str(envelope["message_id"])
+    with new_session() as session:
+        handled = bus().handle(session, "panel.draw_sample", envelope, partial(
+            keep_draw, key=key, cap=cap, batch_size=batch_size, now=now))
+    with new_session() as session:
+        while (batch := next_untold_batch(session, key)) is not None:
+            tell_batch(session, bus(), batch)
+            session.commit()
+    return handled
+
+
+def keep_draw(session: Session, payload: dict, *, key: str, cap: ContactCap, batch_size: int,
+              now: datetime) -> None:
+    """Draw, reserve and log the sample and keep its batches for surveys, in the caller's
+    transaction; the cells travel in the first batch only: they describe the whole draw."""
     result = draw(session, payload, cap, now)
-    batches = [result.member_ids[start:start + batch_size]
-               for start in range(0, len(result.member_ids), batch_size)] or [[]]
-    # Cells travel in the first batch only: they describe the whole draw.
-    for number, ids in enumerate(batches):
-        bus.send(session, "surveys.sample_drawn", {
-            "survey_id": payload["survey_id"],
-            "draw_id": payload.get("draw_id"),
-            "members": sampled_members(session, ids),
-            "shortfall": result.shortfall,
-            "cells": result.cells if number == 0 else [],
-        })
+    ids = result.member_ids
+    batches = [ids[start:start + batch_size] for start in range(0, len(ids), batch_size)] or [[]]
+    insert_rows(session, DrawnBatch.__table__, [
+        {"draw_key": key, "number": number, "survey_id": payload["survey_id"],
+         "draw_id": payload.get("draw_id"), "member_ids": batch, "shortfall": result.shortfall,
+         "cells": result.cells if number == 0 else []}
+        for number, batch in enumerate(batches)])
+
+
+_UNTOLD = select(DrawnBatch.id, DrawnBatch.survey_id, DrawnBatch.draw_id, DrawnBatch.member_ids,
+                 DrawnBatch.shortfall, DrawnBatch.cells)
+
+
+def next_untold_batch(session: Session, key: str):
+    """The draw's next batch not yet told, taken out of drawn_batches in the session's
+    transaction (told when that commits); None once every batch has been told."""
+    while True:
+        batch = session.execute(_UNTOLD.where(DrawnBatch.draw_key == key)
+                                .order_by(DrawnBatch.number).limit(1)).first()
+        if batch is None:
+            return None
+        # A second run telling the same draw waits on this row's lock, then finds it gone
+        # and takes the next one.
+        if session.execute(delete(DrawnBatch).where(DrawnBatch.id == batch.id)).rowcount:
+            return batch
+
+
+def tell_batch(session: Session, bus: Bus, batch) -> None:
+    """The batch's members, as surveys may know them, into the outbox (the caller commits)."""
+    bus.send(session, "surveys.sample_drawn", {
+        "survey_id": batch.survey_id, "draw_id": batch.draw_id,
+        "members": sampled_members(session, batch.member_ids),
+        "shortfall": batch.shortfall, "cells": batch.cells})
 
 
 _SAMPLED = select(Member.member_ref, Member.preferred_channel, Member.language,

@@ -27,10 +27,8 @@ from shared.service import bus
 
 
 def draw_sample(envelope: dict) -> bool:
-    with new_session() as session:
-        return bus().handle(session, "panel.draw_sample", envelope, partial(
-            draw_and_tell, bus=bus(), cap=ContactCap.from_config(current_app.config),
-            batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=utcnow()))
+    return draw_and_tell(envelope, cap=ContactCap.from_config(current_app.config),
+                         batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=utcnow())
 
 
 def count_eligible(envelope: dict) -> bool:

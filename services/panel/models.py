@@ -232,6 +232,25 @@ class AgencyName(Base):
     name: Mapped[str] = mapped_column(String(200))
 
 
+class DrawnBatch(Base):
+    """A batch of a draw's members that surveys has not been told of yet. A draw keeps all
+    its batches in the commit that reserves its members, then tells them one commit each
+    (services/panel/draws.py): the first leaves while the rest are built, and a draw stopped
+    between two resumes at the batch it had reached."""
+
+    __tablename__ = "drawn_batches"
+    __table_args__ = (UniqueConstraint("draw_key", "number", name="uq_drawn_batches_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draw_key: Mapped[str] = mapped_column(String(64))  # the draw request's message id
+    number: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[int] = mapped_column(Integer)
+    draw_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    member_ids: Mapped[list] = mapped_column(JSON)
+    shortfall: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[list] = mapped_column(JSON)  # the whole draw's cells, on its first batch
+
+
 class MemberImport(Base):
     """One bulk CSV import: its rows, its progress and every bad row with line, field, reason."""
 

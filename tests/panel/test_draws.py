@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from services.panel.contact_cap import ContactCap
 from services.panel.draws import draw
-from services.panel.models import AgencyOptOut, ContactEvent, Member
+from services.panel.models import AgencyOptOut, ContactEvent, DrawnBatch, Member, Outbox
 from shared.db import new_session
 from shared.messages import build_message
 from tests.panel.factories import make_members, member, run_draw, set_member
@@ -238,6 +239,44 @@ def test_two_draws_racing_in_threads_share_out_members_without_overlap(panel_app
     council, health = _refs(results["council"]), _refs(results["health"])
     assert not council & health
     assert len(council) + len(health) == 40
+
+
+def _sample_drawn(app) -> list[dict]:
+    with app.app_context(), new_session() as session:
+        return [json.loads(body)["payload"] for body in session.scalars(
+            select(Outbox.body).where(Outbox.type == "surveys.sample_drawn").order_by(Outbox.id))]
+
+
+def test_a_draw_stopped_between_its_batches_tells_the_rest_once_when_run_again(panel_app):
+    from services.panel.draws import keep_draw, next_untold_batch, tell_batch
+    from services.panel.jobs import draw_sample
+
+    make_members(panel_app, 120, **YOUNG)  # DELIVERY_BATCH_SIZE is 50 in tests
+    envelope = build_message("panel.draw_sample", {
+        "survey_id": 7, "size": 110, "sponsors": ["council"], "seed": 1,
+        "quotas": [{"cell": {"age_band": "16-24"}, "target": 110}]})
+    cap = ContactCap.from_config(panel_app.config)
+    bus = panel_app.extensions["bus"]
+    with panel_app.app_context(), new_session() as session:
+        # What a worker stopped after telling the first batch had committed: the draw with its
+        # batches kept, then the first batch told.
+        bus.handle(session, "panel.draw_sample", envelope, lambda session, payload: keep_draw(
+            session, payload, key=envelope["message_id"], cap=cap, batch_size=50,
+            now=datetime.now(UTC)))
+        tell_batch(session, bus, next_untold_batch(session, envelope["message_id"]))
+        session.commit()
+    assert [len(b["members"]) for b in _sample_drawn(panel_app)] == [50]
+    with panel_app.app_context():
+        assert draw_sample(envelope) is False  # RQ runs the job again: drawn already
+        draw_sample(envelope)  # and once more: nothing is left to tell
+        with new_session() as session:
+            contacts = session.scalars(select(ContactEvent.member_id)).all()
+            assert session.scalars(select(DrawnBatch)).all() == []
+    batches = _sample_drawn(panel_app)
+    assert [len(b["members"]) for b in batches] == [50, 50, 10]
+    assert batches[0]["cells"][0]["drawn"] == 110 and batches[1]["cells"] == []
+    refs = [m["member_ref"] for b in batches for m in b["members"]]
+    assert len(refs) == len(set(refs)) == 110 == len(contacts) == len(set(contacts))
 
 
 def test_draw_message_breaking_the_contract_is_refused_and_draws_nobody(panel_app):
