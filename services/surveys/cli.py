@@ -42,6 +42,14 @@ def create_agency(slug: str, name: str):
     click.echo(f"agency {slug} created")
 
 
+@agencies.command("announce")
+def announce_agencies():
+    """Tell panel every agency's name again, so its pages name them."""
+    with new_session() as session:
+        slugs = agency_keys.announce_every_agency(session, bus())
+    click.echo(f"announced {len(slugs)} agencies to panel: {', '.join(slugs) or 'none'}")
+
+
 @keys.command("issue")
 @click.option("--agency", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))

@@ -95,6 +95,16 @@ def add_agency(session: Session, bus: Bus, *, slug: str, name: str) -> Agency:
     return agency
 
 
+def announce_every_agency(session: Session, bus: Bus) -> list[str]:
+    """Every agency's name announced to panel again (agencies added before panel was told
+    of names, or a panel database restored from before them); the agencies, by slug."""
+    agencies = list(session.scalars(select(Agency).order_by(Agency.slug)))
+    for agency in agencies:
+        announce_agency(session, bus, agency)
+    session.commit()
+    return [agency.slug for agency in agencies]
+
+
 def announce_agency(session: Session, bus: Bus, agency: Agency) -> None:
     """Panel shows agencies by name but keeps no agencies of its own: it is told each one's."""
     bus.send(session, "panel.agency_named", {"agency": agency.slug, "name": agency.name})
