@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from shared.db import migration_config, new_session, upgrade_database
+from shared.db import database_is_current, migration_config, new_session, upgrade_database
 from shared.errors import RuleBroken
 
 
@@ -38,6 +38,23 @@ def register_common_commands(app: Flask, migrations_dir: Path) -> None:
         """Run the Alembic migrations up to the newest schema."""
         upgrade_database(current_app.config["DATABASE_URL"], migrations_dir)
         click.echo(f"{current_app.config['SERVICE_NAME']}: database at the newest schema")
+
+    @db_group.command("wait")
+    @click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait.")
+    def wait(timeout: float):
+        """Wait until the database is at the newest schema (a pod's start waits on the
+        release's migration Job)."""
+        name, url = current_app.config["SERVICE_NAME"], current_app.config["DATABASE_URL"]
+        deadline = time.monotonic() + timeout
+        if not database_is_current(url, migrations_dir):
+            click.echo(f"{name}: waiting for the database to reach the newest schema", err=True)
+        while not database_is_current(url, migrations_dir):
+            if time.monotonic() >= deadline:
+                raise click.ClickException(
+                    f"{name}: the database is not at the newest schema after {timeout:g} s; "
+                    "has this release's migration run?")
+            time.sleep(2)
+        click.echo(f"{name}: database at the newest schema")
 
     @db_group.command("revision")
     @click.option("-m", "--message", required=True)

@@ -278,6 +278,15 @@ def test_each_service_has_a_migration_job_that_upgrades_its_database(rendered):
         assert pod_spec(job)["restartPolicy"] == "Never"
 
 
+def test_every_pod_waits_for_its_services_migration_before_it_starts(rendered):
+    for workload in rendered.of_kind("Deployment"):
+        service = workload["metadata"]["labels"]["app.kubernetes.io/name"]
+        [wait] = pod_spec(workload)["initContainers"]
+        assert wait["command"][:5] == ["flask", "--app", f"services.{service}", "db", "wait"]
+        # The same settings and database as the process it goes before.
+        assert wait["envFrom"] == only_container(workload)["envFrom"]
+
+
 def test_the_migration_jobs_command_migrates_a_database_with_the_rendered_settings(
         example, tmp_path):
     """The Job's command as its pod would run it, with the example's environment (secrets
@@ -344,7 +353,7 @@ def test_every_pod_runs_as_the_images_user_with_a_read_only_root(rendered):
         assert spec["securityContext"]["runAsUser"] == dockerfile_uid(), name
         assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
         assert spec["automountServiceAccountToken"] is False, name
-        for container in spec["containers"]:
+        for container in spec["containers"] + spec.get("initContainers", []):
             context = container["securityContext"]
             assert context["readOnlyRootFilesystem"] is True, name
             assert context["allowPrivilegeEscalation"] is False, name
