@@ -4,10 +4,11 @@ A panel of synthetic members who prefer SMS, on PostgreSQL; the survey is launch
 the surveys API, and the real worker processes carry it on (panel draws the sample, surveys
 makes the invitations in batches, panel sends each through a loopback gateway speaking
 Twilio's format). The clock runs from the launch request to the last message accepted by the
-gateway. The baseline, in the same run, is one lean asyncio client posting messages straight to
-the same gateway from another process, as many in flight as panel keeps: the most the machine
-gets through that gateway with nothing else to do, so the ratio says how much of it the whole
-pipeline (draw, invitations, queues, delivery log) keeps.
+gateway. The baseline, in the same run, once every worker has started and is idle, is one lean
+asyncio client posting messages straight to the same gateway from another process, as many in
+flight as panel keeps: the most the machine gets through that gateway with nothing else to
+do, so the ratio says how much of it the whole pipeline (draw, invitations, queues, delivery
+log) keeps.
 If the launch is not through within the time budget the figures say how far it got and the
 projected time. Every member has a number of their own (members' phones are unique): the
 first thousand in Ofcom's drama range, the rest just above it, all sent only to the loopback.
