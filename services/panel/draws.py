@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import numpy as np
@@ -398,11 +398,33 @@ def draw_and_tell(envelope: dict, *, cap: ContactCap, batch_size: int, now: date
     with new_session() as session:
         handled = bus().handle(session, "panel.draw_sample", envelope, partial(
             keep_draw, key=key, cap=cap, batch_size=batch_size, now=now))
+    tell_draw(key)
+    return handled
+
+
+def tell_draw(key: str) -> int:
+    """Tell surveys each batch the draw still keeps, a commit each; how many."""
+    told = 0
     with new_session() as session:
         while (batch := next_untold_batch(session, key)) is not None:
             tell_batch(session, bus(), batch)
             session.commit()
-    return handled
+            told += 1
+    return told
+
+
+# Far longer than a draw's own run takes to tell its batches (seconds): batches kept this
+# long belong to a draw whose job stopped for good after drawing.
+KEPT_TOO_LONG = timedelta(minutes=10)
+
+
+def tell_kept_draws(now: datetime) -> int:
+    """Periodic: the batches of draws whose job stopped for good after drawing go to surveys
+    (each is told once, whoever tells it); how many."""
+    with new_session() as session:
+        keys = list(session.scalars(select(DrawnBatch.draw_key).distinct().where(
+            DrawnBatch.kept_at < now - KEPT_TOO_LONG)))
+    return sum(tell_draw(key) for key in keys)
 
 
 def keep_draw(session: Session, payload: dict, *, key: str, cap: ContactCap, batch_size: int,

@@ -9,10 +9,9 @@ from functools import partial
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from services.panel import confirmations, sending
+from services.panel import confirmations, draws, sending
 from services.panel.cap_counts import publish_cap_counts
 from services.panel.contact_cap import ContactCap
-from services.panel.draws import draw_and_tell
 from services.panel.eligibility import count_and_tell
 from services.panel.imports import import_queued
 from services.panel.messaging import compile_templates as warm_up  # noqa: F401 - shared.worker
@@ -27,8 +26,9 @@ from shared.service import bus
 
 
 def draw_sample(envelope: dict) -> bool:
-    return draw_and_tell(envelope, cap=ContactCap.from_config(current_app.config),
-                         batch_size=current_app.config["DELIVERY_BATCH_SIZE"], now=utcnow())
+    return draws.draw_and_tell(envelope, cap=ContactCap.from_config(current_app.config),
+                               batch_size=current_app.config["DELIVERY_BATCH_SIZE"],
+                               now=utcnow())
 
 
 def count_eligible(envelope: dict) -> bool:
@@ -65,6 +65,11 @@ def publish_contact_cap_counts(now: datetime | None = None) -> int:
     """Periodic: tell surveys how many members of each area rest under the contact cap."""
     with new_session() as session:
         return publish_cap_counts(session, bus(), now or utcnow())
+
+
+def tell_kept_draws(now: datetime | None = None) -> int:
+    """Periodic: batches a draw kept and no run of its job told go to surveys."""
+    return draws.tell_kept_draws(now or utcnow())
 
 
 def sweep_unconfirmed_deliveries(now: datetime | None = None) -> int:

@@ -249,6 +249,7 @@ class DrawnBatch(Base):
     member_ids: Mapped[list] = mapped_column(JSON)
     shortfall: Mapped[int] = mapped_column(Integer)
     cells: Mapped[list] = mapped_column(JSON)  # the whole draw's cells, on its first batch
+    kept_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class MemberImport(Base):

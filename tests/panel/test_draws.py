@@ -279,6 +279,27 @@ def test_a_draw_stopped_between_its_batches_tells_the_rest_once_when_run_again(p
     assert len(refs) == len(set(refs)) == 110 == len(contacts) == len(set(contacts))
 
 
+def test_a_draw_whose_job_stopped_for_good_after_drawing_is_told_by_the_sweep(panel_app):
+    from services.panel.draws import KEPT_TOO_LONG, keep_draw
+    from services.panel.jobs import tell_kept_draws
+
+    make_members(panel_app, 60, **YOUNG)
+    envelope = build_message("panel.draw_sample", {
+        "survey_id": 8, "size": 60, "sponsors": ["council"], "seed": 1})
+    drawn_at = datetime.now(UTC)
+    with panel_app.app_context(), new_session() as session:
+        panel_app.extensions["bus"].handle(
+            session, "panel.draw_sample", envelope, lambda session, payload: keep_draw(
+                session, payload, key=envelope["message_id"],
+                cap=ContactCap.from_config(panel_app.config), batch_size=50, now=drawn_at))
+    with panel_app.app_context():
+        assert tell_kept_draws(now=drawn_at + KEPT_TOO_LONG / 2) == 0  # its job may yet
+        assert _sample_drawn(panel_app) == []
+        assert tell_kept_draws(now=drawn_at + KEPT_TOO_LONG * 2) == 2
+        assert tell_kept_draws(now=drawn_at + KEPT_TOO_LONG * 3) == 0
+    assert [len(b["members"]) for b in _sample_drawn(panel_app)] == [50, 10]
+
+
 def test_draw_message_breaking_the_contract_is_refused_and_draws_nobody(panel_app):
     from services.panel.jobs import draw_sample
     from shared.messages import ContractError

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import shared.db
+
 # revision identifiers, used by Alembic.
 revision: str = "a9d3f7c2e514"
 down_revision: str | Sequence[str] | None = "f1c3a5e7b902"
@@ -30,6 +32,7 @@ def upgrade() -> None:
         sa.Column("member_ids", sa.JSON(), nullable=False),
         sa.Column("shortfall", sa.Integer(), nullable=False),
         sa.Column("cells", sa.JSON(), nullable=False),
+        sa.Column("kept_at", shared.db.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("draw_key", "number", name="uq_drawn_batches_number"),
     )
