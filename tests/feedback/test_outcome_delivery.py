@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from redis import Redis
 from rq import Worker
@@ -134,11 +136,33 @@ def outcome_batches(feedback_app) -> list[dict]:
     return [json.loads(body)["payload"] for body in bodies]
 
 
+def writing(database_url: str) -> bool:
+    """Whether a transaction that has written is open on the database, someone else's: on
+    SQLite its write lock is held; on PostgreSQL a backend of the database has a transaction
+    id (PostgreSQL gives one at a transaction's first write)."""
+    if database_url.startswith("sqlite"):
+        connection = sqlite3.connect(database_url.split("///", 1)[1], timeout=0,
+                                     isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:  # database is locked
+            return True
+        finally:
+            connection.close()
+    server, database = database_url.replace("+psycopg", "").rsplit("/", 1)
+    with psycopg.connect(f"{server}/{database}", autocommit=True) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+            "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()",
+            (database,)).fetchone()[0] > 0
+
+
 def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_retry_tells_all(
-        apps, clients, pump, start_worker):
+        apps, clients, pump, start_worker, database_urls):
     keys = setup_agencies(apps, pump)
-    respondents = 12000  # a fan-out long enough for the kill to land inside it (if it had
-    # finished first, its batches would be in the outbox and the next assertion would fail)
+    respondents = 12000  # a fan-out long enough to catch it inside its transaction
     refs = close_survey(pump, {"Mornings": respondents}, sponsors=("council",))
     officer = keys["council"]["officer"]
     report = only_report(clients["feedback"], officer)
@@ -147,9 +171,11 @@ def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_ret
     assert pump.relay("feedback") == 2
 
     queue = queue_for("feedback", pump.redis)
+    [fan_out] = queue.job_ids
     first = start_worker("feedback")
-    wait_for(lambda: StartedJobRegistry(queue=queue).count == 1, every=0.01)
-    time.sleep(0.15)
+    # The fan-out's one transaction has begun (its inbox row is written first): kill it there.
+    wait_for(lambda: fan_out in StartedJobRegistry(queue=queue).get_job_ids()
+             and writing(database_urls["feedback"]), every=0.002)
     kill_mid_job(first)
     # Killed inside its one transaction: not one batch written, nobody marked told.
     assert outcome_batches(apps["feedback"]) == []
