@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pyreadstat
+from playwright.sync_api import expect
 
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.scenario import setup_agencies
@@ -65,18 +66,18 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     page.get_by_role("button", name="Build the file").click()
     page.wait_for_url("**/results/exports/*")
     assert page.locator(".app-progress__bar--0").count() == 1
-    assert page.get_by_text("This page refreshes itself every 2 seconds").is_visible()
+    expect(page.get_by_text("This page refreshes itself every 2 seconds")).to_be_visible()
     # Its refresh can be stopped (WCAG 2.2.1), and the page is read by axe that way, still.
     page.get_by_role("link", name="Stop refreshing").click()
     assert page.get_by_text("Waiting to start").count() >= 1
     axe.check(page, "export waiting to start")
     page.get_by_role("link", name="Refresh this page").click()
-    assert page.get_by_role("link", name="Stop refreshing").is_visible()
+    expect(page.get_by_role("link", name="Stop refreshing")).to_be_visible()
     pump()  # the real worker builds the file while the page keeps refreshing itself
     download_link = page.get_by_role("link", name="Download the SPSS file")
     download_link.wait_for()  # the page refreshed itself to its finished state
     assert page.locator(".app-progress__bar--100").count() == 1
-    assert page.get_by_text("Built: 210 rows").is_visible()
+    expect(page.get_by_text("Built: 210 rows")).to_be_visible()
     axe.check(page, "export ready")
     with page.expect_download() as downloading:
         download_link.click()

@@ -4,6 +4,8 @@ at desktop width and on a phone."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.scenario import setup_agencies
 from tests.staff import signed_in_browser
@@ -34,8 +36,8 @@ def test_an_officer_adds_to_the_bank_and_builds_with_welsh_texts(
     summary.get_by_role("link").first.click()
     page.get_by_label("Question code").fill("uses_bus")
     page.get_by_role("button", name="Add to the bank").click()
-    assert page.get_by_text("uses_bus is in the question bank.").is_visible()
-    assert page.locator("#bank-uses_bus").get_by_text("Riverside Council").is_visible()
+    expect(page.get_by_text("uses_bus is in the question bank.")).to_be_visible()
+    expect(page.locator("#bank-uses_bus").get_by_text("Riverside Council")).to_be_visible()
 
     page.goto(f"{surveys.url}/surveys/new")
     page.get_by_label("Title").fill("Buses in Riverside")
@@ -51,10 +53,10 @@ def test_an_officer_adds_to_the_bank_and_builds_with_welsh_texts(
     page.get_by_label("Options (single or multiple choice)").fill("Route 1\nRoute 2")
     page.get_by_label("“Do you use the bus?” is Yes").check()
     page.get_by_role("button", name="Save question").click()
-    assert page.get_by_text("is answered “Yes”").is_visible()
+    expect(page.get_by_text("is answered “Yes”")).to_be_visible()
     axe.check(page, "builder questions")
     page.get_by_role("link", name="Remove question 1").click()
-    assert page.get_by_text("It cannot be removed yet").is_visible()
+    expect(page.get_by_text("It cannot be removed yet")).to_be_visible()
     axe.check(page, "remove a question, blocked")
     page.get_by_role("link", name="Return to the questions").click()
     page.get_by_role("link", name="Remove question 2").click()
@@ -73,8 +75,8 @@ def test_an_officer_adds_to_the_bank_and_builds_with_welsh_texts(
     page.wait_for_url(f"{surveys.url}/surveys/{survey_id}/build")
 
     page.goto(f"{surveys.url}/question-bank")
-    assert page.locator("#bank-uses_bus").get_by_role("link", name="Buses in Riverside") \
-        .is_visible()
+    expect(page.locator("#bank-uses_bus").get_by_role("link",
+                                                      name="Buses in Riverside")).to_be_visible()
     axe.check(page, "question bank")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from shared.bus import utcnow
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.panel.factories import make_members
@@ -32,16 +34,16 @@ def test_an_officer_reads_the_calendar_and_pages_through_the_months(
     page.wait_for_url(f"{surveys.url}/calendar")
 
     month = TODAY.strftime("%B %Y")
-    assert page.get_by_role("heading", name=month, exact=True).is_visible()
+    expect(page.get_by_role("heading", name=month, exact=True)).to_be_visible()
     timeline = page.get_by_role("table", name=f"Fieldwork in {month}, week by week")
     assert timeline.get_by_role("rowheader").count() == 3
     safety = page.locator(f"#survey-{ids['safety']}")
-    assert safety.get_by_text("Overlaps", exact=True).is_visible()
-    assert safety.get_by_text("Riverside Central, Old Town").is_visible()
+    expect(safety.get_by_text("Overlaps", exact=True)).to_be_visible()
+    expect(safety.get_by_text("Riverside Central, Old Town")).to_be_visible()
     rest = page.get_by_role("table", name="Panel members resting under the contact cap, by area")
     assert rest.get_by_role("row", name="Old Town").get_by_role("cell").nth(1).inner_text() == "4"
     axe.check(page, "calendar")
 
     page.get_by_role("link", name="Next month").click()
-    assert page.get_by_role("heading", name="Drafts with no fieldwork dates yet").is_visible()
+    expect(page.get_by_role("heading", name="Drafts with no fieldwork dates yet")).to_be_visible()
     axe.check(page, "calendar, next month")

@@ -3,6 +3,8 @@ imports (no reload), says them in a polite live region, and shows the result whe
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.test_console_panel_journey import BAD_AGE, InThread
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.panel.test_imports import HEADER, good_row
@@ -24,7 +26,7 @@ def test_the_import_page_updates_in_place_with_javascript(
     page.get_by_label("Upload a CSV file").set_input_files(files=[{
         "name": "panel.csv", "mimeType": "text/csv", "buffer": body.encode()}])
     page.get_by_role("button", name="Start the import").click()
-    assert page.get_by_role("heading", name="panel.csv: waiting to start").is_visible()
+    expect(page.get_by_role("heading", name="panel.csv: waiting to start")).to_be_visible()
     assert page.locator('meta[http-equiv="refresh"]').count() == 0  # inert in <noscript>
     assert page.locator("#progress-label").get_attribute("aria-live") == "polite"
     axe.check(page, "import waiting, with JavaScript")
@@ -40,7 +42,7 @@ def test_the_import_page_updates_in_place_with_javascript(
     finally:
         worker.join()
     assert loads == []  # the figures changed in place, the page never reloaded
-    assert page.get_by_text("800 of 800 rows checked (100%)").is_visible()
+    expect(page.get_by_text("800 of 800 rows checked (100%)")).to_be_visible()
     assert page.locator("#problems tbody tr").count() == 8
     assert "100" in page.evaluate("window.seenValues")
     axe.check(page, "import finished, with JavaScript")

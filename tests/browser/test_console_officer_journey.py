@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from tests.browser.test_console_sign_in import (
     emailed_link,
     live_console,  # noqa: F401 - a fixture
@@ -166,14 +168,14 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
     page.get_by_label("Options in Welsh").fill("Goleuadau stryd\nPatrolau heddlu")
     page.get_by_label("“Do you go into the town centre after dark?” is Yes").check()
     page.get_by_role("button", name="Save question").click()
-    assert page.get_by_text("is answered “Yes”").is_visible()
+    expect(page.get_by_text("is answered “Yes”")).to_be_visible()
     axe.check(page, "journey: questions")
 
     # -- preview, in English and in Welsh; the SMS dialogue -------------------------------
     page.goto(f"{surveys}/surveys/{survey_id}")
-    assert page.get_by_text("Riverside Police: invited at 40%, not yet answered").is_visible()
+    expect(page.get_by_text("Riverside Police: invited at 40%, not yet answered")).to_be_visible()
     page.get_by_role("button", name="Preview", exact=True).click()
-    assert page.get_by_text("What would make you feel safer?").is_visible()
+    expect(page.get_by_text("What would make you feel safer?")).to_be_visible()
     axe.check(page, "journey: preview")
     page.goto(f"{surveys}/surveys/{survey_id}/preview?lang=cy")
     assert page.get_by_role("heading", level=1).inner_text().endswith(WELSH_TITLE)
@@ -183,9 +185,11 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
 
     # -- the overlap, on the survey's page --------------------------------------------------
     page.goto(f"{surveys}/surveys/{survey_id}")
-    assert page.get_by_text("1 other survey asks the same wards about the same topics").is_visible()
-    assert page.get_by_role("heading", name="Overlaps with: The town centre at night").is_visible()
-    assert page.get_by_role("button", name="Ask to join instead").is_visible()
+    expect(page.get_by_text(
+        "1 other survey asks the same wards about the same topics")).to_be_visible()
+    expect(page.get_by_role("heading",
+                            name="Overlaps with: The town centre at night")).to_be_visible()
+    expect(page.get_by_role("button", name="Ask to join instead")).to_be_visible()
     axe.check(page, "journey: overview with an overlap")
 
     # -- the co-sponsor accepts, and sees the survey without Launch --------------------------
@@ -193,11 +197,11 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
     pat.get_by_role("link", name="Invitations to co-sponsor other agencies' surveys").click()
     axe.check(pat, "journey: co-sponsor's invitations")
     pat.get_by_role("button", name="Accept").first.click()
-    assert pat.get_by_text(f"You accepted: your agency now co-sponsors {TITLE}").is_visible()
+    expect(pat.get_by_text(f"You accepted: your agency now co-sponsors {TITLE}")).to_be_visible()
     pat.goto(f"{surveys}/surveys/{survey_id}")
-    assert pat.get_by_text("Riverside Council (you co-sponsor this survey)").is_visible()
-    assert pat.get_by_text("Only the lead agency, Riverside Council, launches and closes").\
-        is_visible()
+    expect(pat.get_by_text("Riverside Council (you co-sponsor this survey)")).to_be_visible()
+    expect(pat.get_by_text(
+        "Only the lead agency, Riverside Council, launches and closes")).to_be_visible()
     assert pat.get_by_role("button", name="Launch").count() == 0
     axe.check(pat, "journey: co-sponsor's view")
 
@@ -205,7 +209,7 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
     cal = sign_in_as(browser, surveys, apps, "cal@college.example")
     answer = cal.goto(f"{surveys}/surveys/{survey_id}")
     assert answer.status == 404
-    assert cal.get_by_role("heading", name="Page not found").is_visible()
+    expect(cal.get_by_role("heading", name="Page not found")).to_be_visible()
     assert cal.get_by_text(TITLE).count() == 0
     axe.check(cal, "journey: not a sponsor, not found")
     cal.context.close()
@@ -215,23 +219,23 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
     page.goto(f"{surveys}/surveys/{survey_id}")
     page.get_by_role("button", name="Launch").click()
     page.wait_for_url(f"{surveys}/surveys/{survey_id}/launch")
-    assert page.get_by_text("Panel is counting the members each quota cell").is_visible()
+    expect(page.get_by_text("Panel is counting the members each quota cell")).to_be_visible()
     axe.check(page, "journey: launch, panel counting")
     page.unroute("**/launch", strip)
     page.reload()  # as the page itself does: its Refresh header is back
     pump()  # surveys' question goes to panel, its answer comes back
     cells = page.locator("#eligible-cells")
     cells.wait_for(timeout=15_000)  # the page reloaded itself: no click, no script
-    assert page.get_by_text("1 of 2 quota cells is short").is_visible()
+    expect(page.get_by_text("1 of 2 quota cells is short")).to_be_visible()
     assert "Age: 16 to 24 2 1 Short by 1" in " ".join(cells.inner_text().split())
     assert "Age: 65 to 74 2 4 None" in " ".join(cells.inner_text().split())
     alt = page.get_by_role("img", name="Members panel can invite now, against each cell's "
                                        "target: a bar chart of each quota cell.", exact=False)
-    assert alt.is_visible()
+    expect(alt).to_be_visible()
     axe.check(page, "journey: launch, pre-launch count")
     page.get_by_role("button", name="Launch the survey").click()
     page.wait_for_url(f"{surveys}/surveys/{survey_id}")
-    assert page.get_by_text("Survey launched").is_visible()
+    expect(page.get_by_text("Survey launched")).to_be_visible()
     axe.check(page, "journey: launched")
     pump()
 
@@ -255,11 +259,12 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
     # -- top up: two more young members joined since ---------------------------------------
     join_panel(clients, keys, 5, 2, "16-24")
     page.get_by_role("button", name="Top up").click()
-    assert page.get_by_role("heading", name="Top up the quota cells behind target?").is_visible()
+    expect(page.get_by_role("heading",
+                            name="Top up the quota cells behind target?")).to_be_visible()
     axe.check(page, "journey: top up, confirm")
     page.get_by_role("button", name="Ask panel for more members").click()
     page.wait_for_url(f"{surveys}/surveys/{survey_id}/fieldwork")
-    assert page.get_by_text("Panel was asked for").is_visible()
+    expect(page.get_by_text("Panel was asked for")).to_be_visible()
     pump()
     assert len(invitations(apps["surveys"], survey_id)) > 3
     page.reload()
@@ -267,18 +272,18 @@ def test_an_officer_builds_launches_monitors_tops_up_and_closes_a_joint_survey(
 
     # -- the co-sponsor follows fieldwork, with no Close -------------------------------------
     pat.goto(f"{surveys}/surveys/{survey_id}/fieldwork")
-    assert pat.get_by_role("heading", name=TITLE).is_visible()
+    expect(pat.get_by_role("heading", name=TITLE)).to_be_visible()
     assert pat.get_by_role("button", name="Close fieldwork").count() == 0
     axe.check(pat, "journey: co-sponsor's monitor")
     pat.context.close()
 
     # -- close, behind its confirmation page -------------------------------------------------
     page.get_by_role("button", name="Close fieldwork").click()
-    assert page.get_by_role("heading", name="Are you sure you want to close fieldwork?").\
-        is_visible()
+    expect(page.get_by_role("heading",
+                            name="Are you sure you want to close fieldwork?")).to_be_visible()
     axe.check(page, "journey: close, confirm")
     page.get_by_role("button", name="Close fieldwork").click()
     page.wait_for_url(f"{surveys}/surveys/{survey_id}")
-    assert page.get_by_text("Fieldwork closed").is_visible()
-    assert page.get_by_text("Closed", exact=True).first.is_visible()
+    expect(page.get_by_text("Fieldwork closed")).to_be_visible()
+    expect(page.get_by_text("Closed", exact=True).first).to_be_visible()
     axe.check(page, "journey: closed")

@@ -14,6 +14,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.panel.test_imports import HEADER, good_row
@@ -98,7 +99,7 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
     page.get_by_label("Upload a CSV file").set_input_files(files=[{
         "name": "panel-5000.csv", "mimeType": "text/csv", "buffer": members_file()}])
     page.get_by_role("button", name="Start the import").click()
-    assert page.get_by_role("heading", name="panel-5000.csv: waiting to start").is_visible()
+    expect(page.get_by_role("heading", name="panel-5000.csv: waiting to start")).to_be_visible()
     assert page.locator('meta[http-equiv="refresh"]').count() == 1
     axe.check(page, "import waiting")
     worker = InThread(pump)  # panel's worker imports while the page refreshes itself
@@ -106,15 +107,15 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
         seen = watch_progress(page)
     finally:
         worker.join()
-    assert page.get_by_role("heading", name="panel-5000.csv: finished").is_visible()
+    expect(page.get_by_role("heading", name="panel-5000.csv: finished")).to_be_visible()
     moving = sorted(set(seen) - {0, 100})
     assert len(moving) >= 2, f"the bar showed only {seen}"
     assert seen == sorted(seen) and seen[-1] == 100
-    assert page.get_by_text("5,000 of 5,000 rows checked (100%)").is_visible()
+    expect(page.get_by_text("5,000 of 5,000 rows checked (100%)")).to_be_visible()
     problems = page.locator("#problems tbody tr")
     assert problems.count() == 100
     assert problems.first.inner_text().split("\t")[:2] == ["2", "age_band"]
-    assert page.get_by_role("link", name="Download every problem as a CSV file").is_visible()
+    expect(page.get_by_role("link", name="Download every problem as a CSV file")).to_be_visible()
     axe.check(page, "import finished")
 
     page.get_by_role("link", name="Imports").click()
@@ -122,18 +123,18 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
     page.get_by_label("Upload a census file").set_input_files(files=[{
         "name": "census.csv", "mimeType": "text/csv", "buffer": CENSUS.encode()}])
     page.get_by_role("button", name="Upload the targets").click()
-    assert page.get_by_text("9 targets stored.").is_visible()
-    assert page.locator("#areas").get_by_role("rowheader", name="Castle Hill").is_visible()
+    expect(page.get_by_text("9 targets stored.")).to_be_visible()
+    expect(page.locator("#areas").get_by_role("rowheader", name="Castle Hill")).to_be_visible()
     axe.check(page, "targets")
 
     page.get_by_role("link", name="Representativeness").click()
     page.get_by_label("Ward").select_option(label="Castle Hill")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("heading",
-                            name="How well the panel represents Castle Hill").is_visible()
-    assert page.get_by_role("img", name=re.compile("Bar chart of age")).is_visible()
+    expect(page.get_by_role("heading",
+                                name="How well the panel represents Castle Hill")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Bar chart of age"))).to_be_visible()
     ages = page.locator("#table-age_band")
-    assert ages.get_by_role("rowheader", name=re.compile("35 to 44")).is_visible()
+    expect(ages.get_by_role("rowheader", name=re.compile("35 to 44"))).to_be_visible()
     assert "Age: 16 to 24" in page.locator("#under").inner_text()
     axe.check(page, "representativeness")
 
@@ -141,7 +142,7 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
     page.get_by_role("link", name="Start a campaign").click()
     axe.check(page, "start a campaign")
     page.get_by_role("button", name="Start the campaign").click()
-    assert page.get_by_role("link", name="Enter a name for the campaign.").is_visible()
+    expect(page.get_by_role("link", name="Enter a name for the campaign.")).to_be_visible()
     axe.check(page, "start a campaign, with an error")
     page.get_by_label("Name").fill("Young voices in Castle Hill")
     page.get_by_label("Code (optional)").fill("young26")
@@ -149,19 +150,19 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
     page.get_by_role("group", name="Ward").get_by_label("Castle Hill").check()
     page.get_by_label("Cost (optional)").fill("1,500")
     page.get_by_role("button", name="Start the campaign").click()
-    assert page.get_by_text("The campaign is started").is_visible()
+    expect(page.get_by_text("The campaign is started")).to_be_visible()
     join_link = page.locator("#reach").get_by_role("link").inner_text()
     assert join_link == f"{panel.url}/join?c=YOUNG26"
-    assert page.get_by_text("JOIN YOUNG26").is_visible()
-    assert page.locator("#reach").get_by_text("16 to 24").is_visible()
+    expect(page.get_by_text("JOIN YOUNG26")).to_be_visible()
+    expect(page.locator("#reach").get_by_text("16 to 24")).to_be_visible()
     axe.check(page, "campaign")
 
     page.get_by_role("link", name="Poster to print (A4, with a QR code)").click()
-    assert page.get_by_role("heading", name="Have your say on local services").is_visible()
+    expect(page.get_by_role("heading", name="Have your say on local services")).to_be_visible()
     axe.check(page, "poster")
     page.emulate_media(media="print")
     page.screenshot(path=str(tmp_path / "poster-print.png"), full_page=True)
-    assert not page.get_by_role("navigation", name="Menu").is_visible()  # only the poster
+    expect(page.get_by_role("navigation", name="Menu")).not_to_be_visible()  # only the poster
     assert qr_text(page.locator("#qr").screenshot()) == [join_link]
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     (tmp_path / "poster.pdf").write_bytes(pdf)

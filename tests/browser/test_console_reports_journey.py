@@ -3,6 +3,8 @@ loopback SMTP and SMS servers receive one outcome message per respondent."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.test_console_sign_in import live_console  # noqa: F401 - a fixture
 from tests.feedback.closing import close_survey
 from tests.scenario import AGENCIES, add_members, setup_agencies
@@ -32,7 +34,7 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     page.wait_for_url(f"{feedback.url}/reports")
     axe.check(page, "reports")
     page.get_by_role("link", name="Library opening hours").click()
-    assert page.get_by_role("heading", name="What the results say").is_visible()
+    expect(page.get_by_role("heading", name="What the results say")).to_be_visible()
     axe.check(page, "report")
 
     page.get_by_label("What we did").fill("Libraries will open later on weekday evenings.")
@@ -41,14 +43,15 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     fill_date(page, "decided_on", "20", "11", "2026")
     page.get_by_role("button", name="Save").click()
     summary = page.locator(".govuk-error-summary")
-    assert summary.get_by_role("heading", name="Before you can publish this report").is_visible()
+    expect(summary.get_by_role("heading",
+                               name="Before you can publish this report")).to_be_visible()
     summary.get_by_role("link", name="Why: Say why the decision differs from what most "
                                      "people preferred.").click()
     assert page.evaluate("document.activeElement.id") == "why"  # the link leads to the box
     axe.check(page, "report, why missing")
     page.get_by_label("Why").fill("Evening opening serves people who work in the day.")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("What was decided is saved.").is_visible()
+    expect(page.get_by_text("What was decided is saved.")).to_be_visible()
     assert page.locator(".govuk-error-summary").count() == 0
 
     page.get_by_role("link", name="Add a commitment").click()
@@ -58,21 +61,21 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     page.get_by_label("Owner").fill("Head of Libraries")
     fill_date(page, "due_on", "1", "2", "2027")
     page.get_by_role("button", name="Add the commitment").click()
-    assert page.get_by_role("cell", name="Riverside Council Head of Libraries").is_visible()
+    expect(page.get_by_role("cell", name="Riverside Council Head of Libraries")).to_be_visible()
 
     page.get_by_role("link", name="Preview as the public will see it").click()
-    assert page.get_by_text("This is a preview: nothing is published yet.").is_visible()
+    expect(page.get_by_text("This is a preview: nothing is published yet.")).to_be_visible()
     assert page.get_by_role("img", name="Bar chart: Which hours suit you?").count() == 0
     axe.check(page, "preview")
     page.get_by_role("link", name="Publish it").click()
-    assert page.get_by_text("12 people who answered the survey will be told").is_visible()
-    assert page.get_by_text("by email or text message (SMS)").is_visible()
-    assert page.get_by_text("of them, 9 were invited by email and 3 by text message (SMS)"
-                            ).is_visible()
+    expect(page.get_by_text("12 people who answered the survey will be told")).to_be_visible()
+    expect(page.get_by_text("by email or text message (SMS)")).to_be_visible()
+    expect(page.get_by_text("of them, 9 were invited by email and 3 by text message (SMS)"
+                                )).to_be_visible()
     axe.check(page, "publish, confirm")
     assert smtp_server.messages == [] and sms_gateway.messages == []
     page.get_by_role("button", name="Publish and tell 12 people").click()
-    assert page.get_by_text("The report is published.").is_visible()
+    expect(page.get_by_text("The report is published.")).to_be_visible()
 
     pump()  # feedback's worker asks panel to tell each respondent; panel's worker sends
     emails = [m["To"] for m in smtp_server.messages if "You said, we did" in m["Subject"]]
@@ -81,6 +84,6 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     assert len(set(emails + texts)) == 12
 
     page.get_by_role("link", name="Read it as the public sees it").click()
-    assert page.get_by_role("heading", name="Library opening hours").is_visible()
-    assert page.get_by_text("Evening opening serves people who work in the day.").is_visible()
+    expect(page.get_by_role("heading", name="Library opening hours")).to_be_visible()
+    expect(page.get_by_text("Evening opening serves people who work in the day.")).to_be_visible()
     axe.check(page, "public report")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from shared.staff import COOKIE_NAME
 from tests.browser.conftest import LiveServer
@@ -59,31 +60,31 @@ def test_staff_sign_in_by_emailed_link_move_between_services_and_sign_out(
 
     page.goto(f"{surveys.url}/surveys")
     assert page.url.startswith(f"{surveys.url}/sign-in?next=")  # not signed in yet
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     axe.check(page, "sign in")
     page.get_by_role("button", name="Email me a sign-in link").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert page.title().startswith("Error:")
     axe.check(page, "sign in, with an error")
     page.get_by_role("link", name="Enter your work email address").click()
     page.get_by_label("Your work email address").fill("Ada.Admin@council.example")
     page.get_by_role("button", name="Email me a sign-in link").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     axe.check(page, "check your email")
 
     pump()  # surveys asks panel to send the email; panel's worker sends it
     link = emailed_link(smtp_server, "ada.admin@council.example")
     assert link.startswith(f"{surveys.url}/sign-in/")
     page.goto(link)
-    assert page.get_by_role("heading", name="Continue signing in").is_visible()
+    expect(page.get_by_role("heading", name="Continue signing in")).to_be_visible()
     axe.check(page, "continue signing in")
     page.get_by_role("button", name="Continue").click()
 
     page.wait_for_url(f"{surveys.url}/surveys")
-    assert page.get_by_role("heading", name="Surveys", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Surveys", exact=True)).to_be_visible()
     banner = page.get_by_role("banner")
-    assert banner.get_by_text("Ada Admin, Riverside Council").is_visible()
-    assert banner.get_by_role("button", name="Sign out").is_visible()
+    expect(banner.get_by_text("Ada Admin, Riverside Council")).to_be_visible()
+    expect(banner.get_by_role("button", name="Sign out")).to_be_visible()
     navigation = page.get_by_role("navigation", name="Menu")
     assert [link.inner_text() for link in navigation.get_by_role("link").all()] == [
         "Surveys", "Calendar", "Panel", "Results", "Feedback", "Admin"]
@@ -104,19 +105,19 @@ def test_staff_sign_in_by_emailed_link_move_between_services_and_sign_out(
     assert on_the_way[:2] == ["Sign out", "Surveys"]
     page.keyboard.press("Enter")
     page.wait_for_url(f"{panel.url}/panel")
-    assert page.get_by_role("heading", name="Panel", exact=True).is_visible()
-    assert page.get_by_role("banner").get_by_text("Ada Admin, Riverside Council").is_visible()
+    expect(page.get_by_role("heading", name="Panel", exact=True)).to_be_visible()
+    expect(page.get_by_role("banner").get_by_text("Ada Admin, Riverside Council")).to_be_visible()
     axe.check(page, "panel")
 
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Feedback").click()
     page.wait_for_url(f"{feedback.url}/reports")
-    assert page.get_by_role("heading", name="Feedback reports").is_visible()
+    expect(page.get_by_role("heading", name="Feedback reports")).to_be_visible()
     axe.check(page, "feedback reports")
 
     # Signing out from feedback's header ends the one session all three services share.
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{surveys.url}/sign-in?signed_out=1")
-    assert page.get_by_text("You have signed out.").is_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
     axe.check(page, "signed out")
     assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}
 
@@ -148,7 +149,7 @@ def test_a_form_sent_without_its_csrf_token_is_refused(apps, pump, smtp_server, 
     with page.expect_response(f"{surveys.url}/sign-in") as answer:
         page.get_by_role("button", name="Email me a sign-in link").click()
     assert answer.value.status == 400
-    assert page.get_by_role("heading", name="Your form could not be sent").is_visible()
+    expect(page.get_by_role("heading", name="Your form could not be sent")).to_be_visible()
     axe.check(page, "form refused")
     pump()
     assert smtp_server.messages == []  # no link was sent

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
@@ -76,7 +77,7 @@ def test_staff_work_across_the_three_services_under_one_host(apps, pump, clients
     # Panel's staff page sends a stranger to surveys' sign-in, under surveys' path.
     page.goto(f"{one_host['panel']}/panel")
     assert page.url.startswith(f"{one_host['surveys']}/sign-in?next=")
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     axe.check(page, "sign in, under one host")
     seen_links.update(links_on(page))
 
@@ -85,11 +86,11 @@ def test_staff_work_across_the_three_services_under_one_host(apps, pump, clients
     page.goto(origin + link)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{one_host['surveys']}/surveys")
-    assert page.get_by_role("banner").get_by_text("Ada Admin, Riverside Council").is_visible()
+    expect(page.get_by_role("banner").get_by_text("Ada Admin, Riverside Council")).to_be_visible()
     seen_links.update(links_on(page))
     page.get_by_role("link", name="Feeling safe in the town centre", exact=True).click()
     page.wait_for_url(f"{one_host['surveys']}/surveys/*")
-    assert page.get_by_role("heading", name="Feeling safe in the town centre").is_visible()
+    expect(page.get_by_role("heading", name="Feeling safe in the town centre")).to_be_visible()
     seen_links.update(links_on(page))
     [cookie] = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
     assert cookie["path"] == "/"
@@ -97,14 +98,14 @@ def test_staff_work_across_the_three_services_under_one_host(apps, pump, clients
     navigation = page.get_by_role("navigation", name="Menu")
     navigation.get_by_role("link", name="Panel").click()
     page.wait_for_url(f"{one_host['panel']}/panel")
-    assert page.get_by_role("heading", name="Panel", exact=True).is_visible()
-    assert page.get_by_role("banner").get_by_text("Ada Admin, Riverside Council").is_visible()
+    expect(page.get_by_role("heading", name="Panel", exact=True)).to_be_visible()
+    expect(page.get_by_role("banner").get_by_text("Ada Admin, Riverside Council")).to_be_visible()
     axe.check(page, "panel, under one host")
     seen_links.update(links_on(page))
 
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Feedback").click()
     page.wait_for_url(f"{one_host['feedback']}/reports")
-    assert page.get_by_role("heading", name="Feedback reports").is_visible()
+    expect(page.get_by_role("heading", name="Feedback reports")).to_be_visible()
     axe.check(page, "feedback reports, under one host")
     seen_links.update(links_on(page))
 
@@ -116,7 +117,7 @@ def test_staff_work_across_the_three_services_under_one_host(apps, pump, clients
 
     # The public pages too; the Atom feed names itself and the list at their public addresses.
     page.goto(f"{one_host['feedback']}/you-said-we-did")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     axe.check(page, "you said, we did, under one host")
     seen_links.update(links_on(page))
     feed = page.request.get(f"{one_host['feedback']}/you-said-we-did/feed.atom").text()

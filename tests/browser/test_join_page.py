@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from services.panel.models import Member
@@ -21,7 +22,7 @@ def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live
     page.get_by_label("Email address (if you chose email)").fill("not an email")
     page.get_by_role("button", name="Join the panel").click()
 
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert page.title().startswith("Error:")
     assert "correct format" in page.locator("#email-error").inner_text()
     assert page.get_by_label("Email", exact=True).is_checked()  # answers kept
@@ -35,7 +36,7 @@ def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live
     page.get_by_label("Your ward").fill("E05001007")
     page.get_by_label("Invite me to surveys").check()
     page.get_by_role("button", name="Join the panel").click()
-    assert page.get_by_role("heading", name="Nearly done").is_visible()
+    expect(page.get_by_role("heading", name="Nearly done")).to_be_visible()
     axe.check(page, "join, nearly done")
 
     pump()
@@ -43,7 +44,7 @@ def test_citizen_joins_without_javascript_after_fixing_mistakes(apps, pump, live
     page.goto(live_panel.url + link)
     axe.check(page, "join, confirm")
     page.get_by_role("button", name="Confirm and join").click()
-    assert page.get_by_role("heading", name="You are on the panel").is_visible()
+    expect(page.get_by_role("heading", name="You are on the panel")).to_be_visible()
     axe.check(page, "join, joined")
     with apps["panel"].app_context(), new_session() as session:
         joined = session.scalars(select(Member)).one()

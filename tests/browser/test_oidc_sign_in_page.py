@@ -8,6 +8,7 @@ import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.fakes.oidc_provider import FakeOidcProvider, Person
 from tests.oidc import surveys_with_oidc
@@ -51,8 +52,8 @@ def test_an_officer_signs_in_with_their_agencys_account_in_a_browser(
     page.goto(f"{live.url}/sign-in")
     page.get_by_role("button", name="Sign in with Riverside Council staff account").click()
     page.wait_for_url(f"{live.url}/surveys")
-    assert page.get_by_text("Olu Officer, Riverside Council").is_visible()
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_text("Olu Officer, Riverside Council")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [1280, 375])

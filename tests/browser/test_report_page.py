@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.feedback.closing import close_survey, complete_and_publish, only_report
 from tests.scenario import bearer, setup_agencies
 
@@ -32,7 +34,7 @@ def test_a_reader_finds_a_report_by_topic_and_reads_what_was_said_and_done(
         apps, clients, pump, live_feedback, page, axe):
     report_id = published_report(apps, clients, pump)
     page.goto(f"{live_feedback.url}/you-said-we-did")
-    assert page.get_by_role("heading", name="You said, we did").is_visible()
+    expect(page.get_by_role("heading", name="You said, we did")).to_be_visible()
     axe.check(page, "report list")
 
     # The filter form works as a plain GET form.
@@ -47,8 +49,8 @@ def test_a_reader_finds_a_report_by_topic_and_reads_what_was_said_and_done(
     assert page.locator("h1").inner_text() == "Library opening hours"
     axe.check(page, "report")
     for heading in ("We asked", "You said", "We did", "Why", "What we promised"):
-        assert page.get_by_role("heading", name=heading, exact=True).is_visible()
-    assert page.get_by_text("Most people (53%) chose “Mornings”.").is_visible()
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.get_by_text("Most people (53%) chose “Mornings”.")).to_be_visible()
 
     table = page.get_by_role("table", name="Answers to: Which hours suit you? (57 people answered)")
     rows = table.locator("tbody tr")
@@ -60,11 +62,11 @@ def test_a_reader_finds_a_report_by_topic_and_reads_what_was_said_and_done(
     assert "hidden to protect privacy" in rows.nth(2).locator("td").text_content()
     assert "24" not in rows.nth(1).locator("td").inner_text()
 
-    assert page.get_by_text("partly follows what most people preferred").is_visible()
-    assert page.get_by_text("only weekdays can be staffed this year").is_visible()
-    assert page.get_by_role("cell", name="Open at 8am on weekdays").is_visible()
+    expect(page.get_by_text("partly follows what most people preferred")).to_be_visible()
+    expect(page.get_by_text("only weekdays can be staffed this year")).to_be_visible()
+    expect(page.get_by_role("cell", name="Open at 8am on weekdays")).to_be_visible()
     # No JavaScript is needed, or sent.
     assert page.locator("script").count() == 0
 
     page.get_by_role("link", name="All reports").click()
-    assert page.get_by_role("link", name="GP appointments").is_visible()
+    expect(page.get_by_role("link", name="GP appointments")).to_be_visible()

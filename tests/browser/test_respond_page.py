@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from services.surveys.models import Answer, Invitation, Question, Response
@@ -32,7 +33,7 @@ def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
     # Only the optional question answered: the page says what is missing, next to the question.
     page.get_by_label("Anything else? (optional)").fill("Brighter lights by the bus station")
     page.get_by_role("button", name="Send my answers").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert page.locator("#feel_safe-error").inner_text().endswith("Answer this question.")
     axe.check(page, "survey, with errors")
     assert page.get_by_label("Anything else? (optional)").input_value() == (
@@ -43,7 +44,7 @@ def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
     page.get_by_label("Street lighting").check()
     page.get_by_role("button", name="Send my answers").click()
 
-    assert page.get_by_role("heading", name="Thank you, your answers are saved").is_visible()
+    expect(page.get_by_role("heading", name="Thank you, your answers are saved")).to_be_visible()
     axe.check(page, "survey, thanks")
     assert "Allocate the town-centre safety budget" in page.content()
     with apps["surveys"].app_context(), new_session() as session:
@@ -54,7 +55,8 @@ def test_citizen_answers_in_a_browser_after_fixing_a_missed_question(
                      "comments": "Brighter lights by the bus station"}
 
     page.goto(f"{live_surveys.url}/r/{token}")
-    assert page.get_by_role("heading", name="You have already answered this survey").is_visible()
+    expect(page.get_by_role("heading",
+                            name="You have already answered this survey")).to_be_visible()
     axe.check(page, "survey, already answered")
 
 
@@ -77,13 +79,13 @@ def test_citizen_answers_a_survey_with_skip_logic_saving_and_coming_back(
     page.goto(f"{live_surveys.url}/r/{invitation.token}")
 
     follow_up = page.get_by_role("group", name="Did you report it to the police?")
-    assert not follow_up.is_visible()  # asked only of victims
+    expect(follow_up).not_to_be_visible()  # asked only of victims
     axe.check(page, "survey with skip logic")
     victim = page.get_by_role("group", name="Were you a victim of crime this year?")
     victim.get_by_label("Yes").check()
-    assert follow_up.is_visible()
+    expect(follow_up).to_be_visible()
     victim.get_by_label("No").check()
-    assert not follow_up.is_visible()
+    expect(follow_up).not_to_be_visible()
 
     # Keyboard only: tick two places, then save to come back later.
     page.get_by_label("Bus station").focus()
@@ -92,19 +94,19 @@ def test_citizen_answers_a_survey_with_skip_logic_saving_and_coming_back(
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     page.get_by_role("button", name="Save and come back later").click()
-    assert page.get_by_text("Your answers so far are saved.").is_visible()
+    expect(page.get_by_text("Your answers so far are saved.")).to_be_visible()
     axe.check(page, "survey, saved for later")
 
     page.goto(f"{live_surveys.url}/r/{invitation.token}")
     assert page.get_by_label("Bus station").is_checked() and page.get_by_label("Park").is_checked()
-    assert not follow_up.is_visible()
+    expect(follow_up).not_to_be_visible()
     page.get_by_label("How many evenings a week are you in town?").fill("9")
     page.get_by_role("button", name="Send my answers").click()
     assert page.locator("#visits-error").inner_text().endswith("Enter a number from 0 to 7.")
     page.get_by_label("How many evenings a week are you in town?").fill("2")
     page.get_by_role("button", name="Send my answers").click()
 
-    assert page.get_by_role("heading", name="Thank you, your answers are saved").is_visible()
+    expect(page.get_by_role("heading", name="Thank you, your answers are saved")).to_be_visible()
     with apps["surveys"].app_context(), new_session() as session:
         saved = dict(session.execute(
             select(Question.code, Answer.value).join(Answer, Answer.question_id == Question.id)
