@@ -191,19 +191,17 @@ def wait_until_idle(redis_url: str, count: int, surveys_app, timeout: float = 12
 
     from shared.bus import queue_for
     from shared.db import new_session
+    from tests.waiting import wait_for
 
     connection = Redis.from_url(redis_url)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def idle() -> bool:
         with surveys_app.app_context(), new_session() as session:
             pending = surveys_app.extensions["bus"].pending(session)
         queued = sum(queue_for(name, connection).count for name in ("panel", "surveys"))
-        if Worker.count(connection=connection) >= count and not pending and not queued:
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the {count} workers were not started and idle within {timeout} s: "
-                       f"{Worker.count(connection=connection)} started, {pending} message(s) "
-                       f"in the outbox, {queued} job(s) queued")
+        return Worker.count(connection=connection) >= count and not pending and not queued
+
+    wait_for(idle, timeout=timeout, every=0.1)
 
 
 def drop_databases(admin_url: str, names: list[str]) -> None:

@@ -18,7 +18,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
-from sqlalchemy import Integer, String, Text, func, select
+from sqlalchemy import Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import UtcDateTime
@@ -84,29 +84,32 @@ class Bus:
     def relay(self, session: Session, limit: int = 500) -> int:
         """Push pending outbox rows to their queues and mark them sent; returns how many.
 
-        When Redis is unreachable nothing is marked, and the rows wait for the next pass.
+        The rows are claimed first, marked sent by one UPDATE in a transaction that commits
+        only once Redis has them: a second relay at the same moment skips them (PostgreSQL's
+        SKIP LOCKED) or waits for the claim and finds them sent (SQLite's write lock), so no
+        message is pushed twice. When Redis is unreachable the claim is rolled back, and the
+        rows wait for the next pass.
         """
-        query = (
-            select(self.outbox_model)
-            .where(self.outbox_model.sent_at.is_(None))
-            .order_by(self.outbox_model.id)
+        outbox = self.outbox_model
+        pending = select(outbox.id).where(outbox.sent_at.is_(None)).order_by(outbox.id) \
             .limit(limit)
-        )
         if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
-        if not rows:
+            pending = pending.with_for_update(skip_locked=True)
+        claimed = sorted(session.execute(
+            update(outbox).where(outbox.id.in_(pending.scalar_subquery()))
+            .values(sent_at=utcnow())
+            .returning(outbox.id, outbox.message_id, outbox.type, outbox.body)).all())
+        if not claimed:
             session.rollback()
             return 0
-        sent = 0
         try:
             with self.redis.pipeline() as pipe:
-                for row in rows:
-                    kind = message_type(row.type)
+                for _id, message_id, name, body in claimed:
+                    kind = message_type(name)
                     queue_for(kind.queue, self.redis).enqueue_call(
                         func=kind.job_path,
-                        args=(json.loads(row.body),),
-                        job_id=row.message_id,
+                        args=(json.loads(body),),
+                        job_id=message_id,
                         retry=RETRY,
                         timeout=JOB_TIMEOUT_SECONDS,
                         failure_ttl=FAILURE_TTL_SECONDS,
@@ -116,14 +119,11 @@ class Bus:
                 pipe.execute()
         except RedisError as exc:
             session.rollback()
-            log.warning("outbox relay: Redis unavailable, %d message(s) wait: %s", len(rows), exc)
+            log.warning("outbox relay: Redis unavailable, %d message(s) wait: %s",
+                        len(claimed), exc)
             return 0
-        now = utcnow()
-        for row in rows:
-            row.sent_at = now
-            sent += 1
         session.commit()
-        return sent
+        return len(claimed)
 
     def pending(self, session: Session) -> int:
         return session.scalar(

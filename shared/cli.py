@@ -45,10 +45,12 @@ def register_common_commands(app: Flask, migrations_dir: Path) -> None:
         """Wait until the database is at the newest schema (a pod's start waits on the
         release's migration Job)."""
         name, url = current_app.config["SERVICE_NAME"], current_app.config["DATABASE_URL"]
-        deadline = time.monotonic() + timeout
-        if not database_is_current(url, migrations_dir):
-            click.echo(f"{name}: waiting for the database to reach the newest schema", err=True)
+        deadline, said = time.monotonic() + timeout, False
         while not database_is_current(url, migrations_dir):
+            if not said:
+                click.echo(f"{name}: waiting for the database to reach the newest schema",
+                           err=True)
+                said = True
             if time.monotonic() >= deadline:
                 raise click.ClickException(
                     f"{name}: the database is not at the newest schema after {timeout:g} s; "

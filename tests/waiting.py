@@ -14,3 +14,11 @@ def wait_for(check, timeout: float = 60.0, every: float = 0.05):
             return value
         time.sleep(every)
     raise AssertionError("timed out waiting")
+
+
+def no_jobs_left(queue) -> bool:
+    """Whether an RQ queue has nothing waiting, running or scheduled: every job is done."""
+    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+    return queue.count == 0 and StartedJobRegistry(queue=queue).count == 0 \
+        and ScheduledJobRegistry(queue=queue).count == 0

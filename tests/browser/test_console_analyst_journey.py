@@ -42,9 +42,9 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     page.get_by_label("Gender").check()
     page.get_by_label("Age").check()
     page.get_by_role("button", name="Show the weighting").click()
-    assert page.get_by_text("Yes, in ").count() == 2
-    assert page.locator("img[src^='data:image/svg+xml']").count() == 4
-    assert page.locator("table").count() == 4  # each chart's table beside it
+    expect(page.get_by_text("Yes, in ")).to_have_count(2)
+    expect(page.locator("img[src^='data:image/svg+xml']")).to_have_count(4)
+    expect(page.locator("table")).to_have_count(4)  # each chart's table beside it
     axe.check(page, "weighting of two surveys")
 
     # A question by age: weighted percentages with their 95% intervals.
@@ -65,18 +65,18 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     page.get_by_label("SPSS: every variable and value labelled, categories coded").check()
     page.get_by_role("button", name="Build the file").click()
     page.wait_for_url("**/results/exports/*")
-    assert page.locator(".app-progress__bar--0").count() == 1
+    expect(page.locator(".app-progress__bar--0")).to_have_count(1)
     expect(page.get_by_text("This page refreshes itself every 2 seconds")).to_be_visible()
     # Its refresh can be stopped (WCAG 2.2.1), and the page is read by axe that way, still.
     page.get_by_role("link", name="Stop refreshing").click()
-    assert page.get_by_text("Waiting to start").count() >= 1
+    expect(page.get_by_text("Waiting to start").nth(0)).to_be_attached()
     axe.check(page, "export waiting to start")
     page.get_by_role("link", name="Refresh this page").click()
     expect(page.get_by_role("link", name="Stop refreshing")).to_be_visible()
     pump()  # the real worker builds the file while the page keeps refreshing itself
     download_link = page.get_by_role("link", name="Download the SPSS file")
     download_link.wait_for()  # the page refreshed itself to its finished state
-    assert page.locator(".app-progress__bar--100").count() == 1
+    expect(page.locator(".app-progress__bar--100")).to_have_count(1)
     expect(page.get_by_text("Built: 210 rows")).to_be_visible()
     axe.check(page, "export ready")
     with page.expect_download() as downloading:
@@ -101,7 +101,7 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     rows = safe.get_by_role("row").all_inner_texts()
     assert rows[1].startswith("Wave 1: Town centre, Feb 2026")
     assert rows[2].startswith("Wave 2: Parks, Jul 2026")
-    assert page.locator("img[src^='data:image/svg+xml']").count() == 5
+    expect(page.locator("img[src^='data:image/svg+xml']")).to_have_count(5)
     axe.check(page, "bank question trend")
 
     # A survey's own answers, counted, from its overview.
@@ -109,12 +109,13 @@ def test_an_analyst_weights_reads_exports_to_spss_and_follows_a_trend(
     page.get_by_role("button", name="Results", exact=True).click()
     page.wait_for_url(f"{surveys.url}/surveys/{town}/results")
     counted = page.get_by_role("table", name="What should we spend most on?: answers counted")
-    assert counted.get_by_role("row").count() == 4
+    expect(counted.get_by_role("row")).to_have_count(4)
     axe.check(page, "a survey's answers counted")
 
     # Their own pulls, as the audit log has them.
     page.goto(f"{surveys.url}/results")
     page.get_by_role("link", name="What you have pulled").click()
+    expect(page.get_by_role("heading", name="What you have pulled", level=1)).to_be_visible()
     pulls = page.get_by_role("table").get_by_role("row").all_inner_texts()
     whats = [row.split("\t")[1] for row in pulls[1:]]
     assert whats[0].startswith("Read a weighted table")  # the trend, newest first

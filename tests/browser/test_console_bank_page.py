@@ -62,7 +62,7 @@ def test_an_officer_adds_to_the_bank_and_builds_with_welsh_texts(
     page.get_by_role("link", name="Remove question 2").click()
     axe.check(page, "remove a question")
     page.get_by_role("button", name="Remove the question").click()
-    assert page.get_by_text("Which route do you use most?").count() == 0
+    expect(page.get_by_text("Which route do you use most?")).to_have_count(0)
 
     page.goto(f"{surveys.url}/surveys/{survey_id}/build/languages")
     page.get_by_label("Welsh (Cymraeg)").check()

@@ -36,7 +36,7 @@ def test_an_officer_reads_the_calendar_and_pages_through_the_months(
     month = TODAY.strftime("%B %Y")
     expect(page.get_by_role("heading", name=month, exact=True)).to_be_visible()
     timeline = page.get_by_role("table", name=f"Fieldwork in {month}, week by week")
-    assert timeline.get_by_role("rowheader").count() == 3
+    expect(timeline.get_by_role("rowheader")).to_have_count(3)
     safety = page.locator(f"#survey-{ids['safety']}")
     expect(safety.get_by_text("Overlaps", exact=True)).to_be_visible()
     expect(safety.get_by_text("Riverside Central, Old Town")).to_be_visible()

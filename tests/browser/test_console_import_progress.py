@@ -27,7 +27,7 @@ def test_the_import_page_updates_in_place_with_javascript(
         "name": "panel.csv", "mimeType": "text/csv", "buffer": body.encode()}])
     page.get_by_role("button", name="Start the import").click()
     expect(page.get_by_role("heading", name="panel.csv: waiting to start")).to_be_visible()
-    assert page.locator('meta[http-equiv="refresh"]').count() == 0  # inert in <noscript>
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(0)  # inert in <noscript>
     assert page.locator("#progress-label").get_attribute("aria-live") == "polite"
     axe.check(page, "import waiting, with JavaScript")
     loads: list[str] = []
@@ -43,6 +43,6 @@ def test_the_import_page_updates_in_place_with_javascript(
         worker.join()
     assert loads == []  # the figures changed in place, the page never reloaded
     expect(page.get_by_text("800 of 800 rows checked (100%)")).to_be_visible()
-    assert page.locator("#problems tbody tr").count() == 8
+    expect(page.locator("#problems tbody tr")).to_have_count(8)
     assert "100" in page.evaluate("window.seenValues")
     axe.check(page, "import finished, with JavaScript")

@@ -100,7 +100,7 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
         "name": "panel-5000.csv", "mimeType": "text/csv", "buffer": members_file()}])
     page.get_by_role("button", name="Start the import").click()
     expect(page.get_by_role("heading", name="panel-5000.csv: waiting to start")).to_be_visible()
-    assert page.locator('meta[http-equiv="refresh"]').count() == 1
+    expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(1)
     axe.check(page, "import waiting")
     worker = InThread(pump)  # panel's worker imports while the page refreshes itself
     try:
@@ -113,7 +113,7 @@ def test_a_panel_manager_imports_reads_representativeness_and_makes_a_campaign_p
     assert seen == sorted(seen) and seen[-1] == 100
     expect(page.get_by_text("5,000 of 5,000 rows checked (100%)")).to_be_visible()
     problems = page.locator("#problems tbody tr")
-    assert problems.count() == 100
+    expect(problems).to_have_count(100)
     assert problems.first.inner_text().split("\t")[:2] == ["2", "age_band"]
     expect(page.get_by_role("link", name="Download every problem as a CSV file")).to_be_visible()
     axe.check(page, "import finished")

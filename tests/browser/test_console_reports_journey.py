@@ -52,7 +52,7 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
     page.get_by_label("Why").fill("Evening opening serves people who work in the day.")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("What was decided is saved.")).to_be_visible()
-    assert page.locator(".govuk-error-summary").count() == 0
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
 
     page.get_by_role("link", name="Add a commitment").click()
     axe.check(page, "add a commitment")
@@ -65,7 +65,7 @@ def test_a_decision_owner_completes_previews_and_publishes_a_report(
 
     page.get_by_role("link", name="Preview as the public will see it").click()
     expect(page.get_by_text("This is a preview: nothing is published yet.")).to_be_visible()
-    assert page.get_by_role("img", name="Bar chart: Which hours suit you?").count() == 0
+    expect(page.get_by_role("img", name="Bar chart: Which hours suit you?")).to_have_count(0)
     axe.check(page, "preview")
     page.get_by_role("link", name="Publish it").click()
     expect(page.get_by_text("12 people who answered the survey will be told")).to_be_visible()

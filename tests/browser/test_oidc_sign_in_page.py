@@ -62,7 +62,7 @@ def test_the_sign_in_page_with_providers_passes_axe(apps, pump, live, page, widt
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live.url}/sign-in")
     buttons = page.get_by_role("button", name="Sign in with")
-    assert buttons.count() == 3
+    expect(buttons).to_have_count(3)
     # Every button is whole within a phone's width: nothing to scroll sideways for.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     if SCREENSHOTS:

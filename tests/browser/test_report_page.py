@@ -42,7 +42,7 @@ def test_a_reader_finds_a_report_by_topic_and_reads_what_was_said_and_done(
     page.get_by_role("button", name="Apply filters").click()
     assert "topic=libraries" in page.url
     axe.check(page, "report list, filtered")
-    assert page.get_by_role("link", name="GP appointments").count() == 0
+    expect(page.get_by_role("link", name="GP appointments")).to_have_count(0)
     page.get_by_role("link", name="Library opening hours").click()
 
     assert page.url.endswith(f"/you-said-we-did/{report_id}")
@@ -66,7 +66,7 @@ def test_a_reader_finds_a_report_by_topic_and_reads_what_was_said_and_done(
     expect(page.get_by_text("only weekdays can be staffed this year")).to_be_visible()
     expect(page.get_by_role("cell", name="Open at 8am on weekdays")).to_be_visible()
     # No JavaScript is needed, or sent.
-    assert page.locator("script").count() == 0
+    expect(page.locator("script")).to_have_count(0)
 
     page.get_by_role("link", name="All reports").click()
     expect(page.get_by_role("link", name="GP appointments")).to_be_visible()

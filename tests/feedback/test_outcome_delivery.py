@@ -28,7 +28,7 @@ from shared.bus import queue_for
 from shared.db import new_session
 from tests.feedback.closing import close_survey, complete_and_publish, only_report
 from tests.scenario import add_members, setup_agencies
-from tests.waiting import wait_for
+from tests.waiting import no_jobs_left, wait_for
 
 # Panel claims and sends as many emails at a time as it holds SMTP sessions open: enough
 # people for several chunks, so the worker dies with some sent, one chunk in flight and the
@@ -107,8 +107,8 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
 
     smtp_server.store.reply_delay = 0.5
     first = start_worker()
-    wait_for(lambda: len(smtp_server.messages) > SEND_CHUNK, every=0.02)
-    time.sleep(0.25)  # the second chunk is all handed over and awaits the server's answers
+    # The second chunk is all handed over and awaits the server's answers (held 0.5 s).
+    wait_for(lambda: len(smtp_server.messages) >= 2 * SEND_CHUNK, every=0.02)
     kill_mid_job(first)
     sent_before = len(smtp_server.messages)
     assert SEND_CHUNK < sent_before < RESPONDENTS, "the worker died in the middle of the batch"
@@ -117,7 +117,7 @@ def test_each_respondent_is_told_once_when_the_worker_dies_mid_batch(
     start_worker()
     recover_abandoned_jobs(pump.redis, "panel", later=time.time() + 300)
     wait_for(lambda: len(smtp_server.messages) >= RESPONDENTS)
-    time.sleep(1.0)  # anything sent twice would arrive now
+    wait_for(lambda: no_jobs_left(queue_for("panel", pump.redis)))  # anything sent twice is in
 
     told = [m["To"] for m in smtp_server.messages if "You said, we did" in m["Subject"]]
     assert len(told) == RESPONDENTS
@@ -183,7 +183,7 @@ def test_feedback_worker_killed_mid_fan_out_leaves_nothing_half_done_and_the_ret
     start_worker("feedback")
     recover_abandoned_jobs(pump.redis, "feedback", later=time.time() + 300)
     wait_for(lambda: len(outcome_batches(apps["feedback"])) == respondents // 1000, timeout=120)
-    time.sleep(1.0)  # a second fan-out would show now
+    wait_for(lambda: no_jobs_left(queue))  # a second fan-out would have written its batches
     batches = outcome_batches(apps["feedback"])
     told = [r["member_ref"] for batch in batches for r in batch["recipients"]]
     assert len(batches) == 12 and sorted(told) == sorted(refs)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
@@ -58,8 +60,8 @@ def test_outbox_keeps_messages_while_redis_is_down_and_relays_them_after(
     app.extensions["database"].engine.dispose()
 
 
-def survey_closed_envelope() -> dict:
-    return build_message("feedback.survey_closed", {
+def survey_closed_payload() -> dict:
+    return {
         "survey_id": 41, "title": "Parks", "purpose": "Decide on park hours",
         "scope": "Opening hours can change", "sponsors": ["council"], "invited": 3,
         "decision": {"description": "Park hours", "owner": "Parks board",
@@ -67,7 +69,11 @@ def survey_closed_envelope() -> dict:
         "closed_at": datetime(2026, 11, 1, tzinfo=UTC),
         "questions": [{"code": "q1", "text": "Which?", "type": "single_choice", "base": 2,
                        "counts": {"A": 1, "B": 1}, "mean": None, "comments": 0}],
-        "respondent_refs": [uuid.uuid4(), uuid.uuid4()]})
+        "respondent_refs": [uuid.uuid4(), uuid.uuid4()]}
+
+
+def survey_closed_envelope() -> dict:
+    return build_message("feedback.survey_closed", survey_closed_payload())
 
 
 def test_a_message_delivered_twice_has_one_effect(apps, pump, redis_server):
@@ -99,3 +105,33 @@ def test_a_batch_delivered_twice_sends_each_message_once(apps, clients, pump, sm
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(m["email"] for m in members)
     with apps["panel"].app_context(), new_session() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 3
+
+
+def test_two_relays_at_once_push_each_message_once(apps, pump):
+    app = apps["surveys"]
+    with app.app_context(), new_session() as session:
+        sent = [app.extensions["bus"].send(session, "feedback.survey_closed",
+                                           survey_closed_payload())
+                for _ in range(400)]
+        session.commit()
+    start, relayed = threading.Barrier(2), []
+
+    def relay_all() -> None:
+        with app.app_context():
+            start.wait()
+            count = 1
+            while count:
+                with new_session() as session:
+                    count = app.extensions["bus"].relay(session, limit=100)
+                    relayed.append(count)
+
+    threads = [threading.Thread(target=relay_all) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    pushed = Queue("feedback", connection=pump.redis, serializer=JSONSerializer).job_ids
+    assert Counter(pushed) == Counter(sent), "each message on the queue once"
+    assert sum(relayed) == 400
+    with app.app_context(), new_session() as session:
+        assert app.extensions["bus"].pending(session) == 0
