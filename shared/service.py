@@ -13,6 +13,7 @@ from flask import (
     current_app,
     has_request_context,
     jsonify,
+    redirect,
     request,
     send_from_directory,
     url_for,
@@ -122,6 +123,12 @@ def public_url(endpoint: str, **values) -> str:
     # url_for's path already starts with the public path when a request came in under it.
     root = request.script_root if has_request_context() else ""
     return base.rstrip("/") + url_for(endpoint, **values)[len(root):]
+
+
+def add_front_door(app: Flask, endpoint: str) -> None:
+    """`/` leads to the service's main page, at its public address: someone who types only
+    the host name (or the service's path, under one host) lands somewhere, not on "not found"."""
+    app.add_url_rule("/", "front_door", lambda: redirect(public_url(endpoint)))
 
 
 def _healthz():

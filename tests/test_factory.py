@@ -50,3 +50,18 @@ def test_production_mode_refuses_to_start_without_its_secrets(monkeypatch, name)
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         FACTORIES[name]({"DATABASE_URL": "sqlite://"})
+
+
+@pytest.mark.parametrize(("name", "main_page"), [
+    ("panel", "/join"), ("surveys", "/surveys"), ("feedback", "/you-said-we-did")])
+def test_the_bare_address_leads_to_the_services_main_page(apps, monkeypatch, name, main_page):
+    client = apps[name].test_client()
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"http://{name}.test{main_page}"
+    # Under one host name, the service's own path and the host alone lead there too.
+    monkeypatch.setitem(apps[name].config, f"{name.upper()}_URL", f"https://civic.test/{name}")
+    for address in (f"/{name}/", "/"):
+        response = client.get(address)
+        assert response.status_code == 302, address
+        assert response.headers["Location"] == f"https://civic.test/{name}{main_page}", address

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from shared.cli import register_common_commands
-from shared.service import ServiceModels, configure_service
+from shared.service import ServiceModels, add_front_door, configure_service
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.pages)
     app.register_blueprint(console_views.console)
     app.register_blueprint(report_views.report_pages)
+    add_front_door(app, "pages.report_list")
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
     return app

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from shared.cli import register_common_commands
-from shared.service import ServiceModels, configure_service
+from shared.service import ServiceModels, add_front_door, configure_service
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in CONSOLE_AREAS:
         app.register_blueprint(blueprint)
     init_rate_limits(app)
+    add_front_door(app, "pages.join")
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
     return app

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from shared.cli import register_common_commands
-from shared.service import ServiceModels, configure_service
+from shared.service import ServiceModels, add_front_door, configure_service
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(overview_views.survey_pages)
     app.register_blueprint(admin_views.admin)
     init_rate_limits(app)
+    add_front_door(app, "console.survey_list")
     register_common_commands(app, MIGRATIONS_DIR)
     cli.register(app)
     return app

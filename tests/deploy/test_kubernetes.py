@@ -318,14 +318,18 @@ def test_one_host_name_routes_each_services_public_path_to_it(rendered):
     [tls] = ingress["spec"]["tls"]
     assert tls["hosts"] == [rule["host"]]
     settings = app_settings(rendered)
-    routed = {}
+    routed, exact = {}, {}
     for path in rule["http"]["paths"]:
-        assert path["pathType"] == "Prefix"
         backend = path["backend"]["service"]
         svc = rendered.named("Service", backend["name"])
         assert backend["port"]["name"] in [p["name"] for p in svc["spec"]["ports"]]
-        routed[backend["name"]] = path["path"]
+        if path["pathType"] == "Exact":
+            exact[path["path"]] = backend["name"]
+        else:
+            assert path["pathType"] == "Prefix"
+            routed[backend["name"]] = path["path"]
     assert sorted(routed) == sorted(SERVICES)
+    assert exact == {"/": "feedback"}, "the host name alone leads to the public pages"
     for service in SERVICES:
         url = urlsplit(settings[f"{service.upper()}_URL"][2])
         assert (url.scheme, url.hostname, url.path) == ("https", rule["host"], routed[service])
