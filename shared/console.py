@@ -23,6 +23,7 @@ from flask import (
     redirect,
     request,
 )
+from flask import session as browser_session
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import PackageLoader, PrefixLoader
 
@@ -141,9 +142,18 @@ console_auth = Blueprint("console_auth", __name__)
 @console_auth.post("/sign-out")
 def sign_out():
     staff_sessions().end(request.cookies.get(COOKIE_NAME))
+    browser_session.clear()  # the next person at this browser gets a form token of their own
     response = make_response(redirect(sign_in_url(signed_out="1"), code=303))
     clear_staff_cookie(response)
     return response
+
+
+def hand_over_staff_session(response, session_id: str) -> None:
+    """Sign this browser in afresh: a staff session it still held ends, its session with this
+    service (and so its form token) starts again, and the new staff session's cookie is set."""
+    staff_sessions().end(request.cookies.get(COOKIE_NAME))
+    browser_session.clear()
+    set_staff_cookie(response, session_id)
 
 
 def set_staff_cookie(response, session_id: str) -> None:

@@ -7,12 +7,16 @@ forms whose address is itself the secret (a citizen's answer form at /r/<token>:
 names its own session cookie, since the three share one host name (locally 127.0.0.1 on three
 ports, which cookies do not tell apart). A form whose token has gone (a browser that dropped
 its cookies, a copy of the page kept open across a restart) is not lost: the page says so and
-offers what was typed, with a fresh token, to send again.
+offers what was typed, with a fresh token, to send again. Only a form posted from one of the
+platform's own pages is offered back: a form forged on another site would otherwise come back
+with a valid token for the signed-in person to send, one click from doing what the forger chose.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from shared.unavailable import form_to_send_again
@@ -21,6 +25,7 @@ csrf = CSRFProtect()
 # Paths that are not forms a browser posts: bearer-key APIs and signed gateway webhooks.
 NOT_FORMS = ("/api/", "/sms/")
 SECRET_LINK_FORMS = "csrf_secret_link_forms"
+SERVICE_ADDRESSES = ("PANEL_URL", "SURVEYS_URL", "FEEDBACK_URL")
 
 
 def secret_link_form(app: Flask, endpoint: str) -> None:
@@ -56,7 +61,30 @@ def _protect_forms() -> None:
 
 
 def _form_expired(error: CSRFError):
-    return form_to_send_again(
-        "Your form could not be sent", 400,
-        "This page had been open too long, or your browser did not keep this site's cookie.",
-        "Nothing you typed is lost: send it again from here.")
+    if request.url_rule is not None and posted_from_our_pages():
+        return form_to_send_again(
+            "Your form could not be sent", 400,
+            "This page had been open too long, or your browser did not keep this site's cookie.",
+            "Nothing you typed is lost: send it again from here.")
+    return render_template("unavailable.html", heading="Your form could not be sent", kept=None,
+                           paragraphs=(
+                               "It did not come from one of this service's pages, or your "
+                               "browser did not keep this site's cookie.",
+                               "Go back to the page, reload it and fill the form in again.")), 400
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def posted_from_our_pages() -> bool:
+    """Whether the browser says this POST came from a page of the platform's own services
+    (its Origin header; Sec-Fetch-Site where a browser sends no Origin)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    ours = {_origin(request.host_url)} | {
+        _origin(current_app.config[name]) for name in SERVICE_ADDRESSES
+        if current_app.config.get(name)}
+    return origin.lower() in ours

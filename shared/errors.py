@@ -105,7 +105,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route, not the address: a citizen's or a sign-in link's token stays out of logs.
+        route = request.url_rule.rule if request.url_rule is not None else request.path
+        log.exception("unhandled error on %s %s", request.method, route)
         if not wants_json():
             return InternalServerError()
         return jsonify(error_body(500, "Internal Server Error", "Something went wrong.")), 500

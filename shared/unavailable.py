@@ -27,10 +27,14 @@ def unavailable_page(heading: str, *paragraphs: str, kept: list[tuple[str, str]]
 
 def form_to_send_again(heading: str, status: int, *paragraphs: str):
     """A page offering the form just posted, as it was posted, to send again to the same
-    address (with a fresh CSRF token, since the page renders one)."""
+    address, under the service's public path (with a fresh CSRF token, since the page renders
+    one)."""
     kept = [(name, value) for name in request.form for value in request.form.getlist(name)]
+    action = request.script_root + request.path
+    if request.query_string:
+        action += "?" + request.query_string.decode("latin-1")
     return render_template("unavailable.html", heading=heading, paragraphs=paragraphs,
-                           kept=kept, summary=[], action=request.path), status
+                           kept=kept, summary=[], action=action), status
 
 
 def register_unavailable_handler(app: Flask, wants_json, error_body) -> None:

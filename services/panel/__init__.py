@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from shared.cli import register_common_commands
+from shared.csrf import secret_link_form
 from shared.service import ServiceModels, add_front_door, configure_service
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -27,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
                       api.representativeness_blp):
         flask_api.register_blueprint(blueprint)
     app.register_blueprint(views.pages)
+    # RFC 8058: a mail provider's one-click POST carries no cookie and no form token; the
+    # signed token in the address is the authority, as on surveys' answer form.
+    secret_link_form(app, "pages.unsubscribe")
     app.register_blueprint(console_views.console)
     for blueprint in CONSOLE_AREAS:
         app.register_blueprint(blueprint)

@@ -33,9 +33,12 @@ def issue_key(session: Session, bus: Bus, *, agency: str, role: str, label: str 
     return key
 
 
-def revoke_key(session: Session, bus: Bus, *, key_prefix: str) -> int:
-    rows = session.scalars(select(ApiKey).where(ApiKey.key_prefix == key_prefix,
-                                                ApiKey.revoked_at.is_(None))).all()
+def revoke_key(session: Session, bus: Bus, *, key_prefix: str, agency: str | None = None) -> int:
+    """Revoke the live keys with this prefix, of this agency only when one is named."""
+    where = [ApiKey.key_prefix == key_prefix, ApiKey.revoked_at.is_(None)]
+    if agency is not None:
+        where.append(ApiKey.agency == agency)
+    rows = session.scalars(select(ApiKey).where(*where)).all()
     for row in rows:
         row.revoked_at = utcnow()
         for service in REPLICAS:
@@ -74,9 +77,11 @@ def revoke(session: Session, bus: Bus, actor: Actor, *, key_prefix: str,
     recorded as "key_revoked"."""
     if agency is not None:
         live_key(session, agency=agency, key_prefix=key_prefix)
-    agencies = set(session.scalars(select(ApiKey.agency).where(
-        ApiKey.key_prefix == key_prefix, ApiKey.revoked_at.is_(None))))
-    count = revoke_key(session, bus, key_prefix=key_prefix)
+        agencies = {agency}
+    else:
+        agencies = set(session.scalars(select(ApiKey.agency).where(
+            ApiKey.key_prefix == key_prefix, ApiKey.revoked_at.is_(None))))
+    count = revoke_key(session, bus, key_prefix=key_prefix, agency=agency)
     for owner in sorted(agencies):
         record_staff_action(session, actor, "key_revoked", agency=owner,
                             detail={"key_prefix": key_prefix})

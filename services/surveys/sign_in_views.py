@@ -22,7 +22,7 @@ from services.surveys.staff_users import (
     redeem_sign_in_link,
     start_session,
 )
-from shared.console import safe_next_url, set_staff_cookie, staff_sessions
+from shared.console import hand_over_staff_session, safe_next_url, staff_sessions
 from shared.db import get_session
 from shared.service import bus
 
@@ -77,7 +77,7 @@ def finish(token: str):
     user = redeem_sign_in_link(session, current_app.extensions["redis"], _settings(), token)
     session_id = start_session(session, staff_sessions(), user, how="email link")
     response = redirect(safe_next_url(request.args.get("next")), code=303)
-    set_staff_cookie(response, session_id)
+    hand_over_staff_session(response, session_id)
     return response
 
 
@@ -91,5 +91,5 @@ def oidc_start(agency: str):
 def oidc_callback(agency: str):
     signed_in = finish_oidc_sign_in(get_session(), staff_sessions(), identity_providers(), agency)
     response = redirect(safe_next_url(signed_in.next_url), code=303)
-    set_staff_cookie(response, signed_in.session_id)
+    hand_over_staff_session(response, signed_in.session_id)
     return response

@@ -131,8 +131,8 @@ def submit(token: str):
     try:
         return _submit(token)
     except DATABASE_UNAVAILABLE:
-        log.warning("answers to %s not saved: the database is unavailable", request.path,
-                    exc_info=True)
+        # Not the address: its token is the respondent's key to the form.
+        log.warning("answers not saved: the database is unavailable", exc_info=True)
         return _answers_kept(token)
 
 

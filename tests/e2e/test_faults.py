@@ -164,7 +164,7 @@ def unreachable_database_url(tmp_path: Path) -> str:
 
 
 def test_answers_sent_while_the_database_is_down_come_back_in_a_503_page_to_send_again(
-        apps, clients, pump, monkeypatch, tmp_path):
+        apps, clients, pump, monkeypatch, tmp_path, caplog):
     _, officer, tokens = launched(apps, clients, pump, members=1)
     form = page_form(clients["surveys"], tokens[0], feel_safe="4", priority="Police patrols",
                      comments="Brighter lights <please>", action="submit")
@@ -173,6 +173,8 @@ def test_answers_sent_while_the_database_is_down_come_back_in_a_503_page_to_send
 
     down = clients["surveys"].post(f"/r/{tokens[0]}", data=form)
     assert down.status_code == 503 and down.headers["Retry-After"] == "30"
+    assert "answers not saved" in caplog.text
+    assert tokens[0] not in caplog.text  # the link is the respondent's key: never logged
     page = down.data.decode()
     assert "Your answers are not saved yet" in page and "Send again" in page
     assert "How safe do you feel after dark?" in page and "4 – Fairly safe" in page

@@ -34,3 +34,13 @@ def test_pages_answer_under_the_public_path_with_links_that_carry_it(panel_under
     assert requests.get(f"{base}/panel/healthz", timeout=10).status_code == 200
 
     assert requests.get(f"{base}/panelling/join", timeout=10).status_code == 404
+
+
+def test_a_form_offered_back_to_send_again_goes_to_its_address_under_the_public_path(
+        panel_under_a_path):
+    base = panel_under_a_path.url
+    # The join form, posted from its own page by a browser that did not keep the cookie.
+    stale = requests.post(f"{base}/panel/join", data={"email": "ada@example.org"},
+                          headers={"Origin": base}, timeout=10)
+    assert stale.status_code == 400 and "Send again" in stale.text
+    assert 'action="/panel/join"' in stale.text

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.test import Client
 
 from services.surveys.audit import record_staff_action
-from services.surveys.models import AuditLog, StaffUser
+from services.surveys.models import ApiKey, AuditLog, StaffUser
 from services.surveys.staff_users import (
     SignInLinkUnusable,
     SignInSettings,
@@ -152,6 +153,41 @@ def test_an_invitation_names_the_field_at_fault(apps, admin):
         assert answer.status_code == 400, data
         assert "<title>Error:" in page and f'href="#{field}"' in page and reason in page, data
     assert audit_rows(apps, action="user_invited") == []
+
+
+FORGED = {"name": "Helper", "email": "helper@elsewhere.example", "role": "admin"}
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://elsewhere.example"},
+                                     {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}, {}],
+                         ids=["other origin", "opaque origin", "cross-site", "no origin"])
+def test_a_form_forged_on_another_site_is_refused_and_never_offered_back_to_send(
+        apps, admin, headers):
+    """A page elsewhere posting the invite form (the browser sends no cookie with it): were its
+    fields offered back with a fresh token, the admin's one click on "Send again" would invite
+    the forger's address as an admin of the council."""
+    forged = Client(apps["surveys"]).post("/admin/users/invite", data=FORGED, headers=headers)
+    page = text(forged)
+    assert forged.status_code == 400 and "Your form could not be sent" in page
+    assert "Send again" not in page and "<form" not in page and FORGED["email"] not in page
+    assert user_id(apps, FORGED["email"]) is None
+
+
+def test_a_form_of_ours_whose_token_has_gone_is_offered_back_and_goes_once_sent_again(
+        apps, admin):
+    data = {"name": "Cy", "email": "cy@council.example", "role": "officer",
+            "csrf_token": "a token from before a restart"}
+    stale = admin.post("/admin/users/invite", data=data,
+                       headers={"Origin": apps["surveys"].config["SURVEYS_URL"]})
+    page = text(stale)
+    assert stale.status_code == 400 and "Send again" in page
+    assert 'action="/admin/users/invite"' in page
+    kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert {name: kept[name] for name in ("name", "email", "role")} == {
+        "name": "Cy", "email": "cy@council.example", "role": "officer"}
+    assert kept["csrf_token"] != data["csrf_token"]
+    sent = admin.post("/admin/users/invite", data=kept)
+    assert sent.status_code == 303 and user_id(apps, "cy@council.example") is not None
 
 
 def test_disabling_a_signed_in_user_signs_them_out_of_every_service_at_once(apps, admin):
@@ -300,6 +336,20 @@ def test_keys_issued_through_the_api_are_logged_under_the_issuing_keys_prefix(ap
     # Another agency's key cannot be revoked from this agency's page.
     police = keys["police"]["officer"][:9]
     assert admin.post(f"/admin/keys/{police}/revoke").status_code == 404
+
+
+def test_revoking_a_key_leaves_another_agencys_key_with_the_same_prefix_alone(apps, admin):
+    # Prefixes are short: two agencies' keys may share one.
+    with apps["surveys"].app_context(), new_session() as session:
+        session.add_all([ApiKey(key_hash=f"hash-{agency}", key_prefix="cp_shared", agency=agency,
+                                role="officer") for agency in ("council", "police")])
+        session.commit()
+    assert admin.post("/admin/keys/cp_shared/revoke").status_code == 303
+    with apps["surveys"].app_context(), new_session() as session:
+        live = dict(session.execute(select(ApiKey.agency, ApiKey.revoked_at).where(
+            ApiKey.key_prefix == "cp_shared")).all())
+    assert live["council"] is not None and live["police"] is None
+    assert [r.agency for r in audit_rows(apps, action="key_revoked")] == ["council"]
 
 
 # -- the audit log -------------------------------------------------------------------------

@@ -128,6 +128,34 @@ def test_signing_out_in_one_service_ends_the_session_in_all_three(apps, clients,
         assert b"Sign out" not in _signed_in_page_of(clients, name).data, name
 
 
+def form_token_of(client) -> str | None:
+    """The raw CSRF token this browser's forms carry, as kept in its session with surveys."""
+    with client.session_transaction() as session:
+        return session.get("csrf_token")
+
+
+def test_signing_in_at_a_browser_someone_used_starts_everything_afresh(apps, clients, pump):
+    """A shared computer: the last person's staff session ends, and the next person's forms
+    carry a token of their own, whether the last person signed out or not."""
+    setup_agencies(apps, pump)
+    add_staff(apps, email="olu@council.example", agency="council", role="admin")
+    add_staff(apps, email="bo@council.example", agency="council", role="officer")
+    browser = clients["surveys"]
+    first_session = sign_in(apps, clients, "olu@council.example")
+    browser.get("/sign-in")  # a page with a form: a token in the browser's session
+    first_token = form_token_of(browser)
+    assert first_token is not None
+    second_session = sign_in(apps, clients, "bo@council.example")
+    assert form_token_of(browser) != first_token
+    assert apps["surveys"].extensions["staff_sessions"].find(first_session) is None
+    assert apps["surveys"].extensions["staff_sessions"].find(second_session) is not None
+    browser.get("/sign-in")
+    second_token = form_token_of(browser)
+    assert browser.post("/sign-out").status_code == 303
+    browser.get("/sign-in")
+    assert form_token_of(browser) not in (None, second_token)
+
+
 def test_disabling_a_user_ends_their_sessions_everywhere(apps, clients, pump):
     setup_agencies(apps, pump)
     user_id = add_staff(apps, email="olu@council.example", agency="council", role="officer")
