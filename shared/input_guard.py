@@ -27,6 +27,18 @@ MAX_JSON_DEPTH = 32
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+ID_TEXT = re.compile(r"[0-9]{1,10}")
+
+
+def id_from_text(value: str | None) -> int | None:
+    """A record's id as a form field or query string gives it (ASCII digits within the id
+    columns' range), or None for anything else ("²", "-1", twenty nines)."""
+    if value is None or not ID_TEXT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 1 <= number <= DB_INTEGER_MAX else None
+
+
 class BadInput(ValueError):
     """Input refused before it reaches a view: where it was, which field, and why."""
 

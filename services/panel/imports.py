@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 
 from flask import current_app
@@ -65,13 +66,21 @@ def row_errors(line: int, messages: dict) -> list[dict]:
     for field, reasons in sorted(messages.items()):
         if field == "extra" and isinstance(reasons, dict):
             for name, why in sorted(reasons.items()):
-                errors.extend({"line": line, "field": f"{EXTRA_PREFIX}{name}", "reason": str(r)}
-                              for r in (why if isinstance(why, list) else [why]))
+                errors.extend({"line": line, "field": f"{EXTRA_PREFIX}{name}", "reason": r}
+                              for r in _reasons(why))
             continue
-        if isinstance(reasons, dict):
-            reasons = [str(v) for v in reasons.values()]
-        errors.extend({"line": line, "field": field, "reason": str(r)} for r in reasons)
+        errors.extend({"line": line, "field": field, "reason": r} for r in _reasons(reasons))
     return errors
+
+
+def _reasons(messages) -> list[str]:
+    """marshmallow's messages for one field as sentences: a dict's (a value of a Dict field,
+    say) and a list's unpacked."""
+    if isinstance(messages, dict):
+        return [reason for value in messages.values() for reason in _reasons(value)]
+    if isinstance(messages, list):
+        return [reason for value in messages for reason in _reasons(value)]
+    return [str(messages)]
 
 
 def import_row(session: Session, data: dict, *, allow_drama: bool) -> str:
@@ -104,10 +113,20 @@ def import_row(session: Session, data: dict, *, allow_drama: bool) -> str:
     return "updated"
 
 
+FILENAME_MAX = 200  # as member_imports stores it
+NOT_IN_A_FILENAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def kept_filename(filename: str) -> str:
+    """An uploaded file's name as it is kept and shown: no control characters, at most
+    FILENAME_MAX characters (a browser or client may send anything there)."""
+    return NOT_IN_A_FILENAME.sub("", filename or "")[:FILENAME_MAX]
+
+
 def start_import(session: Session, bus: Bus, *, agency: str, filename: str,
                  body: str) -> MemberImport:
     """Queue a CSV import for panel's worker; followed on its own URL."""
-    run = MemberImport(agency=agency, body=body, filename=filename)
+    run = MemberImport(agency=agency, body=body, filename=kept_filename(filename))
     session.add(run)
     session.flush()
     bus.send(session, "panel.import_members", {"import_id": run.id})
@@ -127,7 +146,7 @@ def import_queued(session: Session, payload: dict, *, allow_drama: bool) -> None
 def import_now(session: Session, *, agency: str, filename: str, body: str, allow_drama: bool,
                progress: Callable[[MemberImport], None] | None = None) -> MemberImport:
     """Import a CSV here and now (the CLI), committing progress as it goes."""
-    run = MemberImport(agency=agency, filename=filename, body=body)
+    run = MemberImport(agency=agency, filename=kept_filename(filename), body=body)
     session.add(run)
     session.commit()
     run_import(session, run, allow_drama=allow_drama,

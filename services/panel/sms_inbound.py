@@ -162,7 +162,7 @@ def _continue_dialogue(session: Session, dialogue: SmsJoin, word: str, now: date
     answers = dict(dialogue.answers)
     step = dialogue.step
     if step == "age":
-        if not word.isdigit() or int(word) < 16 or int(word) > 120:
+        if not re.fullmatch(r"[0-9]{1,3}", word) or not 16 <= int(word) <= 120:
             return in_language(AGE_AGAIN_TEXT, JOIN_LANGUAGE)
         age = int(word)
         answers["age_band"] = [band for low, band in AGE_STEPS if age >= low][-1]

@@ -18,6 +18,7 @@ from shared.profile import AREA_CODE_ERROR, CATEGORIES, formula_problem, is_area
 COLUMNS = ("vintage", "area", "dimension", "category", "population")
 OPTIONAL_COLUMNS = ("area_name",)
 AREA_NAME_MAX = 100
+VINTAGE_MAX = 40  # as stored, in panel's and surveys' target tables
 
 
 def target_columns() -> str:
@@ -68,6 +69,8 @@ def row_problems(row: dict) -> list[tuple[str, str]]:
         problems.append(("population", "not a non-negative number"))
     if not row["vintage"]:
         problems.append(("vintage", "missing"))
+    elif len(row["vintage"]) > VINTAGE_MAX:
+        problems.append(("vintage", f"longer than {VINTAGE_MAX} characters"))
     name = row.get("area_name", "")
     if len(name) > AREA_NAME_MAX:
         problems.append(("area_name", f"longer than {AREA_NAME_MAX} characters"))

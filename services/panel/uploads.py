@@ -25,4 +25,4 @@ def uploaded_csv(upload) -> tuple[str, str]:
         raise UploadRefused("The selected file must be a CSV saved as UTF-8") from None
     if "\x00" in text:
         raise UploadRefused("The selected file must be a CSV, not a spreadsheet or other file")
-    return (upload.filename or "")[:200], text
+    return upload.filename or "", text

@@ -99,6 +99,11 @@ class ConfirmForm(FlaskForm):
     """A button behind a confirmation page: only the CSRF token is sent."""
 
 
+def _a_year_of_records(form, field) -> None:
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError("Enter a year from 2000 to 2100")
+
+
 class AuditFilterForm(FlaskForm):
     """The audit log's filters: a GET form, so its address can be shared (no token needed)."""
 
@@ -111,9 +116,11 @@ class AuditFilterForm(FlaskForm):
     actor = StringField("Who", widget=GovTextInput(), validators=[Optional(), Length(max=320)],
                         description="Part of an email address or an API key’s prefix")
     since = DateField("From", widget=DateInput(), format="%d %m %Y",
-                      validators=[Optional()], description="For example, 27 3 2026")
+                      validators=[Optional(), _a_year_of_records],
+                      description="For example, 27 3 2026")
     until = DateField("To", widget=DateInput(), format="%d %m %Y",
-                      validators=[Optional()], description="For example, 31 3 2026")
+                      validators=[Optional(), _a_year_of_records],
+                      description="For example, 31 3 2026")
 
     def validate_until(self, field) -> None:
         since: date | None = self.since.data

@@ -189,11 +189,20 @@ def areas_changes(form: MultiDict, _agencies) -> dict:
     return {"areas": form.getlist("areas"), "topics": _lines(form, "topics")}
 
 
+QUOTA_FIELD = re.compile(r"quotas-([0-9]{1,4})-(?:cell-([0-9]{1,2})|target)")
+
+
 def _quota_rows(form: MultiDict) -> list[dict]:
+    """The quota rows posted, in the page's order, from the names of their fields."""
+    parts: dict[int, list[int]] = {}
+    for name in form:
+        if field := QUOTA_FIELD.fullmatch(name):
+            picked = parts.setdefault(int(field.group(1)), [])
+            if field.group(2) is not None:
+                picked.append(int(field.group(2)))
     rows = []
-    for index in range(int(form.get("quota_rows", "0") or 0)):
-        picked = [form.get(f"quotas-{index}-cell-{part}", "")
-                  for part in range(int(form.get("quota_groups", "2") or 2))]
+    for index in sorted(parts):
+        picked = [form.get(f"quotas-{index}-cell-{part}", "") for part in sorted(parts[index])]
         cell = dict(value.split(":", 1) for value in picked if ":" in value)
         target = _optional(form, f"quotas-{index}-target")
         if cell or target:

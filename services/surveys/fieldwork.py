@@ -304,13 +304,18 @@ def close_ended_surveys(now: datetime | None = None) -> list[int]:
         ids = list(session.scalars(select(Survey.id).where(
             Survey.status == SurveyStatus.FIELDWORK, Survey.fieldwork_end < now.date())))
     for survey_id in ids:
-        with new_session() as session:
-            survey = session.get(Survey, survey_id)
-            if survey.status != SurveyStatus.FIELDWORK:
-                continue
-            close_survey(session, bus(), survey)
-            session.commit()
-            closed.append(survey_id)
-            log.info("survey %s closed at the end of its fieldwork window", survey_id)
+        try:
+            with new_session() as session:
+                survey = session.get(Survey, survey_id)
+                if survey.status != SurveyStatus.FIELDWORK:
+                    continue
+                close_survey(session, bus(), survey)
+                session.commit()
+        except Exception:  # one survey that cannot close holds up none of the others
+            log.exception("survey %s could not be closed at the end of its fieldwork window; "
+                          "the next run tries again", survey_id)
+            continue
+        closed.append(survey_id)
+        log.info("survey %s closed at the end of its fieldwork window", survey_id)
     return closed
 

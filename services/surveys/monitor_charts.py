@@ -218,10 +218,11 @@ def render_chart(table: Table) -> str:
 
 
 def fieldwork_chart(session: Session, *, agency: str, survey_id: int, name: str) -> str:
-    """One chart of a sponsored survey's monitor, as SVG; NotFound for a chart it has not."""
+    """One chart of a sponsored survey's monitor, as SVG; NotFound for a chart it has not
+    (yet: nothing to draw before the first day of fieldwork)."""
     view = fieldwork_view(session, agency=agency, survey_id=survey_id)
     table = next((t for t in view.tables if t.name == name), None)
-    if table is None:
+    if table is None or not table.rows:  # the page shows no chart of a table with no rows
         raise NotFound("No such chart.")
     return render_chart(table)
 

@@ -30,6 +30,7 @@ from shared.bus import utcnow
 from shared.charts import svg_headers
 from shared.console import signed_in_member, staff_page
 from shared.db import get_session
+from shared.input_guard import id_from_text
 from shared.service import bus, public_url
 
 survey_pages = Blueprint("survey_pages", __name__, template_folder="templates")
@@ -110,9 +111,9 @@ def ask_to_join(survey_id: int):
                        data={"message": request.form.get("message", "")[:2000],
                              "questions": []})
     flash("Your request to join was sent. The lead agency will approve or refuse it.")
-    back = request.form.get("from_survey", "")
-    if back.isdigit():
-        return redirect(url_for("survey_pages.survey_overview", survey_id=int(back)), code=303)
+    back = id_from_text(request.form.get("from_survey"))
+    if back is not None:
+        return redirect(url_for("survey_pages.survey_overview", survey_id=back), code=303)
     return redirect(url_for("console.survey_list"), code=303)
 
 

@@ -12,6 +12,9 @@ YES_NO = ("yes", "no")
 SMS_MAX_OPTIONS = 9
 FREE_TEXT_LIMIT = 2000
 SMS_TEXT_LIMIT = 160
+# A number question's answers where its builder set no bound: wide enough for any count a
+# survey asks, and small enough that a mean of them is always a number.
+NUMBER_ANSWER_LIMIT = 999_999_999
 
 
 class QuestionLike(Protocol):
@@ -137,21 +140,20 @@ def check_value(question: QuestionLike, raw) -> tuple[object, str | None]:
             number = int(str(raw).strip())
         except ValueError:
             return None, ("Choose a point." if kind == "rating" else "Enter a whole number.")
-        low, high = ((question.scale_min, question.scale_max) if kind == "rating"
-                     else (question.min_value, question.max_value))
-        if (low is not None and number < low) or (high is not None and number > high):
-            if kind == "rating":
+        if kind == "rating":
+            low, high = question.scale_min, question.scale_max
+            if (low is not None and number < low) or (high is not None and number > high):
                 return None, "Choose a point on the scale."
-            return None, f"Enter a number from {bound(low)} to {bound(high)}."
+            return str(number), None
+        low = -NUMBER_ANSWER_LIMIT if question.min_value is None else question.min_value
+        high = NUMBER_ANSWER_LIMIT if question.max_value is None else question.max_value
+        if not low <= number <= high:
+            return None, f"Enter a number from {low} to {high}."
         return str(number), None
     text = str(raw).strip()
     if len(text) > FREE_TEXT_LIMIT:
         return None, f"Keep your answer under {FREE_TEXT_LIMIT} characters."
     return text, None
-
-
-def bound(value: int | None) -> str:
-    return "any" if value is None else str(value)
 
 
 def read_answers(questions: list, given: Mapping[str, object],

@@ -15,6 +15,7 @@ from services.surveys.analysis_api import (
     TableQuerySchema,
 )
 from services.surveys.builder_forms import Problems
+from shared.input_guard import id_from_text
 from shared.profile import PROFILE_DIMENSIONS
 
 MESSAGES = {
@@ -122,7 +123,7 @@ def dataset_selection(args: MultiDict) -> Selection:
 
 
 def _ints(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
+    return [i for i in map(id_from_text, values) if i is not None]
 
 
 def prefilled(args: MultiDict) -> Selection:

@@ -103,11 +103,11 @@ def question_text(question: QuestionLike, language: str, position: int, total: i
 
 def _as_number(text: str) -> int | None:
     cleaned = text.strip().rstrip(".!").strip()
-    if re.fullmatch(r"[-+]?\d+", cleaned):
+    if re.fullmatch(r"[-+]?\d{1,12}", cleaned):
         return int(cleaned)
     if cleaned in NUMBER_WORDS:
         return NUMBER_WORDS[cleaned]
-    match = re.fullmatch(r"(?:option|number|no\.?|#)\s*(\d+)", cleaned)
+    match = re.fullmatch(r"(?:option|number|no\.?|#)\s*(\d{1,12})", cleaned)
     return int(match.group(1)) if match else None
 
 

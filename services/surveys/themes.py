@@ -33,6 +33,7 @@ from shared.bus import Bus, utcnow
 from shared.db import new_session
 from shared.disclosure import is_small, suppress_counts
 from shared.errors import NotFound, RuleBroken
+from shared.input_guard import id_from_text
 from shared.service import bus
 from shared.statuses import ExportStatus, SurveyStatus, may_move
 
@@ -466,10 +467,9 @@ def themes_page(session: Session, *, agency: str, survey_id: int, code: str,
 def read_edit_form(form) -> tuple[dict, dict | None]:
     """An edit as the themes pages post it, or the problems with it by field."""
     kind = form.get("kind", "")
-    ids = [int(v) for v in form.getlist("theme_ids") if v.isdigit() and len(v) < 10]
-    answer = form.get("answer_id", "")
+    ids = [i for i in map(id_from_text, form.getlist("theme_ids")) if i is not None]
     edit = {"kind": kind, "theme_ids": ids, "label": form.get("label", "").strip()[:LABEL_MAX],
-            "answer_id": int(answer) if answer.isdigit() and len(answer) < 10 else None}
+            "answer_id": id_from_text(form.get("answer_id"))}
     by_field = {}
     if kind not in EDIT_DONE:
         by_field["kind"] = "Choose what to change."

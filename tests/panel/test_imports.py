@@ -152,6 +152,7 @@ BAD_KINDS = [
     ({"extra_club": "www.example.net"}, "extra_club"),
     ({"extra_club": "=1+1"}, "extra_club"),
     ({"extra_club": "@cmd"}, "extra_club"),
+    ({"extra_club": "c" * 101}, "extra_club"),
     ({"email": "g0@example.org"}, "email"),  # the first good row's email
     ({"preferred_channel": "sms", "email": "", "phone": "07700 900501"}, "phone"),  # good row's
     ({"external_id": "G0"}, "external_id"),  # repeats the first good row
@@ -190,6 +191,7 @@ def test_fifty_planted_bad_rows_are_all_reported_with_line_field_and_reason(apps
     result = _import(apps, clients, pump, _csv(rows), keys["council"]["panel_manager"]).json
     reported = {(e["line"], e["field"]) for e in result["errors"]}
     assert all(e["reason"] for e in result["errors"])
+    assert not [e for e in result["errors"] if e["reason"].startswith(("{", "["))]  # sentences
     assert reported == expected
     assert len({line for line, _ in reported}) == 50
     assert result["added"] == len(rows) - 50
@@ -214,3 +216,17 @@ def test_a_file_that_is_not_csv_fails_with_a_reason_instead_of_crashing(apps, cl
     result = _import(apps, clients, pump, body, keys["council"]["panel_manager"]).json
     assert result["status"] == "failed" and _count(apps) == 0
     assert result["errors"][0]["field"] == "file"
+
+
+def test_a_files_name_is_kept_without_control_characters_and_cut_to_what_is_stored(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    name = "members\x00\x1b[31m " + "é" * 300 + ".csv"
+    sent = clients["panel"].post(
+        "/api/v1/imports", headers=bearer(keys["council"]["panel_manager"]),
+        data={"file": (io.BytesIO((HEADER + good_row(1)).encode()), name)},
+        content_type="multipart/form-data")
+    assert sent.status_code == 202, sent.json
+    assert sent.json["filename"] == ("members[31m " + "é" * 300)[:200]
+    pump()
+    assert _count(apps) == 1

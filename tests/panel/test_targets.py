@@ -50,12 +50,13 @@ def test_every_problem_of_every_census_row_is_reported(apps, clients, pump):
     body = (b"vintage,area,area_name,dimension,category,population\n"
             b"census-2021,E05001001,Riverside Central,age_band,16-24,100\n"
             b"census-2021,Riverside,=cmd(),age_band,12-15,lots\n"
-            b"census-2021,E05001001,Old Town,colour,blue,-1\n")
+            b"census-2021,E05001001,Old Town,colour,blue,-1\n"
+            + b"c" * 41 + b",E05001001,,age_band,16-24,100\n")
     _keys, response = upload_targets(apps, clients, pump, body)
     assert response.status_code == 422
     assert [(e["line"], e["field"]) for e in response.json["errors"]["file"]] == [
         (3, "category"), (3, "area"), (3, "population"), (3, "area_name"),
-        (4, "dimension"), (4, "population"), (4, "area_name")]
+        (4, "dimension"), (4, "population"), (4, "area_name"), (5, "vintage")]
     assert all(e["reason"] for e in response.json["errors"]["file"])
 
 

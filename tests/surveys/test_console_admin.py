@@ -383,6 +383,10 @@ def test_the_audit_log_filters_by_action_actor_and_dates_and_shows_own_agency_on
     backwards = admin.get("/admin/audit?since=2&since=2&since=2025&until=1&until=1&until=2025")
     assert backwards.status_code == 400
     assert "The end date must be the same as or after the start date" in text(backwards)
+    calendars_end = admin.get("/admin/audit?until=31&until=12&until=9999")
+    assert calendars_end.status_code == 400
+    assert 'href="#until"' in text(calendars_end)
+    assert "Enter a year from 2000 to 2100" in text(calendars_end)
 
 
 def test_the_audit_log_pages_through_many_actions_keeping_the_filter(apps, admin):

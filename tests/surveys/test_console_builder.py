@@ -78,8 +78,11 @@ def build_through_pages(clients, keys) -> int:
                                      "topics": "transport\nbuses\n"})
     post(clients, f"{build}/fieldwork", {
         **date_fields("fieldwork-start", SOON), **date_fields("fieldwork-end", LATER),
-        "sample_size": "400", "target_completes": "150", "quota_rows": "3",
-        "quota_groups": "2", "quotas-0-cell-0": "age_band:16-24", "quotas-0-cell-1": "",
+        "sample_size": "400", "target_completes": "150",
+        # Counts an older page sent beside the rows are not read (nor can they hang the
+        # server): the rows are read from their fields' names.
+        "quota_rows": "99999999999999999999", "quota_groups": "²",
+        "quotas-0-cell-0": "age_band:16-24", "quotas-0-cell-1": "",
         "quotas-0-target": "30", "quotas-1-cell-0": "area:E05001003",
         "quotas-1-cell-1": "gender:female", "quotas-1-target": "20",
         "channels": ["web", "sms_dialogue"], "reminder_days": "7, 3"})

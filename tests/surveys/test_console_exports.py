@@ -99,6 +99,13 @@ def test_the_export_form_names_each_field_it_cannot_take(apps, clients):
     assert '<a href="#survey_ids">Choose at least one survey</a>' in html
     assert '<a href="#format">Choose a file format</a>' in html
     assert f'value="{town}"' in html  # the form is there to correct
+    # Ids no survey can have, as a form or an address may carry them: the form, not an error.
+    for odd in ("²", "9" * 5000, "-1", "0"):
+        assert clients["surveys"].get(f"/results/exports?survey_ids={odd}").status_code == 200
+        refused = clients["surveys"].post("/results/exports", data={
+            "survey_ids": [odd], "format": "csv"})
+        assert refused.status_code == 400 and 'href="#survey_ids"' in refused.get_data(
+            as_text=True), odd
     with app.app_context(), new_session() as session:
         assert session.scalars(select(ExportJob)).all() == []
 

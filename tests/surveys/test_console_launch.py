@@ -246,6 +246,17 @@ def test_the_monitor_shows_each_chart_beside_its_table_in_natural_order(apps, cl
         f"/surveys/{survey_id}/fieldwork/nothing.svg").status_code == 404
 
 
+def test_a_chart_with_nothing_to_draw_yet_is_not_found_rather_than_a_server_error(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    survey_id = draft(clients, keys)
+    as_staff(apps, clients)
+    assert 'fieldwork/completes.svg"' not in clients["surveys"].get(
+        f"/surveys/{survey_id}/fieldwork").get_data(as_text=True)
+    chart = clients["surveys"].get(f"/surveys/{survey_id}/fieldwork/completes.svg")
+    assert chart.status_code == 404
+
+
 def test_top_up_goes_through_a_confirmation_page(apps, clients, pump):
     survey_id = in_fieldwork(apps, clients, pump)
     as_staff(apps, clients)

@@ -48,6 +48,10 @@ def test_steering_from_the_pages_and_a_bad_merge_names_the_field(apps, clients, 
                                       data={"kind": "merge", "theme_ids": theme_ids[:1]})
     assert refused.status_code == 422
     assert "There is a problem Choose two or more themes to merge." in text(refused)
+    odd = clients["surveys"].post(f"/surveys/{survey_id}/themes/comments/edit", data={
+        "kind": "merge", "theme_ids": [theme_ids[0], "²", "9" * 30], "answer_id": "²"})
+    assert odd.status_code == 422  # ids no theme has are left out, never a server error
+    assert "Choose two or more themes to merge." in text(odd)
     renamed = clients["surveys"].post(f"/surveys/{survey_id}/themes/comments/edit", data={
         "kind": "rename", "theme_ids": theme_ids[0], "label": "Safer streets at night"})
     assert renamed.status_code == 303

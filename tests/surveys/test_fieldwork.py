@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import StatementError
 
 from services.surveys.fieldwork import close_ended_surveys, send_due_reminders, top_up_lagging_cells
-from services.surveys.models import Agency, Invitation, Survey
+from services.surveys.models import Agency, Answer, Invitation, Survey
 from shared.db import new_session
 from tests.scenario import bearer
 from tests.staff import add_staff, sign_in
@@ -226,3 +226,22 @@ def test_a_survey_keeps_its_moments_in_utc_and_refuses_a_time_without_its_offset
         session.get(Survey, survey_id).closed_at = datetime(2026, 3, 2, 9, 0)
         with pytest.raises(StatementError, match="naive datetime"):
             session.commit()
+
+
+def test_a_survey_that_cannot_close_holds_up_no_other(apps, clients, pump, caplog):
+    app = apps["surveys"]
+    broken, _, keys = launch(apps, clients, pump, fieldwork=window(7))
+    fine, _, _ = launch(apps, clients, pump, keys=keys, fieldwork=window(7))
+    drawn(pump, broken, [member()])
+    drawn(pump, fine, [member()])
+    answer(clients, invitations(app, broken)[0])
+    with app.app_context(), new_session() as session:
+        # A rating no answer can hold today, as a database restored from long ago might.
+        session.execute(update(Answer).values(value="9" * 400))
+        session.commit()
+    with app.app_context():
+        assert close_ended_surveys(now=at(8)) == [fine]
+    assert f"survey {broken} could not be closed" in caplog.text
+    with app.app_context(), new_session() as session:
+        assert session.get(Survey, broken).status == "fieldwork"
+        assert session.get(Survey, fine).status == "closed"

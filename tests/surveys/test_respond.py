@@ -147,6 +147,29 @@ def test_a_question_shown_by_an_answer_is_required_and_numbers_are_bounded(apps,
     assert b"Enter a number from 0 to 7." in response.data
 
 
+def test_a_number_question_without_bounds_refuses_a_number_too_big_to_count(
+        apps, clients, pump):
+    """A mean of the answers must always be a number: one answer of hundreds of digits once
+    stopped the survey's results and its closing for good."""
+    survey_id, officer, _ = launch(apps, clients, pump, questions=[
+        {"code": "people", "type": "number", "text": "How many people live with you?"}])
+    drawn(pump, survey_id, [member(), member()])
+    first, second = (i.token for i in invitations(apps["surveys"], survey_id))
+    for huge in ("9" * 320, "1000000000", "-1000000000"):
+        refused = clients["surveys"].post(f"/r/{first}", data={"people": huge})
+        assert refused.status_code == 422
+        assert b"Enter a number from -999999999 to 999999999." in refused.data
+    assert answer_count(apps) == 0
+    for token, people in ((first, "999999999"), (second, "999999999")):
+        assert clients["surveys"].post(f"/r/{token}", data={"people": people}).status_code == 303
+    results = clients["surveys"].get(f"/api/v1/surveys/{survey_id}/results", headers=officer)
+    assert results.status_code == 200
+    [people] = results.json["questions"]
+    assert people["mean"] == 999999999
+    closed = clients["surveys"].post(f"/api/v1/surveys/{survey_id}/close", headers=officer)
+    assert closed.status_code == 200, closed.json
+
+
 def test_the_page_is_in_the_members_language(apps, clients, pump):
     questions = [{"code": "feel_safe", "type": "yes_no", "text": "Do you feel safe after dark?",
                   "translations": {"cy": {
