@@ -73,16 +73,20 @@ def record_agency_opt_out(session: Session, *, member_ref: str, agency: str,
 
 
 def unsubscribe_by_link(session: Session, *, member_ref: str | None, confirm: bool,
-                        now: datetime) -> Member:
-    """The member an unsubscribe link names, withdrawn from everything when `confirm`."""
-    member = find_member(session, member_ref)
-    if member is None:
+                        now: datetime) -> bool:
+    """Withdraw the member an unsubscribe link names from everything when `confirm`; whether
+    they get no more messages. A link of ours whose member was erased says so too: there is
+    nobody left to send to."""
+    if member_ref is None:
         raise NotFound("This link does not work",
                        errors={"link": ["Reply STOP to any text from us, or contact us."]})
+    member = find_member(session, member_ref)
+    if member is None:
+        return True
     if confirm and member.opted_out_at is None:
         withdraw_everything(session, member, source="unsubscribe-link", now=now)
         session.commit()
-    return member
+    return member.opted_out_at is not None
 
 
 def may_receive(member: Member, template: str) -> DeliveryStatus | None:

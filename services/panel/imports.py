@@ -57,6 +57,10 @@ def header_problems(header: list[str], declared: dict) -> list[dict]:
                   "reason": f"not an attribute the partnership collects (declared: {allowed})"}
                  for column in header
                  if column.startswith(EXTRA_PREFIX) and column[len(EXTRA_PREFIX):] not in declared]
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    problems += [{"line": 1, "field": column,
+                  "reason": "appears more than once in the header: keep one"}
+                 for column in repeated]
     return problems
 
 
@@ -174,10 +178,15 @@ def run_import(session: Session, run: MemberImport, *, allow_drama: bool,
     added = updated = 0
     seen: dict[str, int] = {}
     for count, (line, raw) in enumerate(rows, start=1):
+        beyond = [cell for cell in raw.pop(None, []) if cell.strip()]
         try:
             data = schema.load(raw)
         except ValidationError as exc:
             errors += row_errors(line, exc.messages)
+            data = None
+        if beyond:  # cells under no column: the row is not read as it was meant
+            errors.append({"line": line, "field": "file", "reason":
+                           f"{len(beyond)} cell(s) beyond the header's last column"})
             data = None
         if data is not None:
             if data["external_id"] in seen:

@@ -84,10 +84,10 @@ def join_confirm(token: str):
 @pages.route("/u/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str):
     # RFC 8058: the one-click POST unsubscribes; a GET (scanners) only asks.
-    member = unsubscribe_by_link(
+    done = unsubscribe_by_link(
         get_session(), now=utcnow(), confirm=request.method == "POST",
         member_ref=member_from_token(current_app.config["SECRET_KEY"], token))
-    return render_template("unsubscribe.html", done=member.opted_out_at is not None)
+    return render_template("unsubscribe.html", done=done)
 
 
 def _signed_by_gateway() -> bool:

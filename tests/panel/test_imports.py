@@ -230,3 +230,20 @@ def test_a_files_name_is_kept_without_control_characters_and_cut_to_what_is_stor
     assert sent.json["filename"] == ("members[31m " + "é" * 300)[:200]
     pump()
     assert _count(apps) == 1
+
+
+def test_a_column_named_twice_or_cells_beyond_the_header_are_not_read_silently(
+        apps, clients, pump):
+    keys = setup_agencies(apps, pump)
+    manager = keys["council"]["panel_manager"]
+    twice = HEADER.replace("\n", ",email\n") + good_row(1).replace("\n", ",other@example.org\n")
+    result = _import(apps, clients, pump, twice, manager).json
+    assert result["status"] == "failed" and _count(apps) == 0
+    assert [(e["line"], e["field"]) for e in result["errors"]] == [(1, "email")]
+    assert "more than once" in result["errors"][0]["reason"]
+    # A trailing empty cell (as spreadsheets save) is fine; a cell with something in it is not.
+    body = HEADER + good_row(1).replace("\n", ",\n") + good_row(2).replace("\n", ",Leeds\n")
+    result = _import(apps, clients, pump, body, manager).json
+    assert result["added"] == 1 and _count(apps) == 1
+    assert [(e["line"], e["field"]) for e in result["errors"]] == [(3, "file")]
+    assert "beyond the header" in result["errors"][0]["reason"]

@@ -7,7 +7,9 @@ import re
 from sqlalchemy import select
 from werkzeug.test import Client
 
+from services.panel.erasure import erase_member
 from services.panel.models import Delivery, Member
+from shared.bus import utcnow
 from shared.db import new_session
 from tests.panel.factories import make_members, member, run_draw
 
@@ -155,6 +157,15 @@ def test_every_email_has_an_unsubscribe_link_and_one_click_headers(apps, clients
     assert one_click.status_code == 200
     assert member(apps["panel"], refs[0]).opted_out_at is not None
     assert clients["panel"].get("/u/forged-token").status_code == 404
+    # Erased since: the old email's link still says nothing more will come.
+    with apps["panel"].app_context(), new_session() as session:
+        erase_member(session, apps["panel"].extensions["bus"],
+                     session.scalars(select(Member).where(Member.member_ref == refs[0])).one(),
+                     utcnow())
+        session.commit()
+    after_erasure = clients["panel"].get(path)
+    assert after_erasure.status_code == 200
+    assert b"You will get no more messages" in after_erasure.data
 
 
 # What surveys and feedback put in each template's context (every placeholder it has).
