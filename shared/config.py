@@ -159,6 +159,10 @@ def settings_from_env(service: str, environ: Mapping[str, str] | None = None) ->
         # Answers sent to /r/<token> from one client address (flask-limiter's notation):
         # generous, since a library's public computers share one address.
         "RESPONSE_RATE_LIMIT": text(env, "RESPONSE_RATE_LIMIT", "60 per minute"),
+        # The agencies that look after the shared panel: only their staff and keys may be
+        # panel managers, who read every member's contact details. Empty: every agency.
+        "PANEL_AGENCIES": frozenset(
+            slug.strip() for slug in text(env, "PANEL_AGENCIES", "").split(",") if slug.strip()),
         # The partnership's name, in the staff console's header.
         "PARTNERSHIP_NAME": text(env, "PARTNERSHIP_NAME", "civicpanel partnership"),
         # A staff session ends after this long without a request, and after this long in all.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from services.surveys.role_rules import RoleRules
 from services.surveys.staff_users import SignInSettings, add_staff_user, sign_in_link
 from shared.db import new_session
 from shared.staff import COOKIE_NAME
@@ -14,8 +15,8 @@ SIGN_IN_LINK = re.compile(r"https?://[^/\s]+(/sign-in/[A-Za-z0-9_.\-]+(?:\?\S+)?
 
 def add_staff(apps, *, email: str, agency: str, role: str, name: str = "") -> int:
     with apps["surveys"].app_context(), new_session() as session:
-        user = add_staff_user(session, email=email, name=name or email.split("@")[0],
-                              agency=agency, role=role)
+        user = add_staff_user(session, RoleRules(), email=email,
+                              name=name or email.split("@")[0], agency=agency, role=role)
         return user.id
 
 

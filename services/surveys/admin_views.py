@@ -25,6 +25,7 @@ from services.surveys.admin_forms import (
     show_rule_broken,
 )
 from services.surveys.audit import DETAIL_LABELS, AuditFilter, audit_page, pages_around
+from services.surveys.role_rules import RoleRules
 from shared.audit import current_actor
 from shared.auth import current_caller
 from shared.console import staff_page, staff_sessions
@@ -52,11 +53,22 @@ def email_wrap(email: str) -> Markup:
 
 @admin.context_processor
 def _roles() -> dict:
-    return {"role_labels": ROLE_LABELS,
-            "role_hint_items": [{"hint": {"text": hint}} for hint in ROLE_HINTS.values()]}
+    return {"role_labels": ROLE_LABELS}
+
+
+def _offer_roles(form) -> RoleRules:
+    """The partnership's role rules, with the form offering only the roles this agency's
+    staff and keys may hold."""
+    rules = RoleRules.from_config(current_app.config)
+    allowed = set(rules.roles_for(current_caller().agency))
+    form.role.choices = [choice for choice in form.role.choices if choice.value in allowed]
+    return rules
 
 
 def _form_page(template: str, form, **context):
+    if "role" in form:  # each role offered with its hint, in the same order
+        context["role_hint_items"] = [{"hint": {"text": ROLE_HINTS[choice.value]}}
+                                      for choice in form.role.choices]
     return render_template(template, form=form, **context), 400 if form.errors else 200
 
 
@@ -87,11 +99,13 @@ def users():
 @staff_page("admin")
 def invite():
     form = InviteForm()
+    rules = _offer_roles(form)
     if form.validate_on_submit():
         try:
             user = staff_users.invite_user(
                 get_session(), bus(), staff_users.SignInSettings.from_config(current_app.config),
-                current_actor(), email=form.email.data, name=form.name.data, role=form.role.data)
+                rules, current_actor(), email=form.email.data, name=form.name.data,
+                role=form.role.data)
         except RuleBroken as exc:
             show_rule_broken(form, exc)
         else:
@@ -113,10 +127,11 @@ def change_role(user_id: int):
     session = get_session()
     member = staff_users.agency_user(session, current_actor(), user_id)
     form = RoleForm(role=member.role)
+    rules = _offer_roles(form)
     if form.validate_on_submit():
         try:
-            staff_users.change_role(session, staff_sessions(), current_actor(), who=user_id,
-                                    role=form.role.data)
+            staff_users.change_role(session, staff_sessions(), rules, current_actor(),
+                                    who=user_id, role=form.role.data)
         except RuleBroken as exc:
             show_rule_broken(form, exc)
         else:
@@ -163,10 +178,12 @@ def api_keys():
 @staff_page("admin")
 def issue_key():
     form = IssueKeyForm()
+    rules = _offer_roles(form)
     if not form.validate_on_submit():
         return _form_page("console/admin/issue_key.html", form)
-    issued = keys.issue(get_session(), bus(), current_actor(), agency=current_caller().agency,
-                        role=form.role.data, label=form.label.data or "")
+    issued = keys.issue(get_session(), bus(), rules, current_actor(),
+                        agency=current_caller().agency, role=form.role.data,
+                        label=form.label.data or "")
     page = render_template("console/admin/key_issued.html", issued=issued)
     # The key itself is on this page only: no cache keeps it.
     return page, 201, {"Cache-Control": "no-store"}

@@ -13,6 +13,7 @@ from services.surveys.fieldwork import remind_now, sponsored_monitor, top_up_spo
 from services.surveys.joint import answer_agency_invitation, ask_to_join, decide_on_request
 from services.surveys.overlap import overlaps_of
 from services.surveys.question_bank import add_bank_question, bank_results
+from services.surveys.role_rules import RoleRules
 from services.surveys.schemas import (
     AgencySchema,
     ApiKeyInputSchema,
@@ -300,8 +301,9 @@ class Keys(MethodView):
     @keys_blp.response(201, ApiKeySchema)
     def post(self, data):
         """Issue a key for your agency; the key is in this answer only"""
-        return keys.issue(get_session(), bus(), current_actor(), agency=agency(),
-                          role=data["role"], label=data["label"])
+        return keys.issue(get_session(), bus(), RoleRules.from_config(current_app.config),
+                          current_actor(), agency=agency(), role=data["role"],
+                          label=data["label"])
 
 
 @keys_blp.route("/<key_prefix>")

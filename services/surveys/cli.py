@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from services.surveys import keys as agency_keys
 from services.surveys import staff_users
 from services.surveys.demo import demo_sign_ins, seed_demo, wait_for_demo_token
+from services.surveys.role_rules import RoleRules
 from shared.audit import Actor
 from shared.cli import command_session
 from shared.console import staff_sessions
@@ -58,8 +59,8 @@ def issue(agency: str, role: str, label: str):
     """Issue an API key; it is printed now and never again."""
     with new_session() as session:
         try:
-            row = agency_keys.issue(session, bus(), Actor.command_line(), agency=agency,
-                                    role=role, label=label)
+            row = agency_keys.issue(session, bus(), RoleRules.from_config(current_app.config),
+                                    Actor.command_line(), agency=agency, role=role, label=label)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(row.key)
@@ -114,8 +115,8 @@ def print_demo_sign_in_links():
 def add_user(email: str, name: str, agency: str, role: str):
     """Add a staff user who can sign in to the console."""
     with command_session() as session:
-        user = staff_users.add_staff_user(session, email=email, name=name, agency=agency,
-                                          role=role)
+        user = staff_users.add_staff_user(session, RoleRules.from_config(current_app.config),
+                                          email=email, name=name, agency=agency, role=role)
     click.echo(f"staff user {user.email} added")
 
 
@@ -138,8 +139,10 @@ def invite(email: str, name: str, agency: str, role: str):
     """Add a staff user and email them a sign-in link (sent by panel's worker)."""
     settings = staff_users.SignInSettings.from_config(current_app.config)
     with command_session() as session:
-        user = staff_users.invite_user(session, bus(), settings, Actor.command_line(),
-                                       email=email, name=name, role=role, agency=agency)
+        user = staff_users.invite_user(session, bus(), settings,
+                                       RoleRules.from_config(current_app.config),
+                                       Actor.command_line(), email=email, name=name, role=role,
+                                       agency=agency)
     click.echo(f"staff user {user.email} invited")
 
 
@@ -149,8 +152,9 @@ def invite(email: str, name: str, agency: str, role: str):
 def set_role(email: str, role: str):
     """Give a staff user another role; their sessions end."""
     with command_session() as session:
-        user = staff_users.change_role(session, staff_sessions(), Actor.command_line(),
-                                       who=email, role=role)
+        user = staff_users.change_role(session, staff_sessions(),
+                                       RoleRules.from_config(current_app.config),
+                                       Actor.command_line(), who=email, role=role)
     click.echo(f"staff user {user.email} is now {user.role}")
 
 

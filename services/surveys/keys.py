@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from services.surveys.audit import record_staff_action
 from services.surveys.models import Agency, ApiKey
+from services.surveys.role_rules import RoleRules
 from shared.audit import Actor
 from shared.auth import display_prefix, generate_api_key, hash_api_key
 from shared.bus import Bus, utcnow
 from shared.errors import NotFound, RuleBroken
-from shared.messages import ROLES
 
 REPLICAS = ("panel", "feedback")
 
@@ -46,13 +46,12 @@ def revoke_key(session: Session, bus: Bus, *, key_prefix: str, agency: str | Non
     return len(rows)
 
 
-def issue(session: Session, bus: Bus, actor: Actor, *, agency: str, role: str,
+def issue(session: Session, bus: Bus, rules: RoleRules, actor: Actor, *, agency: str, role: str,
           label: str = "") -> ApiKey:
     """Issue a key and commit, recorded as "key_issued": the stored row, with the key itself
     on it for this answer only."""
-    if role not in ROLES:
-        raise RuleBroken("The key cannot be issued", {"role": [
-            f"Must be one of: {', '.join(ROLES)}."]})
+    if problem := rules.problem(role, agency):
+        raise RuleBroken("The key cannot be issued", {"role": [problem]})
     key = issue_key(session, bus, agency=agency, role=role, label=label)
     record_staff_action(session, actor, "key_issued", agency=agency, detail={
         "key_prefix": display_prefix(key), "role": role, "label": label})

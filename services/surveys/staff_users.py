@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from services.surveys.audit import record_staff_action
 from services.surveys.models import Agency, StaffUser
+from services.surveys.role_rules import RoleRules
 from shared.audit import Actor
 from shared.bus import Bus, utcnow
 from shared.errors import NotFound, RuleBroken
-from shared.messages import ROLES
 from shared.rate_limits import RateLimit
 from shared.staff import StaffMember, StaffSessions
 
@@ -64,7 +64,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _new_staff_user(session: Session, *, email: str, name: str, agency: str,
+def _new_staff_user(session: Session, rules: RoleRules, *, email: str, name: str, agency: str,
                     role: str) -> StaffUser:
     email = normalise_email(email)
     errors = {}
@@ -72,8 +72,8 @@ def _new_staff_user(session: Session, *, email: str, name: str, agency: str,
         errors["name"] = ["Enter their name."]
     if session.get(Agency, agency) is None:
         errors["agency"] = [f"No agency called {agency}."]
-    if role not in ROLES:
-        errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+    if problem := rules.problem(role, agency):
+        errors["role"] = [problem]
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
         errors["email"] = ["A staff user with this email already exists."]
     if errors:
@@ -84,10 +84,10 @@ def _new_staff_user(session: Session, *, email: str, name: str, agency: str,
     return user
 
 
-def add_staff_user(session: Session, *, email: str, name: str, agency: str,
+def add_staff_user(session: Session, rules: RoleRules, *, email: str, name: str, agency: str,
                    role: str) -> StaffUser:
-    """A new staff user; the email must be new and the agency and role must exist."""
-    user = _new_staff_user(session, email=email, name=name, agency=agency, role=role)
+    """A new staff user; the email must be new, the agency must exist and may hold the role."""
+    user = _new_staff_user(session, rules, email=email, name=name, agency=agency, role=role)
     session.commit()
     return user
 
@@ -209,12 +209,13 @@ def agency_user(session: Session, actor: Actor, who: int | str) -> StaffUser:
     return user
 
 
-def invite_user(session: Session, bus: Bus, settings: SignInSettings, actor: Actor, *,
-                email: str, name: str, role: str, agency: str | None = None) -> StaffUser:
+def invite_user(session: Session, bus: Bus, settings: SignInSettings, rules: RoleRules,
+                actor: Actor, *, email: str, name: str, role: str,
+                agency: str | None = None) -> StaffUser:
     """Add a staff user to the actor's agency (`agency`, at the command line) and email them
     a sign-in link; recorded as "user_invited"."""
     agency = actor.agency if not actor.any_agency else agency or ""
-    user = _new_staff_user(session, email=email, name=name, agency=agency, role=role)
+    user = _new_staff_user(session, rules, email=email, name=name, agency=agency, role=role)
     _send_sign_in_link(session, bus, settings, user, invited_by=None if actor.any_agency
                        else actor.actor)
     record_staff_action(session, actor, "user_invited", agency=agency,
@@ -229,15 +230,14 @@ class OwnAccount(RuleBroken):
             f"Another admin of your agency can {what} it for you."]}, status=409)
 
 
-def change_role(session: Session, sessions: StaffSessions, actor: Actor, *, who: int | str,
-                role: str) -> StaffUser:
+def change_role(session: Session, sessions: StaffSessions, rules: RoleRules, actor: Actor, *,
+                who: int | str, role: str) -> StaffUser:
     """Give a user another role; their sessions end (they sign in again as the new role)."""
     user = agency_user(session, actor, who)
     if user.email == actor.actor:
         raise OwnAccount("change the role of")
-    if role not in ROLES:
-        raise RuleBroken("The role cannot be changed", {"role": [
-            f"Must be one of: {', '.join(ROLES)}."]})
+    if problem := rules.problem(role, user.agency):
+        raise RuleBroken("The role cannot be changed", {"role": [problem]})
     if role != user.role:
         record_staff_action(session, actor, "role_changed", agency=user.agency, detail={
             "email": user.email, "from": user.role, "to": role})

@@ -143,7 +143,7 @@ def app_settings(rendered: Rendered) -> dict[str, tuple[str, str, str]]:
 def test_every_readme_setting_is_set_once_and_secrets_only_in_secrets(rendered):
     settings = app_settings(rendered)
     documented = readme_settings()
-    assert len(documented) == len(set(documented)) == 41
+    assert len(documented) == len(set(documented)) == 42
     assert sorted(settings) == sorted(documented)
     in_secrets = {key for key, (kind, _, _) in settings.items() if kind == "Secret"}
     assert in_secrets == SECRET_SETTINGS

@@ -338,6 +338,36 @@ def test_keys_issued_through_the_api_are_logged_under_the_issuing_keys_prefix(ap
     assert admin.post(f"/admin/keys/{police}/revoke").status_code == 404
 
 
+def test_only_the_agencies_that_look_after_the_panel_may_have_panel_managers(
+        apps, admin, keys, clients, monkeypatch):
+    """A panel manager reads every member's contact details: another agency's admin cannot
+    make anyone one, in the console, the API or at the command line."""
+    monkeypatch.setitem(apps["surveys"].config, "PANEL_AGENCIES", frozenset({"police"}))
+    for path in ("/admin/users/invite", "/admin/keys/issue"):
+        form = text(admin.get(path))
+        assert "Looks after the panel" not in form and "Reads results and writes" in form
+    refused = admin.post("/admin/users/invite", data={
+        "name": "Mo", "email": "mo@council.example", "role": "panel_manager"})
+    assert refused.status_code == 400 and 'href="#role"' in text(refused)
+    assert admin.post("/admin/keys/issue", data={"role": "panel_manager"}).status_code == 400
+    add_staff(apps, email="bo@council.example", agency="council", role="officer")
+    bo = user_id(apps, "bo@council.example")
+    assert admin.post(f"/admin/users/{bo}/role", data={"role": "panel_manager"}).status_code == 400
+    by_api = clients["surveys"].post("/api/v1/keys", headers=bearer(keys["council"]["admin"]),
+                                     json={"role": "panel_manager"})
+    assert by_api.status_code == 422 and "look after the shared panel" in str(by_api.json)
+    by_command = apps["surveys"].test_cli_runner().invoke(args=[
+        "users", "invite", "mo@council.example", "--name", "Mo", "--agency", "council",
+        "--role", "panel_manager"])
+    assert by_command.exit_code != 0 and "look after the shared panel" in by_command.output
+    assert user_id(apps, "mo@council.example") is None
+    assert [r.action for r in audit_rows(apps) if r.action in ("user_invited", "key_issued")] == []
+    # The police look after the panel: their admin may.
+    police = clients["surveys"].post("/api/v1/keys", headers=bearer(keys["police"]["admin"]),
+                                     json={"role": "panel_manager"})
+    assert police.status_code == 201
+
+
 def test_revoking_a_key_leaves_another_agencys_key_with_the_same_prefix_alone(apps, admin):
     # Prefixes are short: two agencies' keys may share one.
     with apps["surveys"].app_context(), new_session() as session:
