@@ -19,13 +19,13 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from shared.console import service_url
 from shared.unavailable import form_to_send_again
 
 csrf = CSRFProtect()
 # Paths that are not forms a browser posts: bearer-key APIs and signed gateway webhooks.
 NOT_FORMS = ("/api/", "/sms/")
 SECRET_LINK_FORMS = "csrf_secret_link_forms"
-SERVICE_ADDRESSES = ("PANEL_URL", "SURVEYS_URL", "FEEDBACK_URL")
 
 
 def secret_link_form(app: Flask, endpoint: str) -> None:
@@ -85,6 +85,5 @@ def posted_from_our_pages() -> bool:
     if origin is None:
         return request.headers.get("Sec-Fetch-Site") == "same-origin"
     ours = {_origin(request.host_url)} | {
-        _origin(current_app.config[name]) for name in SERVICE_ADDRESSES
-        if current_app.config.get(name)}
+        _origin(service_url(service)) for service in ("panel", "surveys", "feedback")}
     return origin.lower() in ours
