@@ -18,6 +18,15 @@ STATUS_WORDS = {CommitmentStatus.PLANNED: "planned",
                 CommitmentStatus.IN_PROGRESS: "in progress",
                 CommitmentStatus.DONE: "done", CommitmentStatus.DROPPED: "dropped"}
 QUIET_PERIOD = timedelta(days=7)
+
+
+class AlreadyRecorded(ReportRuleBroken):
+    """The same commitment or progress again: a form sent twice, or a request repeated after
+    its answer was lost. Nothing more is added."""
+
+    def __init__(self, message: str, errors: dict):
+        super().__init__(message, errors, status=409)
+
 NEWS_LENGTH = 300  # it goes into an SMS whole
 
 
@@ -27,10 +36,20 @@ def add_commitment(report: Report, data: dict) -> Commitment:
     if data["agency"] not in sponsors:
         raise ReportRuleBroken("The responsible agency must sponsor this report's survey.",
                                {"agency": [f"Choose one of: {', '.join(sponsors)}."]})
+    same = next((c for c in report.commitments if c.agency == data["agency"]
+                 and c.due_on == data["due_on"] and _same_words(c.action, data["action"])), None)
+    if same is not None:
+        raise AlreadyRecorded("This report already has that commitment, for the same agency "
+                              "and due date.", {"action": [f"already commitment {same.id}"]})
     commitment = Commitment(action=data["action"], agency=data["agency"], owner=data.get("owner"),
                             due_on=data["due_on"], status=CommitmentStatus.PLANNED)
     report.commitments.append(commitment)
     return commitment
+
+
+def _same_words(one: str, other: str) -> bool:
+    """The same text but for case and spacing."""
+    return " ".join(one.casefold().split()) == " ".join(other.casefold().split())
 
 
 def record_progress(report: Report, commitment: Commitment, data: dict, *,
@@ -52,6 +71,11 @@ def record_progress(report: Report, commitment: Commitment, data: dict, *,
         raise ReportRuleBroken("Say why the commitment was dropped.",
                                {"reason": ["A dropped commitment needs a reason."]})
     written_on: date = data.get("written_on") or now.date()
+    last = commitment.updates[-1] if commitment.updates else None
+    if last is not None and (last.written_on, last.status) == (written_on, status) \
+            and _same_words(last.text, data["text"]):
+        raise AlreadyRecorded("That progress is already recorded, on the same day.",
+                              {"text": [f"already update {last.id}"]})
     update = CommitmentUpdate(written_on=written_on, text=data["text"], status=status)
     commitment.updates.append(update)
     commitment.status = status
@@ -66,8 +90,9 @@ def record_progress(report: Report, commitment: Commitment, data: dict, *,
 
 def make_commitment(session: Session, *, agency: str, report_id: int, data: dict) -> Commitment:
     """A sponsor adds a commitment to its report."""
-    commitment = add_commitment(sponsored_report(session, agency=agency, report_id=report_id),
-                                data)
+    report = sponsored_report(session, agency=agency, report_id=report_id)
+    session.refresh(report, with_for_update=True)  # the same request twice at once: one wins
+    commitment = add_commitment(report, data)
     session.commit()
     return commitment
 
@@ -76,6 +101,7 @@ def report_progress(session: Session, *, agency: str, report_id: int, commitment
                     data: dict) -> CommitmentUpdate:
     """The agency that made a commitment records its progress."""
     report = sponsored_report(session, agency=agency, report_id=report_id)
+    session.refresh(report, with_for_update=True)  # the same request twice at once: one wins
     commitment = next((c for c in report.commitments if c.id == commitment_id), None)
     if commitment is None:
         raise NotFound("No such commitment in this report.")

@@ -11,7 +11,7 @@ from services.feedback import report_forms as forms
 from services.feedback.accountability import agency_desk
 from services.feedback.api import WRITERS
 from services.feedback.charts import result_chart_svg
-from services.feedback.progress import make_commitment, report_progress
+from services.feedback.progress import AlreadyRecorded, make_commitment, report_progress
 from services.feedback.report_pages import CHANNEL_NAMES, ReportDesk, report_desk
 from services.feedback.reports import ReportRuleBroken, complete, publish
 from services.feedback.schemas import (
@@ -92,6 +92,8 @@ def add_commitment(report_id: int):
     try:
         make_commitment(get_session(), agency=current_caller().agency, report_id=report_id,
                         data=forms.parsed(CommitmentCreateSchema(), document))
+    except AlreadyRecorded:  # the form sent twice: the report shows it, once
+        pass
     except ReportRuleBroken as broken:
         return _form_refused(broken, report_id, "commitment", "action", values=document)
     return _to_report(report_id, _anchor="commitments")
@@ -112,6 +114,8 @@ def add_progress(report_id: int, commitment_id: int):
         report_progress(get_session(), agency=current_caller().agency, report_id=report_id,
                         commitment_id=commitment_id,
                         data=forms.parsed(ProgressUpdateCreateSchema(), document))
+    except AlreadyRecorded:  # the form sent twice: the report shows it, once
+        pass
     except ReportRuleBroken as broken:
         return _form_refused(broken, report_id, "progress", "text", values=document,
                              commitment=_desk(report_id).commitment(commitment_id))

@@ -166,6 +166,46 @@ def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients,
         "action": "Open later", "agency": "council", "due_on": "2027-02-01"}).status_code == 403
 
 
+def test_a_commitment_or_progress_sent_twice_is_kept_once(apps, clients, pump):
+    """A request repeated after its answer was lost (or a form sent twice) adds nothing."""
+    keys = setup_agencies(apps, pump)
+    close_survey(pump, sponsors=("council", "police"))
+    officer = bearer(keys["council"]["officer"])
+    feedback = clients["feedback"]
+    report = only_report(feedback, keys["council"]["officer"])
+    base = f"/api/v1/reports/{report['id']}/commitments"
+    promise = {"action": "Open at 8am on weekdays", "agency": "council", "due_on": "2027-02-01"}
+
+    first = feedback.post(base, headers=officer, json=promise)
+    assert first.status_code == 201
+    again = feedback.post(base, headers=officer, json={
+        **promise, "action": "  open at 8am   on WEEKDAYS "})
+    assert again.status_code == 409
+    assert again.json["errors"]["json"]["action"] == [f"already commitment {first.json['id']}"]
+    # The same action for another agency, or due another day, is another promise.
+    assert feedback.post(base, headers=officer, json={
+        **promise, "due_on": "2027-06-01"}).status_code == 201
+    assert feedback.post(base, headers=officer, json={
+        **promise, "agency": "police"}).status_code == 201
+
+    updates = f"{base}/{first.json['id']}/updates"
+    progress = {"text": "Rotas agreed.", "status": "in_progress", "written_on": "2027-01-10"}
+    recorded = feedback.post(updates, headers=officer, json=progress)
+    assert recorded.status_code == 201
+    replayed = feedback.post(updates, headers=officer, json=progress)
+    assert replayed.status_code == 409
+    assert replayed.json["errors"]["json"]["text"] == [f"already update {recorded.json['id']}"]
+    # Next day's news in the same words is news.
+    assert feedback.post(updates, headers=officer, json={
+        **progress, "written_on": "2027-01-11"}).status_code == 201
+
+    shown = feedback.get(f"/api/v1/reports/{report['id']}", headers=officer).json["commitments"]
+    assert sorted((c["agency"], c["due_on"]) for c in shown) == [
+        ("council", "2027-02-01"), ("council", "2027-06-01"), ("police", "2027-02-01")]
+    kept = next(c for c in shown if c["id"] == first.json["id"])
+    assert [u["written_on"] for u in kept["updates"]] == ["2027-01-10", "2027-01-11"]
+
+
 def test_the_public_scoreboard_shows_each_agency(apps, clients, pump):
     keys = setup_agencies(apps, pump)
     close_survey(pump, sponsors=("council", "police"), survey_id=1,

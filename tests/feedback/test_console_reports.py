@@ -184,11 +184,20 @@ def test_commitments_and_progress_through_the_pages_with_the_api_rules(
     assert dropped.status_code == 400
     assert ("#reason", "Why it was dropped: A dropped commitment needs a reason.") in \
         error_summary(dropped)
-    assert feedback.post(f"/reports/{rid}/commitments/{ours}/updates", data={
-        "text": "Rotas agreed with staff.", "status": "in_progress", "written_on-day": "10",
-        "written_on-month": "1", "written_on-year": "2027"}).status_code == 303
+    progress = {"text": "Rotas agreed with staff.", "status": "in_progress",
+                "written_on-day": "10", "written_on-month": "1", "written_on-year": "2027"}
+    for _ in range(2):  # sent twice (a double click): back to the report, kept once
+        sent = feedback.post(f"/reports/{rid}/commitments/{ours}/updates", data=progress)
+        assert sent.status_code == 303 and sent.location.endswith("#commitments")
     words = text_of(feedback.get(f"/reports/{rid}"))
-    assert "10 January 2027: Rotas agreed with staff." in words and "in progress" in words
+    assert words.count("10 January 2027: Rotas agreed with staff.") == 1
+    assert "in progress" in words
+    again = feedback.post(f"/reports/{rid}/commitments/new", data={
+        "action": "Open the library at 8am on weekdays", "agency": "council",
+        "due_on-day": "1", "due_on-month": "2", "due_on-year": "2027"})
+    assert again.status_code == 303
+    assert len(feedback.get(f"/api/v1/reports/{rid}", headers=bearer(
+        decision_owner["council"]["decision_owner"])).json["commitments"]) == 2
 
 
 def test_another_agencys_report_is_not_found_and_an_analyst_is_refused(
