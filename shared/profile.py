@@ -85,6 +85,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXTRA_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 EXTRA_TYPES = ("integer", "text")
 EXTRA_TEXT_MAX = 100
+EXTRA_INTEGER_MAX = 999_999  # six digits: a count, never a phone number
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class ExtraAttribute:
     def describe(self) -> str:
         if self.kind == "choice":
             return "one of " + ", ".join(self.values)
-        return "a whole number" if self.kind == "integer" else "short text"
+        return f"a whole number from 0 to {EXTRA_INTEGER_MAX:,}" if self.kind == "integer" \
+            else "short text"
 
 
 class ExtraAttributesInvalid(ValueError):
@@ -172,11 +174,12 @@ def extra_problems(extra: dict, declared: dict[str, ExtraAttribute]) -> dict[str
             allowed = ", ".join(declared) or "none"
             problems[name] = (f"not an attribute the partnership collects "
                               f"(declared: {allowed})")
+        elif attribute.kind == "integer":  # a number, so never a phone number either
+            if not re.fullmatch(r"[0-9]{1,6}", text):
+                problems[name] = f"must be {attribute.describe()}"
         elif (kind := contact_data_kind(text)) is not None:
             problems[name] = f"looks like {kind}: never put contact details in a profile"
         elif attribute.kind == "choice" and text not in attribute.values:
-            problems[name] = f"must be {attribute.describe()}"
-        elif attribute.kind == "integer" and not re.fullmatch(r"\d{1,6}", text):
             problems[name] = f"must be {attribute.describe()}"
         elif attribute.kind == "text" and not 0 < len(text) <= EXTRA_TEXT_MAX:
             problems[name] = f"must be 1 to {EXTRA_TEXT_MAX} characters"

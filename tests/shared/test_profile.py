@@ -154,8 +154,12 @@ def test_extras_refuse_undeclared_names_and_anything_like_contact_data():
                                "club": "see www.example.net"}, declared)
     assert set(problems) == {"email", "carer", "household_size", "club"}
     assert "declared: carer, household_size, club" in problems["email"]
-    assert "phone number" in problems["household_size"]
+    assert problems["household_size"] == "must be a whole number from 0 to 999,999"
     assert "web address" in problems["club"]
+    for number in ("99999999999999999999", "²", "-1", "1e3"):
+        assert extra_problems({"household_size": number}, declared) == {
+            "household_size": "must be a whole number from 0 to 999,999"}, number
+    assert extra_problems({"household_size": "999999"}, declared) == {}
 
 
 @pytest.mark.parametrize("text,kind", [
