@@ -57,10 +57,15 @@ def join():
     if request.method == "GET":
         return _join_page({}, {}, campaign)
     values = request.form.to_dict()
+    # A browser sends each answer once: two of one are not ours to choose between.
+    repeated = {name: ["Give one answer to this question."]
+                for name, answers in request.form.lists() if len(answers) > 1}
     try:
         data = JoinFormSchema().load(values, unknown="exclude")
     except ValidationError as exc:
-        return _join_page(values, exc.messages, campaign, 400)
+        return _join_page(values, {**exc.messages, **repeated}, campaign, 400)
+    if repeated:
+        return _join_page(values, repeated, campaign, 400)
     sign_up(get_session(), bus(), data=data, campaign_id=campaign.id if campaign else None,
             allow_drama_range=current_app.config["ALLOW_DRAMA_NUMBERS"])
     return redirect(url_for("pages.join_check", by=data["preferred_channel"]), 303)

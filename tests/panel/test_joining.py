@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import Client
 
 from services.panel.erasure import erase_member
@@ -62,6 +63,16 @@ def test_join_page_shows_each_problem_against_its_field(clients):
                    "#consent_surveys"):
         assert f'href="{anchor}"' in page
     assert "Enter a UK mobile number" in page
+
+
+def test_an_answer_sent_twice_is_asked_again_not_chosen_for_the_person(apps, clients):
+    twice = MultiDict(FORM)
+    twice.add("email", "someone.else@example.org")
+    response = clients["panel"].post("/join", data=twice)
+    assert response.status_code == 400
+    page = response.data.decode()
+    assert 'href="#email"' in page and "Give one answer to this question." in page
+    assert _members(apps["panel"]) == 0
 
 
 def _members(app) -> int:
