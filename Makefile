@@ -10,7 +10,7 @@ INSTALL_STAMP := $(VENV)/.installed
 up:
 	scripts/up.sh
 
-# The test suite on SQLite, then on PostgreSQL when it can be had.
+# The test suite on SQLite and, side by side, on PostgreSQL when it can be had.
 test:
 	scripts/test.sh
 
