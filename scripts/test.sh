@@ -56,7 +56,8 @@ scripts/ensure_postgres.sh && postgres=1
 banner "tests on sqlite (in the background; its output follows the PostgreSQL run's)"
 run_suite sqlite "$@" > "$logs/sqlite.log" 2>&1 &
 sqlite_run=$!
-trap 'kill "$sqlite_run" 2>/dev/null || true' EXIT
+# Stopped early (Ctrl-C, a failed step): the SQLite run's pytest stops too.
+trap 'pkill -TERM -P "$sqlite_run" 2>/dev/null; kill "$sqlite_run" 2>/dev/null || true' EXIT
 if [ "$postgres" = 1 ]; then
   banner "tests on postgresql"
   run_suite postgresql "$@"
