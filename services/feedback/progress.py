@@ -18,6 +18,7 @@ STATUS_WORDS = {CommitmentStatus.PLANNED: "planned",
                 CommitmentStatus.IN_PROGRESS: "in progress",
                 CommitmentStatus.DONE: "done", CommitmentStatus.DROPPED: "dropped"}
 QUIET_PERIOD = timedelta(days=7)
+NEWS_LENGTH = 300  # it goes into an SMS whole
 
 
 class AlreadyRecorded(ReportRuleBroken):
@@ -26,8 +27,6 @@ class AlreadyRecorded(ReportRuleBroken):
 
     def __init__(self, message: str, errors: dict):
         super().__init__(message, errors, status=409)
-
-NEWS_LENGTH = 300  # it goes into an SMS whole
 
 
 def add_commitment(report: Report, data: dict) -> Commitment:
