@@ -91,6 +91,7 @@ class ReportCommitments(MethodView):
 
     @reports_blp.arguments(CommitmentCreateSchema)
     @reports_blp.response(201, CommitmentSchema)
+    @reports_blp.alt_response(409, response="CONFLICT")  # the same commitment again
     def post(self, data, report_id):
         """Add a commitment: an action, the agency responsible and its due date"""
         return make_commitment(get_session(), agency=current_caller().agency,
@@ -103,6 +104,7 @@ class CommitmentUpdates(MethodView):
 
     @reports_blp.arguments(ProgressUpdateCreateSchema)
     @reports_blp.response(201, ProgressUpdateSchema)
+    @reports_blp.alt_response(409, response="CONFLICT")  # final already, or the same again
     def post(self, data, report_id, commitment_id):
         """Record dated progress on a commitment (in progress, done, or dropped with a reason)"""
         return report_progress(get_session(), agency=current_caller().agency,

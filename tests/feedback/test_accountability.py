@@ -204,6 +204,10 @@ def test_a_commitment_or_progress_sent_twice_is_kept_once(apps, clients, pump):
         ("council", "2027-02-01"), ("council", "2027-06-01"), ("police", "2027-02-01")]
     kept = next(c for c in shown if c["id"] == first.json["id"])
     assert [u["written_on"] for u in kept["updates"]] == ["2027-01-10", "2027-01-11"]
+    paths = feedback.get("/api/v1/openapi.json").json["paths"]
+    for path in ("/api/v1/reports/{report_id}/commitments",
+                 "/api/v1/reports/{report_id}/commitments/{commitment_id}/updates"):
+        assert "409" in paths[path]["post"]["responses"], path  # a client can expect it
 
 
 def test_the_public_scoreboard_shows_each_agency(apps, clients, pump):
