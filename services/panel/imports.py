@@ -117,7 +117,7 @@ def import_row(session: Session, data: dict, *, allow_drama: bool) -> str:
     return "updated"
 
 
-FILENAME_MAX = 200  # as member_imports stores it
+FILENAME_MAX = MemberImport.__table__.c.filename.type.length
 NOT_IN_A_FILENAME = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 

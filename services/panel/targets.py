@@ -18,7 +18,8 @@ from shared.profile import AREA_CODE_ERROR, CATEGORIES, formula_problem, is_area
 COLUMNS = ("vintage", "area", "dimension", "category", "population")
 OPTIONAL_COLUMNS = ("area_name",)
 AREA_NAME_MAX = 100
-VINTAGE_MAX = 40  # as stored, in panel's and surveys' target tables
+# As stored (surveys' copy of the targets keeps the same length).
+VINTAGE_MAX = PopulationTarget.__table__.c.vintage.type.length
 
 
 def target_columns() -> str:

@@ -109,13 +109,20 @@ def test_scoreboard_counts_reports_days_to_publish_overdue_and_commitments():
     assert (rows["police"]["commitments_on_time"], rows["police"]["commitments_dropped"]) == (1, 1)
 
 
-def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients, pump):
+def joint_report(apps, clients, pump) -> tuple[dict, str]:
+    """The agencies' keys, and the API address of the report of a survey the council and the
+    police sponsored."""
     keys = setup_agencies(apps, pump)
     close_survey(pump, sponsors=("council", "police"))
+    report = only_report(clients["feedback"], keys["council"]["officer"])
+    return keys, f"/api/v1/reports/{report['id']}"
+
+
+def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients, pump):
+    keys, report = joint_report(apps, clients, pump)
+    base = f"{report}/commitments"
     officer = bearer(keys["council"]["officer"])
     feedback = clients["feedback"]
-    report = only_report(feedback, keys["council"]["officer"])
-    base = f"/api/v1/reports/{report['id']}/commitments"
 
     elsewhere = feedback.post(base, headers=officer, json={
         "action": "Run a mobile library", "agency": "college", "due_on": "2027-03-01"})
@@ -153,8 +160,8 @@ def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients,
                           json={"text": "Reopened.", "status": "in_progress"})
     assert again.status_code == 409
 
-    shown = {c["action"]: c for c in feedback.get(
-        f"/api/v1/reports/{report['id']}", headers=officer).json["commitments"]}
+    shown = {c["action"]: c
+             for c in feedback.get(report, headers=officer).json["commitments"]}
     done = shown["Open at 8am on weekdays"]
     assert (done["status"], done["done_on"], done["timing"]) == ("done", "2027-01-25", "on_time")
     assert [u["written_on"] for u in done["updates"]] == ["2027-01-10", "2027-01-25"]
@@ -168,12 +175,10 @@ def test_commitments_are_tracked_to_done_or_dropped_with_a_reason(apps, clients,
 
 def test_a_commitment_or_progress_sent_twice_is_kept_once(apps, clients, pump):
     """A request repeated after its answer was lost (or a form sent twice) adds nothing."""
-    keys = setup_agencies(apps, pump)
-    close_survey(pump, sponsors=("council", "police"))
+    keys, report = joint_report(apps, clients, pump)
+    base = f"{report}/commitments"
     officer = bearer(keys["council"]["officer"])
     feedback = clients["feedback"]
-    report = only_report(feedback, keys["council"]["officer"])
-    base = f"/api/v1/reports/{report['id']}/commitments"
     promise = {"action": "Open at 8am on weekdays", "agency": "council", "due_on": "2027-02-01"}
 
     first = feedback.post(base, headers=officer, json=promise)
@@ -199,7 +204,7 @@ def test_a_commitment_or_progress_sent_twice_is_kept_once(apps, clients, pump):
     assert feedback.post(updates, headers=officer, json={
         **progress, "written_on": "2027-01-11"}).status_code == 201
 
-    shown = feedback.get(f"/api/v1/reports/{report['id']}", headers=officer).json["commitments"]
+    shown = feedback.get(report, headers=officer).json["commitments"]
     assert sorted((c["agency"], c["due_on"]) for c in shown) == [
         ("council", "2027-02-01"), ("council", "2027-06-01"), ("police", "2027-02-01")]
     kept = next(c for c in shown if c["id"] == first.json["id"])
