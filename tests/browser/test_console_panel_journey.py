@@ -43,11 +43,12 @@ def bar(page) -> int:
 
 
 def watch_progress(page, limit_seconds: float = 600) -> list[int]:
-    """The bar's value at every load of the page, as it refreshes itself, until the import
-    ends; a refresh that comes before the wait for it is caught by the next check."""
+    """The bar's value at every load of the page, as it refreshes itself, until it is full;
+    a refresh that comes before the wait for it is caught by the next check. (Asking for the
+    page's refresh tag instead found none while the page was being replaced, and stopped.)"""
     seen = [bar(page)]
     ends = time.monotonic() + limit_seconds
-    while page.locator('meta[http-equiv="refresh"]').count() and time.monotonic() < ends:
+    while seen[-1] < 100 and time.monotonic() < ends:
         try:
             page.wait_for_event("load", timeout=5000)
         except PlaywrightTimeout:
